@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod preview;
+pub mod run;
+pub mod validate;

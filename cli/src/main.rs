@@ -1,0 +1,58 @@
+//! The `sdg` command: the one place that wires the engine and the sinks.
+
+mod cmd;
+mod load;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// sdg — generate realistic synthetic data fast, into files now and into
+/// Kafka, PostgreSQL and Dragonfly/Redis as those destinations land.
+///
+/// A generator is a YAML (or JSON) file: fields with mapping types, a
+/// destination, a mode, rate and end condition. See docs/CONFIG.md.
+#[derive(Debug, Parser)]
+#[command(name = "sdg", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a generator until its end condition (or Ctrl-C).
+    Run(cmd::run::RunArgs),
+    /// Check a generator file and report every problem with its path.
+    Validate(cmd::validate::ValidateArgs),
+    /// Print the first rows a generator makes, as a table.
+    Preview(cmd::preview::PreviewArgs),
+    /// Measure generation speed into memory (no I/O) and print rows/s.
+    Bench(cmd::bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SDG_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => cmd::run::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Preview(a) => cmd::preview::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

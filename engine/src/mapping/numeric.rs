@@ -1,0 +1,232 @@
+//! NUMERIC_RANGE: numbers in [min, max] from a distribution (uniform, normal,
+//! lognormal, exponential, zipf). Integers unless `decimals` is set or a bound
+//! is fractional; `decimals` rounds floats. Tails outside [min, max] are
+//! redrawn (a few times, then clamped), so the shape is a truncated one.
+
+use super::params::Params;
+use super::{BatchCtx, ColumnMapper, GenError};
+use crate::issue::Issues;
+use crate::rng::{RowRng, StreamKey, below, unit_f64};
+use arrow_array::{ArrayRef, Float64Array, Int64Array};
+use arrow_buffer::{NullBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field};
+use rand_distr::{Distribution as _, Exp, LogNormal, Normal, Zipf};
+use serde::Deserialize;
+use serde_json::Number;
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NumericParams {
+    min: Number,
+    max: Number,
+    #[serde(default)]
+    distribution: DistributionName,
+    decimals: Option<u32>,
+    mean: Option<f64>,
+    stddev: Option<f64>,
+    mu: Option<f64>,
+    sigma: Option<f64>,
+    lambda: Option<f64>,
+    exponent: Option<f64>,
+}
+
+const KEYS: &[&str] = &["min", "max", "distribution", "decimals", "mean", "stddev", "mu", "sigma", "lambda", "exponent"];
+
+#[derive(Deserialize, Default, Debug, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum DistributionName {
+    #[default]
+    Uniform,
+    Normal,
+    Lognormal,
+    Exponential,
+    Zipf,
+}
+
+/// The sampler, with its parameters resolved.
+#[derive(Debug)]
+enum Sampler {
+    Uniform,
+    Normal(Normal<f64>),
+    LogNormal(LogNormal<f64>),
+    Exp(Exp<f64>),
+    Zipf(Zipf<f64>),
+}
+
+#[derive(Debug)]
+pub(super) struct NumericMapper {
+    key: StreamKey,
+    sampler: Sampler,
+    min: f64,
+    max: f64,
+    min_i: i64,
+    /// `max - min + 1` for integer output.
+    span_i: u128,
+    integer: bool,
+    /// 10^decimals, when rounding floats.
+    scale: Option<f64>,
+}
+
+/// Redraws before a value outside [min, max] is clamped.
+const MAX_REDRAWS: usize = 16;
+
+pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, NumericMapper)> {
+    let prm: NumericParams = p.parse(KEYS, issues)?;
+    let before = issues.len();
+    let (min, max) = (prm.min.as_f64().unwrap_or(f64::NAN), prm.max.as_f64().unwrap_or(f64::NAN));
+    if min > max {
+        p.problem(issues, "", format!("min ({}) is greater than max ({})", prm.min, prm.max), Some("swap them"));
+    }
+    let integral = prm.min.as_i64().is_some() && prm.max.as_i64().is_some();
+    let integer = match prm.decimals {
+        Some(0) => true,
+        Some(_) => false,
+        None => integral,
+    };
+    if let Some(d) = prm.decimals
+        && d > 15
+    {
+        p.problem(issues, "decimals", format!("{d} decimals is more than a 64-bit float holds"), Some("use at most 15"));
+    }
+    if integer && !integral {
+        p.problem(issues, "", "integer output needs integer min and max", Some("set decimals ≥ 1 for fractional numbers"));
+    }
+    use DistributionName as D;
+    let allowed: &[&str] = match prm.distribution {
+        D::Uniform => &[],
+        D::Normal => &["mean", "stddev"],
+        D::Lognormal => &["mu", "sigma"],
+        D::Exponential => &["lambda"],
+        D::Zipf => &["exponent"],
+    };
+    for (name, given) in [
+        ("mean", prm.mean.is_some()),
+        ("stddev", prm.stddev.is_some()),
+        ("mu", prm.mu.is_some()),
+        ("sigma", prm.sigma.is_some()),
+        ("lambda", prm.lambda.is_some()),
+        ("exponent", prm.exponent.is_some()),
+    ] {
+        if given && !allowed.contains(&name) {
+            p.problem(
+                issues,
+                name,
+                format!("`{name}` does not apply to distribution {:?}", prm.distribution).to_lowercase(),
+                Some(match name {
+                    "mean" | "stddev" => "it belongs to distribution: normal",
+                    "mu" | "sigma" => "it belongs to distribution: lognormal",
+                    "lambda" => "it belongs to distribution: exponential",
+                    _ => "it belongs to distribution: zipf",
+                }),
+            );
+        }
+    }
+    if prm.distribution == D::Zipf && !integer {
+        p.problem(issues, "distribution", "zipf draws integers (ranks)", Some("use integer min/max and no decimals"));
+    }
+    if issues.len() > before {
+        return None;
+    }
+    let range = max - min;
+    let positive = |issues: &mut Issues, key: &str, v: f64| -> Option<f64> {
+        if v.is_finite() && v > 0.0 {
+            Some(v)
+        } else {
+            p.problem(issues, key, format!("{key} must be a positive number, got {v}"), None);
+            None
+        }
+    };
+    let sampler = match prm.distribution {
+        D::Uniform => Sampler::Uniform,
+        D::Normal => {
+            let sd = positive(issues, "stddev", prm.stddev.unwrap_or(if range > 0.0 { range / 6.0 } else { 1.0 }))?;
+            Sampler::Normal(Normal::new(prm.mean.unwrap_or(min + range / 2.0), sd).ok()?)
+        }
+        D::Lognormal => {
+            let sigma = positive(issues, "sigma", prm.sigma.unwrap_or(1.0))?;
+            let mu = prm.mu.unwrap_or(if range > 0.0 { (range / 10.0).ln() } else { 0.0 });
+            Sampler::LogNormal(LogNormal::new(mu, sigma).ok()?)
+        }
+        D::Exponential => {
+            let lambda = positive(issues, "lambda", prm.lambda.unwrap_or(if range > 0.0 { 5.0 / range } else { 1.0 }))?;
+            Sampler::Exp(Exp::new(lambda).ok()?)
+        }
+        D::Zipf => {
+            let s = prm.exponent.unwrap_or(1.0);
+            if !(s.is_finite() && s >= 0.0) {
+                p.problem(issues, "exponent", format!("exponent must be ≥ 0, got {s}"), None);
+                return None;
+            }
+            let n = range + 1.0;
+            if n > 1e15 {
+                p.problem(issues, "", "zipf needs max - min below 10^15", None);
+                return None;
+            }
+            Sampler::Zipf(Zipf::new(n, s).ok()?)
+        }
+    };
+    let min_i = prm.min.as_i64().unwrap_or(0);
+    let max_i = prm.max.as_i64().unwrap_or(0);
+    let mapper = NumericMapper {
+        key: p.key,
+        sampler,
+        min,
+        max,
+        min_i,
+        span_i: (max_i as i128 - min_i as i128 + 1) as u128,
+        integer,
+        scale: prm.decimals.filter(|d| *d > 0).map(|d| 10f64.powi(d as i32)),
+    };
+    let data_type = if integer { DataType::Int64 } else { DataType::Float64 };
+    Some((Field::new(&p.spec.name, data_type, true), mapper))
+}
+
+impl NumericMapper {
+    /// A draw of the (unshifted) distribution, truncated to [min, max].
+    #[inline]
+    fn truncated(&self, rng: &mut RowRng, draw: impl Fn(&mut RowRng) -> f64) -> f64 {
+        let mut x = draw(rng);
+        for _ in 0..MAX_REDRAWS {
+            if x >= self.min && x <= self.max {
+                return x;
+            }
+            x = draw(rng);
+        }
+        x.clamp(self.min, self.max)
+    }
+
+    #[inline]
+    fn sample(&self, row: u64) -> f64 {
+        let bits = self.key.at(row);
+        match &self.sampler {
+            Sampler::Uniform => self.min + unit_f64(bits) * (self.max - self.min),
+            Sampler::Normal(d) => self.truncated(&mut RowRng::from_bits(bits), |r| d.sample(r)),
+            Sampler::LogNormal(d) => self.truncated(&mut RowRng::from_bits(bits), |r| self.min + d.sample(r)),
+            Sampler::Exp(d) => self.truncated(&mut RowRng::from_bits(bits), |r| self.min + d.sample(r)),
+            Sampler::Zipf(d) => self.min + d.sample(&mut RowRng::from_bits(bits)) - 1.0,
+        }
+    }
+}
+
+impl ColumnMapper for NumericMapper {
+    fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
+        let rows = ctx.start_row..ctx.start_row + ctx.len as u64;
+        if self.integer {
+            let values: ScalarBuffer<i64> = match self.sampler {
+                Sampler::Uniform if self.span_i <= u64::MAX as u128 => {
+                    let span = self.span_i as u64;
+                    rows.map(|r| self.min_i.wrapping_add(below(self.key.at(r), span) as i64)).collect()
+                }
+                Sampler::Uniform => rows.map(|r| self.key.at(r) as i64).collect(),
+                _ => rows.map(|r| self.sample(r).round() as i64).collect(),
+            };
+            return Ok(Arc::new(Int64Array::new(values, nulls.cloned())));
+        }
+        let values: ScalarBuffer<f64> = match self.scale {
+            None => rows.map(|r| self.sample(r)).collect(),
+            Some(scale) => rows.map(|r| (self.sample(r) * scale).round() / scale).collect(),
+        };
+        Ok(Arc::new(Float64Array::new(values, nulls.cloned())))
+    }
+}

@@ -1,0 +1,143 @@
+//! TIMESTAMP_GENERATED: a simulated clock (BATCH: `start` advancing `step` per
+//! row, plus a uniform `jitter` in [0, jitter], so no value precedes `start`) or the wall clock (REALTIME), stored
+//! as Timestamp(µs, UTC) or, with `format: epoch_millis`, as Int64 millis.
+
+use super::params::Params;
+use super::{BatchCtx, ColumnMapper, GenError};
+use crate::issue::Issues;
+use crate::rng::{StreamKey, below};
+use crate::spec::{GenerationMode, parse_duration_value};
+use arrow_array::{ArrayRef, Int64Array, TimestampMicrosecondArray};
+use arrow_buffer::{NullBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field, TimeUnit};
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Default start of simulated clocks.
+pub(super) const DEFAULT_START: &str = "2026-01-01T00:00:00Z";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimestampParams {
+    start: Option<String>,
+    step: Option<Value>,
+    jitter: Option<Value>,
+    #[serde(default)]
+    format: Format,
+    clock: Option<ClockKind>,
+}
+
+#[derive(Deserialize, Default, Debug, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum Format {
+    #[default]
+    Rfc3339,
+    EpochMillis,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum ClockKind {
+    Simulated,
+    Wall,
+}
+
+#[derive(Debug)]
+pub(super) struct TimestampMapper {
+    jitter_key: StreamKey,
+    clock: ClockKind,
+    start_us: i64,
+    step_us: i64,
+    jitter_us: u64,
+    format: Format,
+}
+
+/// Parses an RFC 3339 `start` (or the default) to µs since the epoch.
+pub(super) fn parse_start(p: &Params<'_>, start: Option<&str>, issues: &mut Issues) -> Option<i64> {
+    let text = start.unwrap_or(DEFAULT_START);
+    match chrono::DateTime::parse_from_rfc3339(text) {
+        Ok(t) => Some(t.timestamp_micros()),
+        Err(e) => {
+            p.problem(
+                issues,
+                "start",
+                format!("`{text}` is not an RFC 3339 timestamp ({e})"),
+                Some("write it like \"2026-01-01T00:00:00Z\""),
+            );
+            None
+        }
+    }
+}
+
+fn duration_us(p: &Params<'_>, key: &str, v: Option<&Value>, default_us: i64, issues: &mut Issues) -> Option<i64> {
+    match v {
+        None => Some(default_us),
+        Some(v) => match parse_duration_value(v) {
+            Ok(d) => Some(d.as_micros().min(i64::MAX as u128 / 4) as i64),
+            Err(e) => {
+                p.problem(issues, key, e, None);
+                None
+            }
+        },
+    }
+}
+
+pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, TimestampMapper)> {
+    let params: TimestampParams = p.parse(&["start", "step", "jitter", "format", "clock"], issues)?;
+    let start_us = parse_start(p, params.start.as_deref(), issues);
+    let step_us = duration_us(p, "step", params.step.as_ref(), 1_000_000, issues);
+    let jitter_us = duration_us(p, "jitter", params.jitter.as_ref(), 0, issues);
+    let clock = params.clock.unwrap_or(match p.ctx.mode {
+        GenerationMode::Batch => ClockKind::Simulated,
+        GenerationMode::Realtime => ClockKind::Wall,
+    });
+    let data_type = match params.format {
+        Format::Rfc3339 => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        Format::EpochMillis => DataType::Int64,
+    };
+    let mapper = TimestampMapper {
+        jitter_key: p.key,
+        clock,
+        start_us: start_us?,
+        step_us: step_us?,
+        jitter_us: jitter_us? as u64,
+        format: params.format,
+    };
+    Some((Field::new(&p.spec.name, data_type, true), mapper))
+}
+
+impl ColumnMapper for TimestampMapper {
+    fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
+        let jitter = |row: u64| -> i64 {
+            if self.jitter_us == 0 {
+                0
+            } else {
+                below(self.jitter_key.at(row), self.jitter_us + 1) as i64
+            }
+        };
+        let values: ScalarBuffer<i64> = match self.clock {
+            ClockKind::Simulated => (0..ctx.len as u64)
+                .map(|i| {
+                    let row = ctx.start_row + i;
+                    self.start_us.wrapping_add((row as i64).wrapping_mul(self.step_us)).wrapping_add(jitter(row))
+                })
+                .collect(),
+            ClockKind::Wall => (0..ctx.len as u64)
+                .map(|i| {
+                    let row = ctx.start_row + i;
+                    ctx.wall_us + (i as f64 * ctx.row_interval_us) as i64 + jitter(row)
+                })
+                .collect(),
+        };
+        Ok(match self.format {
+            Format::Rfc3339 => {
+                Arc::new(TimestampMicrosecondArray::new(values, nulls.cloned()).with_timezone("UTC"))
+            }
+            Format::EpochMillis => {
+                let millis: ScalarBuffer<i64> = values.iter().map(|us| us.div_euclid(1000)).collect();
+                Arc::new(Int64Array::new(millis, nulls.cloned()))
+            }
+        })
+    }
+}

@@ -1,0 +1,480 @@
+//! The run-time pipeline: N worker threads build batches, a bounded credit
+//! system keeps memory bounded, and one sink stage restores row order and
+//! delivers batches to the [`Sink`].
+//!
+//! ```text
+//!  workers (N)                              sink stage (1 thread)
+//!  take credit ─► claim rows ─► pace ─► build ─► queue ─► reorder ─► Sink::write ─► return credit
+//! ```
+//!
+//! - Claims come from one atomic row counter, so no row is built twice or
+//!   skipped, whatever the worker count, pauses, or rate changes.
+//! - A worker needs a credit to claim a batch; the sink stage returns it after
+//!   delivering that batch. At most `queue_batches` batches exist at once, so a
+//!   slow destination makes the workers wait (backpressure) and memory stays
+//!   bounded.
+//! - Pause: workers stop claiming (checked before every claim); batches already
+//!   built are still delivered. Resume continues from the counter.
+
+mod pacer;
+
+use crate::mapping::BatchCtx;
+use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::plan::Plan;
+use crate::sink::{Delivered, Sink, SinkError};
+use crate::spec::OnError;
+use arrow_array::RecordBatch;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
+use pacer::Pacer;
+use parking_lot::{Condvar, Mutex};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How often blocked threads look at the stop and pause flags.
+const POLL: Duration = Duration::from_millis(20);
+/// Attempts per batch under `on_error: CONTINUE` before its rows count as failed.
+const CONTINUE_ATTEMPTS: u32 = 4;
+
+/// `GeneratorStatus` of seed 001.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// Defined, never started.
+    Created,
+    /// Generating.
+    Running,
+    /// Paused by a user or by `on_error: PAUSE`.
+    Paused,
+    /// Reached its end condition.
+    Completed,
+    /// Stopped by a user.
+    Stopped,
+    /// Ended by an error.
+    Failed,
+}
+
+impl Status {
+    /// True once the run can no longer change.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Stopped | Self::Failed)
+    }
+
+    /// The name used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "CREATED",
+            Self::Running => "RUNNING",
+            Self::Paused => "PAUSED",
+            Self::Completed => "COMPLETED",
+            Self::Stopped => "STOPPED",
+            Self::Failed => "FAILED",
+        }
+    }
+}
+
+/// A lifecycle call that the current status does not allow.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot {action} a generator that is {}", current.as_str())]
+pub struct InvalidTransition {
+    /// What was asked.
+    pub action: &'static str,
+    /// The status at the time.
+    pub current: Status,
+}
+
+/// How a run uses the machine.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Threads building batches (default: the cores).
+    pub workers: usize,
+    /// Batches built but not yet delivered, at most (bounds memory).
+    pub queue_batches: usize,
+    /// First row index (to continue a run that was interrupted).
+    pub start_row: u64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        Self { workers, queue_batches: (2 * workers).max(4), start_row: 0 }
+    }
+}
+
+#[derive(Debug)]
+struct Control {
+    status: Status,
+}
+
+#[derive(Debug)]
+struct Shared {
+    plan: Arc<Plan>,
+    config: RunConfig,
+    control: Mutex<Control>,
+    wake: Condvar,
+    next_row: AtomicU64,
+    batch_size: AtomicUsize,
+    stop: AtomicBool,
+    paused: AtomicBool,
+    /// Set when the end condition (or a fatal error) ends claiming.
+    exhausted: AtomicBool,
+    failed: AtomicBool,
+    /// Set by the sink stage once the sink is closed and the final status set.
+    finished: AtomicBool,
+    pacer: Pacer,
+    metrics: Metrics,
+}
+
+/// One run of a generator: start, pause, resume, stop, and live metrics.
+#[derive(Debug)]
+pub struct Run {
+    shared: Arc<Shared>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Run {
+    /// A run of `plan`, in status CREATED.
+    pub fn new(plan: Arc<Plan>, mut config: RunConfig) -> Self {
+        config.workers = config.workers.max(1);
+        config.queue_batches = config.queue_batches.max(config.workers);
+        let rate = plan.rate();
+        let shared = Shared {
+            batch_size: AtomicUsize::new(Pacer::batch_size(rate, plan.batch_size())),
+            next_row: AtomicU64::new(config.start_row),
+            pacer: Pacer::new(rate, config.start_row),
+            metrics: Metrics::new(config.workers),
+            control: Mutex::new(Control { status: Status::Created }),
+            wake: Condvar::new(),
+            stop: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            exhausted: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            plan,
+            config,
+        };
+        Self { shared: Arc::new(shared), threads: Mutex::new(Vec::new()) }
+    }
+
+    /// The compiled generator.
+    pub fn plan(&self) -> &Arc<Plan> {
+        &self.shared.plan
+    }
+
+    /// Starts the workers and the sink stage.
+    pub fn start(&self, sink: Box<dyn Sink>) -> Result<(), InvalidTransition> {
+        let s = &self.shared;
+        {
+            let mut c = s.control.lock();
+            if c.status != Status::Created {
+                return Err(InvalidTransition { action: "start", current: c.status });
+            }
+            c.status = Status::Running;
+        }
+        s.metrics.mark_started();
+        s.pacer.reanchor(s.config.start_row, s.pacer.rate());
+        let (credit_tx, credit_rx) = bounded::<()>(s.config.queue_batches);
+        for _ in 0..s.config.queue_batches {
+            // The channel holds exactly queue_batches credits.
+            let _ = credit_tx.send(());
+        }
+        let (data_tx, data_rx) = bounded::<(u64, RecordBatch)>(s.config.queue_batches);
+        let mut threads = self.threads.lock();
+        for w in 0..s.config.workers {
+            let (shared, credits, data) = (Arc::clone(s), credit_rx.clone(), data_tx.clone());
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("sdg-worker-{w}"))
+                    .spawn(move || worker(&shared, w, &credits, &data))
+                    .expect("spawning a worker thread"),
+            );
+        }
+        drop(data_tx);
+        let shared = Arc::clone(s);
+        threads.push(
+            std::thread::Builder::new()
+                .name("sdg-sink".into())
+                .spawn(move || sink_stage(&shared, sink, &data_rx, &credit_tx))
+                .expect("spawning the sink thread"),
+        );
+        Ok(())
+    }
+
+    /// Stops claiming new batches; in-flight ones are still delivered.
+    pub fn pause(&self) -> Result<(), InvalidTransition> {
+        let s = &self.shared;
+        let mut c = s.control.lock();
+        if c.status != Status::Running {
+            return Err(InvalidTransition { action: "pause", current: c.status });
+        }
+        c.status = Status::Paused;
+        s.paused.store(true, SeqCst);
+        s.metrics.mark_paused(true);
+        Ok(())
+    }
+
+    /// Continues with the next row after a pause.
+    pub fn resume(&self) -> Result<(), InvalidTransition> {
+        let s = &self.shared;
+        let mut c = s.control.lock();
+        if c.status != Status::Paused {
+            return Err(InvalidTransition { action: "resume", current: c.status });
+        }
+        c.status = Status::Running;
+        s.metrics.mark_paused(false);
+        s.pacer.reanchor(s.next_row.load(SeqCst), s.pacer.rate());
+        s.paused.store(false, SeqCst);
+        s.wake.notify_all();
+        Ok(())
+    }
+
+    /// Ends the run: claimed batches are delivered, the sink is closed, and
+    /// the status becomes STOPPED. Returns once everything has finished.
+    pub fn stop(&self) -> Result<Status, InvalidTransition> {
+        self.request_stop()?;
+        Ok(self.wait())
+    }
+
+    /// Asks the run to stop and returns at once; [`Run::wait`] sees it end.
+    pub fn request_stop(&self) -> Result<(), InvalidTransition> {
+        let c = self.shared.control.lock();
+        if !matches!(c.status, Status::Running | Status::Paused) {
+            return Err(InvalidTransition { action: "stop", current: c.status });
+        }
+        self.shared.stop.store(true, SeqCst);
+        self.shared.wake.notify_all();
+        Ok(())
+    }
+
+    /// Changes the rate (rows per second) of a running run; None removes the cap.
+    pub fn set_rate(&self, rate: Option<f64>) {
+        let s = &self.shared;
+        s.batch_size.store(Pacer::batch_size(rate, s.plan.batch_size()), SeqCst);
+        s.pacer.reanchor(s.next_row.load(SeqCst), rate);
+    }
+
+    /// The current status.
+    pub fn status(&self) -> Status {
+        self.shared.control.lock().status
+    }
+
+    /// Live metrics.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.shared.metrics.snapshot(self.status())
+    }
+
+    /// Waits for the run to end by itself (end condition, error, or `stop`).
+    /// Safe to call from several threads; returns the final status (or
+    /// CREATED at once for a run never started).
+    pub fn wait(&self) -> Status {
+        let threads: Vec<_> = std::mem::take(&mut *self.threads.lock());
+        for t in threads {
+            let _ = t.join();
+        }
+        let mut c = self.shared.control.lock();
+        while c.status != Status::Created && !self.shared.finished.load(SeqCst) {
+            self.shared.wake.wait_for(&mut c, POLL * 5);
+        }
+        c.status
+    }
+
+    /// True once the run has ended and its sink is closed.
+    pub fn is_finished(&self) -> bool {
+        self.shared.finished.load(SeqCst)
+    }
+}
+
+impl Shared {
+    /// Blocks while paused; false once the run should end.
+    fn wait_while_paused(&self) -> bool {
+        while self.paused.load(SeqCst) && !self.stop.load(SeqCst) {
+            let mut c = self.control.lock();
+            if self.paused.load(SeqCst) && !self.stop.load(SeqCst) {
+                self.wake.wait_for(&mut c, POLL * 5);
+            }
+        }
+        !self.stop.load(SeqCst)
+    }
+
+    fn fail(&self, message: String) {
+        tracing::error!(error = %message, "generator failed");
+        self.metrics.set_last_error(message);
+        self.failed.store(true, SeqCst);
+        self.stop.store(true, SeqCst);
+        self.control.lock().status = Status::Failed;
+        self.wake.notify_all();
+    }
+}
+
+fn worker(s: &Shared, w: usize, credits: &Receiver<()>, data: &Sender<(u64, RecordBatch)>) {
+    let mut locals = s.plan.new_locals();
+    let row_limit = s.plan.row_limit();
+    let duration_limit = s.plan.duration_limit();
+    loop {
+        if !s.wait_while_paused() || s.exhausted.load(SeqCst) {
+            return;
+        }
+        match credits.recv_timeout(POLL) {
+            Ok(()) => {}
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        // A pause may have come while waiting for the credit; keep it and wait.
+        if !s.wait_while_paused() {
+            return;
+        }
+        if duration_limit.is_some_and(|d| s.metrics.active_elapsed() >= d) {
+            s.exhausted.store(true, SeqCst);
+            return;
+        }
+        let size = s.batch_size.load(SeqCst) as u64;
+        let start = s.next_row.fetch_add(size, SeqCst);
+        let len = match row_limit {
+            Some(end) if start >= end => {
+                s.exhausted.store(true, SeqCst);
+                return;
+            }
+            Some(end) => size.min(end - start),
+            None => size,
+        };
+        if let Some(due) = s.pacer.due(start) {
+            sleep_until(s, due);
+        }
+        let wall_us = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+        let row_interval_us = s.pacer.rate().map(|r| 1e6 / r).unwrap_or(0.0);
+        let ctx = BatchCtx { start_row: start, len: len as usize, wall_us, row_interval_us };
+        let t0 = Instant::now();
+        match s.plan.generate_ctx(&ctx, &mut locals) {
+            Ok(batch) => {
+                s.metrics.record_generated(w, len, t0.elapsed());
+                if data.send((start, batch)).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                s.fail(format!("generating rows {start}..{}: {e}", start + len));
+                return;
+            }
+        }
+    }
+}
+
+/// Sleeps until `due`, in slices, staying paused while paused; returns early on stop.
+fn sleep_until(s: &Shared, due: Instant) {
+    loop {
+        if s.stop.load(SeqCst) {
+            return;
+        }
+        if s.paused.load(SeqCst) {
+            s.wait_while_paused();
+            return;
+        }
+        let now = Instant::now();
+        if now >= due {
+            return;
+        }
+        std::thread::sleep((due - now).min(POLL));
+    }
+}
+
+fn sink_stage(s: &Shared, mut sink: Box<dyn Sink>, data: &Receiver<(u64, RecordBatch)>, credits: &Sender<()>) {
+    let mut pending: BTreeMap<u64, RecordBatch> = BTreeMap::new();
+    let mut next = s.config.start_row;
+    let mut broken = false;
+    loop {
+        match data.recv_timeout(POLL) {
+            Ok((start, batch)) => {
+                pending.insert(start, batch);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        while let Some(batch) = pending.remove(&next) {
+            next += batch.num_rows() as u64;
+            s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
+            if !broken && !deliver(s, sink.as_mut(), &batch) {
+                broken = true;
+            }
+            let _ = credits.send(());
+        }
+        s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
+    }
+    // Workers finish every batch they claim, so nothing contiguous is left;
+    // batches after a generation failure's gap are dropped, never delivered out of order.
+    pending.clear();
+    s.metrics.queue_depth.store(0, Relaxed);
+    match sink.close() {
+        Ok(d) => s.metrics.record_delivered(d.rows, d.bytes),
+        Err(e) => {
+            s.metrics.record_error(e.message.clone());
+            if !s.failed.load(SeqCst) {
+                s.fail(format!("closing the destination: {e}"));
+            }
+        }
+    }
+    s.metrics.mark_ended();
+    let mut c = s.control.lock();
+    c.status = if s.failed.load(SeqCst) {
+        Status::Failed
+    } else if s.stop.load(SeqCst) && !s.exhausted.load(SeqCst) {
+        Status::Stopped
+    } else {
+        Status::Completed
+    };
+    s.finished.store(true, SeqCst);
+    s.wake.notify_all();
+}
+
+/// Delivers one batch under the run's `on_error` policy; false when the run failed.
+fn deliver(s: &Shared, sink: &mut dyn Sink, batch: &RecordBatch) -> bool {
+    let rows = batch.num_rows() as u64;
+    let mut attempt = 0u32;
+    loop {
+        let t0 = Instant::now();
+        let result: Result<Delivered, SinkError> = sink.write(batch);
+        s.metrics.record_sink_latency(t0.elapsed());
+        let err = match result {
+            Ok(d) => {
+                s.metrics.record_delivered(d.rows, d.bytes);
+                return true;
+            }
+            Err(e) => e,
+        };
+        s.metrics.record_error(err.message.clone());
+        tracing::warn!(error = %err.message, retryable = err.retryable, attempt, "destination error");
+        match s.plan.on_error() {
+            OnError::Stop => {
+                s.metrics.rows_failed.fetch_add(rows, Relaxed);
+                s.fail(format!("destination error: {err}"));
+                return false;
+            }
+            OnError::Continue => {
+                attempt += 1;
+                if err.retryable && attempt < CONTINUE_ATTEMPTS {
+                    std::thread::sleep(Duration::from_millis(50u64 << attempt.min(6)));
+                    continue;
+                }
+                s.metrics.rows_failed.fetch_add(rows, Relaxed);
+                return true;
+            }
+            OnError::Pause => {
+                {
+                    let mut c = s.control.lock();
+                    if c.status == Status::Running {
+                        c.status = Status::Paused;
+                        s.paused.store(true, SeqCst);
+                        s.metrics.mark_paused(true);
+                    }
+                }
+                if !s.wait_while_paused() {
+                    // Stopped while paused on an error: the batch was never delivered.
+                    s.metrics.rows_failed.fetch_add(rows, Relaxed);
+                    return false;
+                }
+            }
+        }
+    }
+}

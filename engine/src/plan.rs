@@ -1,0 +1,284 @@
+//! The compiled form of a generator: semantic validation, field groups in
+//! dependency order, the Arrow schema, and the batch builder shared (read-only)
+//! by every worker.
+
+use crate::issue::{Issue, Issues};
+use crate::mapping::{BatchCtx, Columns, CompileCtx, FieldGroup, GenError, LocalState, compile_field};
+use crate::rng::StreamKey;
+use crate::spec::{EndCondition, GenerationMode, GeneratorSpec, OnError};
+use arrow_array::{RecordBatch, RecordBatchOptions};
+use arrow_buffer::{BooleanBuffer, NullBuffer};
+use arrow_schema::{Schema, SchemaRef};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Rows per batch when the definition does not say.
+pub const DEFAULT_BATCH_SIZE: usize = 8192;
+/// Largest accepted `batch_size`.
+pub const MAX_BATCH_SIZE: usize = 1 << 20;
+/// The sub-stream of a field used for its null mask.
+const NULL_STREAM: u64 = 0x6E75_6C6C;
+
+/// How a column gets its nulls.
+#[derive(Debug, Clone, Copy)]
+enum NullRule {
+    Never,
+    Always,
+    /// Null when the row's draw is below `threshold` (= ratio × 2^64).
+    Ratio { key: StreamKey, threshold: u64 },
+}
+
+#[derive(Debug)]
+struct GroupSlot {
+    group: Box<dyn FieldGroup>,
+    nulls: Vec<NullRule>,
+}
+
+/// A validated, compiled generator. Immutable; shared by all workers.
+#[derive(Debug)]
+pub struct Plan {
+    spec: GeneratorSpec,
+    schema: SchemaRef,
+    groups: Vec<GroupSlot>,
+    seed: u64,
+    batch_size: usize,
+}
+
+impl Plan {
+    /// Validates and compiles `spec`, reporting every problem found.
+    pub fn compile(spec: &GeneratorSpec) -> Result<Self, Issues> {
+        let mut issues = check_spec(spec);
+        let seed = spec.seed.unwrap_or_else(random_seed);
+        let ctx = CompileCtx { seed, mode: spec.mode };
+        let mut fields = Vec::with_capacity(spec.fields.len());
+        let mut groups = Vec::with_capacity(spec.fields.len());
+        for (i, f) in spec.fields.iter().enumerate() {
+            if let Some(c) = compile_field(i, f, &ctx, &mut issues) {
+                fields.push(c.field);
+                groups.push(c.group);
+            }
+        }
+        let groups = order_groups(groups, spec, &mut issues);
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        let groups = groups
+            .into_iter()
+            .map(|group| {
+                let nulls = group.outputs().iter().map(|&i| null_rule(seed, &spec.fields[i])).collect();
+                GroupSlot { group, nulls }
+            })
+            .collect();
+        Ok(Self {
+            spec: spec.clone(),
+            schema: Arc::new(Schema::new(fields)),
+            groups,
+            seed,
+            batch_size: spec.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
+        })
+    }
+
+    /// The definition this plan was compiled from.
+    pub fn spec(&self) -> &GeneratorSpec {
+        &self.spec
+    }
+
+    /// The Arrow schema of every batch.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// The seed in use (drawn at random when the definition has none).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Configured rows per batch.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// Rows to generate in all, when the end condition is a record count.
+    pub fn row_limit(&self) -> Option<u64> {
+        match self.spec.end_condition {
+            EndCondition::RecordCount { value } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Running time after which the run ends, when the end condition is a duration.
+    pub fn duration_limit(&self) -> Option<Duration> {
+        match self.spec.end_condition {
+            EndCondition::Duration { value } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The configured rate, rows per second.
+    pub fn rate(&self) -> Option<f64> {
+        self.spec.rate
+    }
+
+    /// BATCH or REALTIME.
+    pub fn mode(&self) -> GenerationMode {
+        self.spec.mode
+    }
+
+    /// What a sink error does.
+    pub fn on_error(&self) -> OnError {
+        self.spec.on_error
+    }
+
+    /// Per-worker state for every group, created once per worker.
+    pub fn new_locals(&self) -> Vec<LocalState> {
+        self.groups.iter().map(|g| g.group.new_local()).collect()
+    }
+
+    /// Builds rows `[start_row, start_row + len)` outside a run (previews,
+    /// tests, shards). Wall clocks read the time now; simulated ones do not.
+    pub fn generate(&self, start_row: u64, len: usize) -> Result<RecordBatch, GenError> {
+        let wall_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        let row_interval_us = self.rate().map(|r| 1e6 / r).unwrap_or(0.0);
+        let ctx = BatchCtx { start_row, len, wall_us, row_interval_us };
+        self.generate_ctx(&ctx, &mut self.new_locals())
+    }
+
+    /// Builds the batch described by `ctx`, using a worker's `locals`.
+    pub fn generate_ctx(&self, ctx: &BatchCtx, locals: &mut [LocalState]) -> Result<RecordBatch, GenError> {
+        let mut columns = Columns::new(self.schema.fields().len());
+        let mut nulls = Vec::new();
+        for (slot, local) in self.groups.iter().zip(locals.iter_mut()) {
+            nulls.clear();
+            nulls.extend(slot.nulls.iter().map(|rule| null_buffer(*rule, ctx)));
+            slot.group.fill(ctx, &nulls, &mut columns, local)?;
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(ctx.len));
+        Ok(RecordBatch::try_new_with_options(Arc::clone(&self.schema), columns.finish()?, &options)?)
+    }
+}
+
+fn null_rule(seed: u64, field: &crate::spec::FieldSpec) -> NullRule {
+    match field.null_ratio {
+        None => NullRule::Never,
+        Some(r) if r <= 0.0 => NullRule::Never,
+        Some(r) if r >= 1.0 => NullRule::Always,
+        Some(r) => NullRule::Ratio {
+            key: StreamKey::for_field(seed, &field.name).sub(NULL_STREAM),
+            threshold: (r * 18_446_744_073_709_551_616.0) as u64,
+        },
+    }
+}
+
+fn null_buffer(rule: NullRule, ctx: &BatchCtx) -> Option<NullBuffer> {
+    match rule {
+        NullRule::Never => None,
+        NullRule::Always => Some(NullBuffer::new_null(ctx.len)),
+        NullRule::Ratio { key, threshold } => Some(NullBuffer::new(BooleanBuffer::collect_bool(ctx.len, |i| {
+            key.at(ctx.start_row + i as u64) >= threshold
+        }))),
+    }
+}
+
+/// Orders groups so every group runs after the groups filling its inputs.
+fn order_groups(groups: Vec<Box<dyn FieldGroup>>, spec: &GeneratorSpec, issues: &mut Issues) -> Vec<Box<dyn FieldGroup>> {
+    let owner: HashMap<usize, usize> =
+        groups.iter().enumerate().flat_map(|(g, grp)| grp.outputs().iter().map(move |&f| (f, g))).collect();
+    let mut state = vec![0u8; groups.len()]; // 0 new, 1 visiting, 2 done
+    let mut order = Vec::with_capacity(groups.len());
+    fn visit(
+        g: usize,
+        groups: &[Box<dyn FieldGroup>],
+        owner: &HashMap<usize, usize>,
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+        spec: &GeneratorSpec,
+        issues: &mut Issues,
+    ) {
+        match state[g] {
+            2 => return,
+            1 => {
+                let f = groups[g].outputs().first().copied().unwrap_or(0);
+                issues.push(
+                    Issue::new(format!("fields[{f}]"), format!("field `{}` depends on itself through its inputs", spec.fields[f].name))
+                        .hint("remove the cycle between computed fields"),
+                );
+                return;
+            }
+            _ => {}
+        }
+        state[g] = 1;
+        for input in groups[g].inputs() {
+            if let Some(&dep) = owner.get(input) {
+                visit(dep, groups, owner, state, order, spec, issues);
+            }
+        }
+        state[g] = 2;
+        order.push(g);
+    }
+    for g in 0..groups.len() {
+        visit(g, &groups, &owner, &mut state, &mut order, spec, issues);
+    }
+    let mut slots: Vec<Option<Box<dyn FieldGroup>>> = groups.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|g| slots[g].take()).collect()
+}
+
+/// Checks that need the whole definition (mapping parameters are checked by their mappers).
+fn check_spec(spec: &GeneratorSpec) -> Issues {
+    let mut issues = Issues::default();
+    if spec.name.trim().is_empty() {
+        issues.push(Issue::new("name", "the name is empty").hint("give the generator a short name, e.g. orders"));
+    }
+    if spec.fields.is_empty() {
+        issues.push(Issue::new("fields", "there are no fields").hint("add at least one field, e.g. { name: id, type: SEQUENCE }"));
+    }
+    match (spec.mode, spec.rate) {
+        (GenerationMode::Realtime, None) => issues.push(
+            Issue::new("rate", "REALTIME mode needs a rate (rows per second)").hint("add e.g. rate: 1000, or use mode: BATCH"),
+        ),
+        (_, Some(r)) if !(r.is_finite() && r > 0.0) => {
+            issues.push(Issue::new("rate", format!("rate must be a positive number of rows per second, got {r}")))
+        }
+        _ => {}
+    }
+    if let Some(b) = spec.batch_size
+        && !(1..=MAX_BATCH_SIZE).contains(&b)
+    {
+        issues.push(Issue::new("batch_size", format!("batch_size {b} is outside 1..={MAX_BATCH_SIZE}")).hint("the default, 8192, suits most runs"));
+    }
+    match spec.end_condition {
+        EndCondition::RecordCount { value: 0 } => {
+            issues.push(Issue::new("end_condition.value", "a record count of 0 generates nothing").hint("use a positive count"))
+        }
+        EndCondition::Duration { value } if value.is_zero() => {
+            issues.push(Issue::new("end_condition.value", "a duration of 0 generates nothing").hint("use e.g. \"30s\""))
+        }
+        _ => {}
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, f) in spec.fields.iter().enumerate() {
+        if f.name.trim().is_empty() {
+            issues.push(Issue::new(format!("fields[{i}].name"), "the field name is empty"));
+        } else if let Some(first) = seen.insert(f.name.as_str(), i) {
+            seen.insert(f.name.as_str(), first);
+            issues.push(
+                Issue::new(format!("fields[{i}].name"), format!("duplicate field name `{}` (also fields[{first}])", f.name))
+                    .hint("every column needs its own name"),
+            );
+        }
+        if let Some(r) = f.null_ratio
+            && !(0.0..=1.0).contains(&r)
+        {
+            issues.push(Issue::new(format!("fields[{i}].null_ratio"), format!("null_ratio {r} is outside 0.0–1.0")));
+        }
+    }
+    issues
+}
+
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    crate::rng::mix64(nanos ^ (std::process::id() as u64).rotate_left(32))
+}
