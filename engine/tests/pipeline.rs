@@ -1,0 +1,251 @@
+//! The pipeline: determinism across workers and batch sizes, row ranges,
+//! backpressure, pause/resume, stop, end conditions, on_error, metrics.
+
+mod common;
+use common::{Collect, digest, plan};
+use sdg_engine::{Plan, Run, RunConfig, Status};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+const MIXED: &str = r#"
+name: mixed
+seed: 42
+destination: { type: BLACKHOLE }
+fields:
+  - { name: order_id,   type: SEQUENCE }
+  - { name: id,         type: UUID_GENERATED, params: { version: 7 } }
+  - { name: created_at, type: TIMESTAMP_GENERATED, params: { step: 250ms, jitter: 100ms } }
+  - { name: status,     type: ENUM_RANDOM, params: { values: [NEW, PAID, SHIPPED], weights: [5, 3, 2] } }
+  - { name: amount,     type: NUMERIC_RANGE, params: { min: 1, max: 500, distribution: lognormal, decimals: 2 } }
+  - { name: items,      type: NUMERIC_RANGE, params: { min: 1, max: 50, distribution: zipf } }
+  - { name: region,     type: CONSTANT, params: { value: eu-west } }
+  - { name: ref,        type: SEQUENCE, params: { prefix: R, padding: 8, end: 999 } }
+  - { name: coupon,     type: ENUM_RANDOM, params: { values: [A10, B20] }, null_ratio: 0.7 }
+"#;
+
+fn config(workers: usize) -> RunConfig {
+    RunConfig { workers, queue_batches: 2 * workers + 2, start_row: 0 }
+}
+
+fn run_to_end(yaml: &str, workers: usize) -> Collect {
+    let plan = Arc::new(plan(yaml));
+    let sink = Collect::default();
+    let run = Run::new(plan, config(workers));
+    run.start(Box::new(sink.clone())).expect("starts");
+    assert_eq!(run.wait(), Status::Completed, "{:?}", run.metrics().last_error);
+    sink
+}
+
+fn with_rows_and_batch(rows: u64, batch: usize) -> String {
+    format!("{MIXED}\nend_condition: {{ type: RECORD_COUNT, value: {rows} }}\nbatch_size: {batch}\n")
+}
+
+#[test]
+fn same_seed_same_bytes_whatever_workers_and_batch_size() {
+    let reference = run_to_end(&with_rows_and_batch(50_000, 8192), 1).concat();
+    assert_eq!(reference.num_rows(), 50_000);
+    let want = digest(&reference);
+    for (workers, batch) in [(2, 8192), (4, 1000), (3, 777), (1, 65536)] {
+        let got = run_to_end(&with_rows_and_batch(50_000, batch), workers).concat();
+        assert_eq!(got, reference, "workers {workers}, batch {batch}");
+        assert_eq!(digest(&got), want, "workers {workers}, batch {batch}");
+    }
+    let other_seed = run_to_end(&with_rows_and_batch(50_000, 8192).replace("seed: 42", "seed: 43"), 2).concat();
+    assert_ne!(digest(&other_seed), want);
+}
+
+#[test]
+fn a_row_range_alone_equals_that_slice_of_the_full_run() {
+    let p = plan(&with_rows_and_batch(20_000, 4096));
+    let full = p.generate(0, 20_000).expect("full");
+    for (a, b) in [(0, 1), (4095, 4097), (12_345, 19_999), (7, 8000)] {
+        let part = p.generate(a, (b - a) as usize).expect("part");
+        assert_eq!(part, full.slice(a as usize, (b - a) as usize), "[{a}, {b})");
+    }
+    // Starting a run at row a continues the same sequence.
+    let run = Run::new(Arc::new(p), RunConfig { workers: 2, queue_batches: 4, start_row: 15_000 });
+    let sink = Collect::default();
+    run.start(Box::new(sink.clone())).expect("starts");
+    assert_eq!(run.wait(), Status::Completed);
+    assert_eq!(sink.concat(), full.slice(15_000, 5_000));
+}
+
+#[test]
+fn a_slow_sink_makes_generators_wait_with_bounded_memory() {
+    let yaml = "name: slow\nseed: 1\nbatch_size: 1000\nend_condition: { type: RECORD_COUNT, value: 60000 }\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]";
+    let sink = Collect { delay: Duration::from_millis(5), ..Default::default() };
+    let cfg = RunConfig { workers: 4, queue_batches: 6, start_row: 0 };
+    let run = Run::new(Arc::new(plan(yaml)), cfg);
+    run.start(Box::new(sink.clone())).expect("starts");
+    let mut max_ahead = 0;
+    let mut max_depth = 0;
+    while !run.is_finished() {
+        let m = run.metrics();
+        max_ahead = max_ahead.max(m.rows_generated.saturating_sub(m.rows_delivered));
+        max_depth = max_depth.max(m.queue_depth);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(run.wait(), Status::Completed);
+    // Never more than queue_batches batches between generation and delivery.
+    assert!(max_ahead <= 6 * 1000, "generated ran {max_ahead} rows ahead of delivery");
+    assert!(max_depth <= 6, "queue depth {max_depth}");
+    assert!(max_ahead >= 1000, "the sink was slow, so some rows should have queued (saw {max_ahead})");
+    assert_eq!(sink.i64_column("id"), (1..=60_000).collect::<Vec<_>>());
+}
+
+#[test]
+fn pause_holds_generation_and_resume_continues_without_gap_or_duplicate() {
+    let yaml = "name: p\nseed: 1\nbatch_size: 500\nrate: 20000\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]";
+    let sink = Collect::default();
+    let run = Run::new(Arc::new(plan(yaml)), config(2));
+    run.start(Box::new(sink.clone())).expect("starts");
+    std::thread::sleep(Duration::from_millis(200));
+    run.pause().expect("pauses");
+    assert_eq!(run.status(), Status::Paused);
+    // In-flight batches drain within the pause window; then nothing moves.
+    std::thread::sleep(Duration::from_millis(150));
+    let held = run.metrics();
+    std::thread::sleep(Duration::from_millis(300));
+    let later = run.metrics();
+    assert_eq!(held.rows_generated, later.rows_generated, "generation continued while paused");
+    assert_eq!(held.rows_delivered, later.rows_delivered);
+    assert!(held.rows_delivered > 0);
+    assert_eq!(later.rows_per_sec, 0.0);
+    assert!(run.pause().is_err(), "pausing twice is an invalid transition");
+    run.resume().expect("resumes");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(run.stop().expect("stops"), Status::Stopped);
+    let ids = sink.i64_column("id");
+    assert!(ids.len() as u64 > held.rows_delivered, "resumed");
+    assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>(), "no gap, no duplicate");
+    let m = run.metrics();
+    assert_eq!(m.rows_delivered, ids.len() as u64);
+    assert_eq!(m.rows_generated, m.rows_delivered, "stop delivers everything generated");
+}
+
+#[test]
+fn lifecycle_transitions_are_checked() {
+    let run = Run::new(Arc::new(plan("name: l\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]")), config(1));
+    assert_eq!(run.status(), Status::Created);
+    assert_eq!(run.pause().expect_err("not running").to_string(), "cannot pause a generator that is CREATED");
+    assert!(run.resume().is_err());
+    assert!(run.stop().is_err());
+    run.start(Box::new(Collect::default())).expect("starts");
+    assert!(run.start(Box::new(Collect::default())).is_err(), "a run starts once");
+    assert!(run.resume().is_err(), "resume needs PAUSED");
+    assert_eq!(run.stop().expect("stops"), Status::Stopped);
+    assert_eq!(run.stop().expect_err("already stopped").current, Status::Stopped);
+}
+
+#[test]
+fn duration_end_condition_ends_the_run() {
+    let yaml = "name: d\nmode: REALTIME\nrate: 1000\nend_condition: { type: DURATION, value: 300ms }\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]";
+    let sink = Collect::default();
+    let run = Run::new(Arc::new(plan(yaml)), config(2));
+    let t0 = Instant::now();
+    run.start(Box::new(sink.clone())).expect("starts");
+    assert_eq!(run.wait(), Status::Completed);
+    assert!(t0.elapsed() >= Duration::from_millis(300));
+    assert!(sink.rows() > 0);
+    assert_eq!(sink.i64_column("id"), (1..=sink.rows() as i64).collect::<Vec<_>>());
+}
+
+#[test]
+fn on_error_stop_fails_the_run_with_the_error() {
+    let yaml = "name: e\nbatch_size: 100\nend_condition: { type: RECORD_COUNT, value: 10000 }\non_error: STOP\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]";
+    let sink = Collect { fail_from: 3, retryable: true, ..Default::default() };
+    sink.fail_count.store(1, Ordering::SeqCst);
+    let run = Run::new(Arc::new(plan(yaml)), config(2));
+    run.start(Box::new(sink.clone())).expect("starts");
+    assert_eq!(run.wait(), Status::Failed);
+    let m = run.metrics();
+    assert_eq!(m.rows_delivered, 300);
+    assert_eq!(m.errors, 1);
+    assert!(m.last_error.as_deref().unwrap_or("").contains("injected failure on write 3"), "{:?}", m.last_error);
+    assert_eq!(sink.i64_column("id"), (1..=300).collect::<Vec<_>>());
+}
+
+#[test]
+fn on_error_continue_retries_then_counts_failed_rows() {
+    let yaml = "name: e\nbatch_size: 100\nend_condition: { type: RECORD_COUNT, value: 2000 }\non_error: CONTINUE\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]";
+    // Two failures then success: the retry delivers the batch.
+    let sink = Collect { fail_from: 5, retryable: true, ..Default::default() };
+    sink.fail_count.store(2, Ordering::SeqCst);
+    let run = Run::new(Arc::new(plan(yaml)), config(2));
+    run.start(Box::new(sink.clone())).expect("starts");
+    assert_eq!(run.wait(), Status::Completed);
+    let m = run.metrics();
+    assert_eq!((m.rows_delivered, m.rows_failed, m.errors), (2000, 0, 2));
+    assert_eq!(sink.i64_column("id"), (1..=2000).collect::<Vec<_>>());
+
+    // A non-retryable error: the batch's rows count as failed, the run goes on.
+    let sink = Collect { fail_from: 5, retryable: false, ..Default::default() };
+    sink.fail_count.store(1, Ordering::SeqCst);
+    let run = Run::new(Arc::new(plan(yaml)), config(2));
+    run.start(Box::new(sink.clone())).expect("starts");
+    assert_eq!(run.wait(), Status::Completed);
+    let m = run.metrics();
+    assert_eq!((m.rows_delivered, m.rows_failed, m.errors), (1900, 100, 1));
+    let ids = sink.i64_column("id");
+    assert_eq!(ids.len(), 1900);
+    assert!(!ids.contains(&501) && ids.contains(&500) && ids.contains(&601));
+}
+
+#[test]
+fn on_error_pause_pauses_and_resume_retries_the_failed_batch_first() {
+    let yaml = "name: e\nbatch_size: 100\nend_condition: { type: RECORD_COUNT, value: 3000 }\non_error: PAUSE\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]";
+    let sink = Collect { fail_from: 4, retryable: true, ..Default::default() };
+    sink.fail_count.store(1, Ordering::SeqCst);
+    let run = Run::new(Arc::new(plan(yaml)), config(2));
+    run.start(Box::new(sink.clone())).expect("starts");
+    let t0 = Instant::now();
+    while run.status() != Status::Paused {
+        assert!(t0.elapsed() < Duration::from_secs(10), "never paused");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let m = run.metrics();
+    assert_eq!(m.rows_delivered, 400);
+    assert!(m.last_error.is_some());
+    run.resume().expect("resumes");
+    assert_eq!(run.wait(), Status::Completed);
+    let m = run.metrics();
+    assert_eq!((m.rows_delivered, m.rows_failed), (3000, 0));
+    assert_eq!(sink.i64_column("id"), (1..=3000).collect::<Vec<_>>(), "nothing lost, nothing duplicated");
+}
+
+#[test]
+fn metrics_snapshot_has_the_contract_names() {
+    let sink = Collect::default();
+    let run = Run::new(Arc::new(plan(&with_rows_and_batch(30_000, 1000))), config(2));
+    run.start(Box::new(sink)).expect("starts");
+    run.wait();
+    let m = run.metrics();
+    assert_eq!(m.rows_generated, 30_000);
+    assert_eq!(m.rows_delivered, 30_000);
+    assert!(m.bytes > 0 && m.avg_rows_per_sec > 0.0);
+    assert!(m.gen_latency_us.max >= m.gen_latency_us.p50);
+    let json = serde_json::to_value(&m).expect("serializes");
+    for key in [
+        "status", "rows_generated", "rows_delivered", "rows_failed", "bytes", "errors", "rows_per_sec", "avg_rows_per_sec",
+        "queue_depth", "gen_latency_us", "sink_latency_us", "elapsed_ms", "last_error",
+    ] {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    for q in ["p50", "p90", "p99", "max"] {
+        assert!(json["gen_latency_us"].get(q).is_some() && json["sink_latency_us"].get(q).is_some());
+    }
+    assert_eq!(json["status"], "COMPLETED");
+}
+
+#[test]
+fn paced_runs_use_small_batches() {
+    let p: Plan = plan("name: r\nmode: REALTIME\nrate: 1000\nend_condition: { type: RECORD_COUNT, value: 50 }\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]");
+    let sink = Collect::default();
+    let run = Run::new(Arc::new(p), config(2));
+    run.start(Box::new(sink.clone())).expect("starts");
+    assert_eq!(run.wait(), Status::Completed);
+    // ~10 ms of rows per batch at 1000 rows/s: smooth, not once-per-second bursts.
+    assert!(sink.batches.lock().iter().all(|b| b.num_rows() <= 10));
+    assert_eq!(sink.rows(), 50);
+}
