@@ -47,11 +47,26 @@ impl Overrides {
             spec.destination = dest.clone();
         }
         if let Some(out) = &self.out {
+            // A new path: keep the file's rotation, let the format follow the new path.
+            let rotate = match spec.destination.kind {
+                DestinationType::File => spec.destination.config.get("rotate_rows").cloned(),
+                _ => None,
+            };
             spec.destination = Destination { kind: DestinationType::File, config: Default::default() };
             spec.destination.config.insert("path".into(), out.clone().into());
+            if let Some(r) = rotate.filter(|_| out != "-") {
+                spec.destination.config.insert("rotate_rows".into(), r);
+            }
         }
         if let Some(format) = &self.format {
-            spec.destination.config.insert("format".into(), format.clone().into());
+            let c = &mut spec.destination.config;
+            c.insert("format".into(), format.clone().into());
+            if format != "parquet" {
+                c.remove("compression");
+            }
+            if format != "csv" {
+                c.remove("header");
+            }
         }
     }
 }

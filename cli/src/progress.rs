@@ -12,17 +12,29 @@ pub fn follow(run: &Run, total: Option<u64>, quiet: bool) -> MetricsSnapshot {
     let bar = match (visible, total) {
         (false, _) => ProgressBar::hidden(),
         (true, Some(n)) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()).with_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% {human_pos}/{human_len} rows  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% {human_pos}/{human_len} rows  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         ),
         (true, None) => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(
             ProgressStyle::with_template("{spinner} [{elapsed_precise}] {human_pos} rows  {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
     };
+    let mut told_paused = false;
     while !run.is_finished() {
         std::thread::sleep(Duration::from_millis(100));
         let m = run.metrics();
+        if m.status == sdg_engine::Status::Paused && !told_paused {
+            told_paused = true;
+            bar.suspend(|| {
+                eprintln!(
+                    "paused after a destination error (on_error: PAUSE): {}\nCtrl-C stops the run; rows not delivered are reported as failed",
+                    m.last_error.as_deref().unwrap_or("unknown error")
+                )
+            });
+        }
         bar.set_position(m.rows_delivered);
         bar.set_message(format!(
             "{}/s  {}/s  queue {}  {}",

@@ -97,10 +97,7 @@ impl std::error::Error for Issues {}
 
 /// "did you mean `x`?" for a key that is close to a known one, else the list of known keys.
 pub fn unknown_key(path: &str, key: &str, known: &[&str]) -> Issue {
-    let best = known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(key, k), *k))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let best = known.iter().map(|k| (strsim::jaro_winkler(key, k), *k)).max_by(|a, b| a.0.total_cmp(&b.0));
     let issue = Issue::new(path, format!("unknown key `{key}`"));
     match best {
         Some((score, k)) if score >= 0.8 => issue.hint(format!("did you mean `{k}`?")),

@@ -24,7 +24,7 @@ pub use issue::{Issue, Issues};
 pub use metrics::{Latency, MetricsSnapshot};
 pub use pipeline::{InvalidTransition, Run, RunConfig, Status};
 pub use plan::Plan;
-pub use sink::{Delivered, Sink, SinkError};
+pub use sink::{BatchEncoder, Delivered, Encoded, Sink, SinkError};
 pub use spec::GeneratorSpec;
 
 /// Reads, validates and compiles a YAML/JSON definition, reporting every problem.

@@ -175,7 +175,10 @@ impl Metrics {
     /// A consistent-enough view of every counter.
     pub fn snapshot(&self, status: Status) -> MetricsSnapshot {
         let now = Instant::now();
-        let delivered = self.rows_delivered.load(Relaxed);
+        // Generated first: both only grow, so the pair never shows more rows
+        // in flight than there were.
+        let generated = self.rows_generated.load(std::sync::atomic::Ordering::SeqCst);
+        let delivered = self.rows_delivered.load(std::sync::atomic::Ordering::SeqCst);
         let (elapsed, ended) = {
             let t = self.timing.lock();
             let end = t.ended.unwrap_or(now);
@@ -200,7 +203,7 @@ impl Metrics {
         }
         MetricsSnapshot {
             status,
-            rows_generated: self.rows_generated.load(Relaxed),
+            rows_generated: generated,
             rows_delivered: delivered,
             rows_failed: self.rows_failed.load(Relaxed),
             bytes: self.bytes.load(Relaxed),

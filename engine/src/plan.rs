@@ -26,7 +26,10 @@ enum NullRule {
     Never,
     Always,
     /// Null when the row's draw is below `threshold` (= ratio × 2^64).
-    Ratio { key: StreamKey, threshold: u64 },
+    Ratio {
+        key: StreamKey,
+        threshold: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -58,6 +61,12 @@ impl Plan {
                 fields.push(c.field);
                 groups.push(c.group);
             }
+        }
+        if issues.is_empty() && fields.len() != spec.fields.len() {
+            issues.push(Issue::new(
+                "fields",
+                "a field could not be compiled (an sdg bug: please report it with this definition)",
+            ));
         }
         let groups = order_groups(groups, spec, &mut issues);
         if !issues.is_empty() {
@@ -167,7 +176,7 @@ fn null_rule(seed: u64, field: &crate::spec::FieldSpec) -> NullRule {
         Some(r) if r <= 0.0 => NullRule::Never,
         Some(r) if r >= 1.0 => NullRule::Always,
         Some(r) => NullRule::Ratio {
-            key: StreamKey::for_field(seed, &field.name).sub(NULL_STREAM),
+            key: StreamKey::for_field(seed, &field.name).substream(NULL_STREAM),
             threshold: (r * 18_446_744_073_709_551_616.0) as u64,
         },
     }
@@ -184,7 +193,11 @@ fn null_buffer(rule: NullRule, ctx: &BatchCtx) -> Option<NullBuffer> {
 }
 
 /// Orders groups so every group runs after the groups filling its inputs.
-fn order_groups(groups: Vec<Box<dyn FieldGroup>>, spec: &GeneratorSpec, issues: &mut Issues) -> Vec<Box<dyn FieldGroup>> {
+fn order_groups(
+    groups: Vec<Box<dyn FieldGroup>>,
+    spec: &GeneratorSpec,
+    issues: &mut Issues,
+) -> Vec<Box<dyn FieldGroup>> {
     let owner: HashMap<usize, usize> =
         groups.iter().enumerate().flat_map(|(g, grp)| grp.outputs().iter().map(move |&f| (f, g))).collect();
     let mut state = vec![0u8; groups.len()]; // 0 new, 1 visiting, 2 done
@@ -203,8 +216,11 @@ fn order_groups(groups: Vec<Box<dyn FieldGroup>>, spec: &GeneratorSpec, issues: 
             1 => {
                 let f = groups[g].outputs().first().copied().unwrap_or(0);
                 issues.push(
-                    Issue::new(format!("fields[{f}]"), format!("field `{}` depends on itself through its inputs", spec.fields[f].name))
-                        .hint("remove the cycle between computed fields"),
+                    Issue::new(
+                        format!("fields[{f}]"),
+                        format!("field `{}` depends on itself through its inputs", spec.fields[f].name),
+                    )
+                    .hint("remove the cycle between computed fields"),
                 );
                 return;
             }
@@ -233,11 +249,15 @@ fn check_spec(spec: &GeneratorSpec) -> Issues {
         issues.push(Issue::new("name", "the name is empty").hint("give the generator a short name, e.g. orders"));
     }
     if spec.fields.is_empty() {
-        issues.push(Issue::new("fields", "there are no fields").hint("add at least one field, e.g. { name: id, type: SEQUENCE }"));
+        issues.push(
+            Issue::new("fields", "there are no fields")
+                .hint("add at least one field, e.g. { name: id, type: SEQUENCE }"),
+        );
     }
     match (spec.mode, spec.rate) {
         (GenerationMode::Realtime, None) => issues.push(
-            Issue::new("rate", "REALTIME mode needs a rate (rows per second)").hint("add e.g. rate: 1000, or use mode: BATCH"),
+            Issue::new("rate", "REALTIME mode needs a rate (rows per second)")
+                .hint("add e.g. rate: 1000, or use mode: BATCH"),
         ),
         (_, Some(r)) if !(r.is_finite() && r > 0.0) => {
             issues.push(Issue::new("rate", format!("rate must be a positive number of rows per second, got {r}")))
@@ -247,12 +267,15 @@ fn check_spec(spec: &GeneratorSpec) -> Issues {
     if let Some(b) = spec.batch_size
         && !(1..=MAX_BATCH_SIZE).contains(&b)
     {
-        issues.push(Issue::new("batch_size", format!("batch_size {b} is outside 1..={MAX_BATCH_SIZE}")).hint("the default, 8192, suits most runs"));
+        issues.push(
+            Issue::new("batch_size", format!("batch_size {b} is outside 1..={MAX_BATCH_SIZE}"))
+                .hint("the default, 8192, suits most runs"),
+        );
     }
     match spec.end_condition {
-        EndCondition::RecordCount { value: 0 } => {
-            issues.push(Issue::new("end_condition.value", "a record count of 0 generates nothing").hint("use a positive count"))
-        }
+        EndCondition::RecordCount { value: 0 } => issues.push(
+            Issue::new("end_condition.value", "a record count of 0 generates nothing").hint("use a positive count"),
+        ),
         EndCondition::Duration { value } if value.is_zero() => {
             issues.push(Issue::new("end_condition.value", "a duration of 0 generates nothing").hint("use e.g. \"30s\""))
         }
@@ -265,8 +288,11 @@ fn check_spec(spec: &GeneratorSpec) -> Issues {
         } else if let Some(first) = seen.insert(f.name.as_str(), i) {
             seen.insert(f.name.as_str(), first);
             issues.push(
-                Issue::new(format!("fields[{i}].name"), format!("duplicate field name `{}` (also fields[{first}])", f.name))
-                    .hint("every column needs its own name"),
+                Issue::new(
+                    format!("fields[{i}].name"),
+                    format!("duplicate field name `{}` (also fields[{first}])", f.name),
+                )
+                .hint("every column needs its own name"),
             );
         }
         if let Some(r) = f.null_ratio
@@ -279,6 +305,7 @@ fn check_spec(spec: &GeneratorSpec) -> Issues {
 }
 
 fn random_seed() -> u64 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
     crate::rng::mix64(nanos ^ (std::process::id() as u64).rotate_left(32))
 }

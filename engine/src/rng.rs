@@ -31,7 +31,7 @@ impl StreamKey {
     }
 
     /// An independent sub-stream (null mask, jitter, second word of a UUID, …).
-    pub fn sub(self, n: u64) -> Self {
+    pub fn substream(self, n: u64) -> Self {
         Self(mix64(self.0 ^ mix64(n.wrapping_add(1).wrapping_mul(GAMMA))))
     }
 
@@ -112,8 +112,8 @@ mod tests {
         assert_eq!(a.at(7), StreamKey::for_field(42, "amount").at(7));
         assert_ne!(a.at(7), StreamKey::for_field(43, "amount").at(7));
         assert_ne!(a.at(7), StreamKey::for_field(42, "amount2").at(7));
-        assert_ne!(a.at(7), a.sub(0).at(7));
-        assert_ne!(a.sub(0).at(7), a.sub(1).at(7));
+        assert_ne!(a.at(7), a.substream(0).at(7));
+        assert_ne!(a.substream(0).at(7), a.substream(1).at(7));
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! The sink interface: the pipeline's last stage hands batches, in row order,
 //! to one `Sink`, which reports what the destination acknowledged.
+//!
+//! Encoding (CSV, JSON, Avro, PostgreSQL binary …) is a step of its own: a
+//! sink may hand each worker a [`BatchEncoder`], so batches are encoded in
+//! parallel, ahead of the single sink thread, which then only moves bytes.
 
 use arrow_array::RecordBatch;
 
@@ -41,10 +45,59 @@ impl SinkError {
     }
 }
 
+/// Rows of one batch encoded for a destination: the bytes of all rows, back
+/// to back, and where each row ends (so a sink can split a batch).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Encoded {
+    /// The encoded rows.
+    pub bytes: Vec<u8>,
+    /// `row_ends[i]` is the end offset of row i in `bytes`.
+    pub row_ends: Vec<usize>,
+}
+
+impl Encoded {
+    /// Empties the buffers, keeping their capacity.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.row_ends.clear();
+    }
+
+    /// Marks the end of a row at the current length.
+    #[inline(always)]
+    pub fn end_row(&mut self) {
+        self.row_ends.push(self.bytes.len());
+    }
+
+    /// Number of encoded rows.
+    pub fn rows(&self) -> usize {
+        self.row_ends.len()
+    }
+
+    /// The bytes of rows `[from, to)`.
+    pub fn slice(&self, from: usize, to: usize) -> &[u8] {
+        let start = if from == 0 { 0 } else { self.row_ends[from - 1] };
+        let end = if to == 0 { 0 } else { self.row_ends[to - 1] };
+        &self.bytes[start..end]
+    }
+}
+
+/// Turns batches into a destination's wire format; one per worker.
+pub trait BatchEncoder: Send {
+    /// Appends the rows of `batch` to `out`.
+    fn encode(&mut self, batch: &RecordBatch, out: &mut Encoded) -> Result<(), SinkError>;
+}
+
 /// A destination. Called from one thread, batch by batch, in row order.
 pub trait Sink: Send {
-    /// Writes one batch; returns what was acknowledged during the call.
-    fn write(&mut self, batch: &RecordBatch) -> Result<Delivered, SinkError>;
+    /// An encoder for one worker, when this sink sends encoded rows. Workers
+    /// then encode each batch they build, in parallel, and `write` receives it.
+    fn worker_encoder(&self) -> Option<Box<dyn BatchEncoder>> {
+        None
+    }
+
+    /// Writes one batch (with its encoding, when the sink asked for one);
+    /// returns what was acknowledged during the call.
+    fn write(&mut self, batch: &RecordBatch, encoded: Option<&Encoded>) -> Result<Delivered, SinkError>;
 
     /// Pushes buffered rows to the destination; returns what that acknowledged.
     fn flush(&mut self) -> Result<Delivered, SinkError> {

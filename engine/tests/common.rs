@@ -54,7 +54,7 @@ pub struct Collect {
 }
 
 impl Sink for Collect {
-    fn write(&mut self, batch: &RecordBatch) -> Result<Delivered, SinkError> {
+    fn write(&mut self, batch: &RecordBatch, _encoded: Option<&sdg_engine::Encoded>) -> Result<Delivered, SinkError> {
         let n = self.writes.fetch_add(1, Ordering::SeqCst);
         if !self.delay.is_zero() {
             std::thread::sleep(self.delay);

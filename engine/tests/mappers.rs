@@ -42,7 +42,10 @@ fn sequence_counts_wraps_and_formats() {
         texts(&one("{ name: s, type: SEQUENCE, params: { start: 98, prefix: ORD-, padding: 4 } }", 3)),
         ["ORD-0098", "ORD-0099", "ORD-0100"]
     );
-    assert_eq!(texts(&one("{ name: s, type: SEQUENCE, params: { start: -2, padding: 3 } }", 3)), ["-002", "-001", "000"]);
+    assert_eq!(
+        texts(&one("{ name: s, type: SEQUENCE, params: { start: -2, padding: 3 } }", 3)),
+        ["-002", "-001", "000"]
+    );
 }
 
 #[test]
@@ -65,9 +68,23 @@ fn uuids_have_their_version_and_variant() {
 
 #[test]
 fn uuid_v7_is_time_ordered_from_start() {
-    let b = one("{ name: u, type: UUID_GENERATED, params: { version: 7, start: \"2026-01-01T00:00:00Z\", step: 1ms } }", 100);
+    let b = one(
+        "{ name: u, type: UUID_GENERATED, params: { version: 7, start: \"2026-01-01T00:00:00Z\", step: 1ms } }",
+        100,
+    );
     let col = b.column(0).as_fixed_size_binary();
-    let ms = |i: usize| u64::from_be_bytes([0, 0, col.value(i)[0], col.value(i)[1], col.value(i)[2], col.value(i)[3], col.value(i)[4], col.value(i)[5]]);
+    let ms = |i: usize| {
+        u64::from_be_bytes([
+            0,
+            0,
+            col.value(i)[0],
+            col.value(i)[1],
+            col.value(i)[2],
+            col.value(i)[3],
+            col.value(i)[4],
+            col.value(i)[5],
+        ])
+    };
     assert_eq!(ms(0), 1_767_225_600_000);
     assert_eq!(ms(99), 1_767_225_600_099);
     assert!((1..100).all(|i| col.value(i) > col.value(i - 1)));
@@ -80,7 +97,10 @@ fn timestamps_follow_the_simulated_clock() {
     let v = b.column(0).as_primitive::<TimestampMicrosecondType>().values().to_vec();
     assert_eq!(v, [1_767_225_600_000_000, 1_767_225_600_250_000, 1_767_225_600_500_000]);
 
-    let b = one("{ name: t, type: TIMESTAMP_GENERATED, params: { start: \"2026-01-01T00:00:00Z\", step: 1s, jitter: 100ms } }", 5000);
+    let b = one(
+        "{ name: t, type: TIMESTAMP_GENERATED, params: { start: \"2026-01-01T00:00:00Z\", step: 1s, jitter: 100ms } }",
+        5000,
+    );
     let v = b.column(0).as_primitive::<TimestampMicrosecondType>().values().to_vec();
     for (i, t) in v.iter().enumerate() {
         let base = 1_767_225_600_000_000 + i as i64 * 1_000_000;
@@ -88,13 +108,18 @@ fn timestamps_follow_the_simulated_clock() {
     }
     assert!(v.iter().enumerate().any(|(i, t)| *t != 1_767_225_600_000_000 + i as i64 * 1_000_000), "jitter applied");
 
-    let b = one("{ name: t, type: TIMESTAMP_GENERATED, params: { start: \"1970-01-01T00:00:01Z\", step: 1ms, format: epoch_millis } }", 2);
+    let b = one(
+        "{ name: t, type: TIMESTAMP_GENERATED, params: { start: \"1970-01-01T00:00:01Z\", step: 1ms, format: epoch_millis } }",
+        2,
+    );
     assert_eq!(ints(&b), [1000, 1001]);
 }
 
 #[test]
 fn realtime_timestamps_use_the_wall_clock() {
-    let p = plan("name: t\nmode: REALTIME\nrate: 100\ndestination: { type: BLACKHOLE }\nfields: [{ name: t, type: TIMESTAMP_GENERATED }]");
+    let p = plan(
+        "name: t\nmode: REALTIME\nrate: 100\ndestination: { type: BLACKHOLE }\nfields: [{ name: t, type: TIMESTAMP_GENERATED }]",
+    );
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_micros() as i64;
     let b = p.generate(0, 3).expect("generates");
     let v = b.column(0).as_primitive::<TimestampMicrosecondType>().values().to_vec();
@@ -104,10 +129,15 @@ fn realtime_timestamps_use_the_wall_clock() {
 
 #[test]
 fn enums_follow_weights() {
-    let b = one("{ name: e, type: ENUM_RANDOM, params: { values: [NEW, PAID, SHIPPED], weights: [5, 3, 2] } }", 100_000);
+    let b =
+        one("{ name: e, type: ENUM_RANDOM, params: { values: [NEW, PAID, SHIPPED], weights: [5, 3, 2] } }", 100_000);
     let t = texts(&b);
     let share = |v: &str| t.iter().filter(|x| *x == v).count() as f64 / t.len() as f64;
-    assert!((share("NEW") - 0.5).abs() < 0.01 && (share("PAID") - 0.3).abs() < 0.01 && (share("SHIPPED") - 0.2).abs() < 0.01);
+    assert!(
+        (share("NEW") - 0.5).abs() < 0.01
+            && (share("PAID") - 0.3).abs() < 0.01
+            && (share("SHIPPED") - 0.2).abs() < 0.01
+    );
 
     let t = texts(&one("{ name: e, type: ENUM_RANDOM, params: { values: [1, true, x] } }", 30_000));
     for v in ["1", "true", "x"] {
@@ -119,14 +149,22 @@ fn enums_follow_weights() {
 #[test]
 fn numeric_ranges_stay_in_bounds_for_every_distribution() {
     for dist in ["uniform", "normal", "lognormal", "exponential", "zipf"] {
-        let b = one(&format!("{{ name: n, type: NUMERIC_RANGE, params: {{ min: 10, max: 20, distribution: {dist} }} }}"), 20_000);
+        let b = one(
+            &format!("{{ name: n, type: NUMERIC_RANGE, params: {{ min: 10, max: 20, distribution: {dist} }} }}"),
+            20_000,
+        );
         let v = ints(&b);
         assert!(v.iter().all(|x| (10..=20).contains(x)), "{dist}: out of range");
         let distinct: std::collections::BTreeSet<_> = v.iter().collect();
         assert!(distinct.len() > 5, "{dist}: only {distinct:?}");
     }
     for dist in ["uniform", "normal", "lognormal", "exponential"] {
-        let b = one(&format!("{{ name: n, type: NUMERIC_RANGE, params: {{ min: -1.5, max: 2.5, decimals: 2, distribution: {dist} }} }}"), 20_000);
+        let b = one(
+            &format!(
+                "{{ name: n, type: NUMERIC_RANGE, params: {{ min: -1.5, max: 2.5, decimals: 2, distribution: {dist} }} }}"
+            ),
+            20_000,
+        );
         let v = floats(&b);
         assert!(v.iter().all(|x| (-1.5..=2.5).contains(x)), "{dist}: out of range");
         assert!(v.iter().all(|x| ((x * 100.0).round() - x * 100.0).abs() < 1e-6), "{dist}: not rounded to 2 decimals");
@@ -139,17 +177,29 @@ fn numeric_distributions_have_their_shape() {
     let to_f = |v: Vec<i64>| v.into_iter().map(|x| x as f64).collect::<Vec<_>>();
     let u = to_f(ints(&one("{ name: n, type: NUMERIC_RANGE, params: { min: 0, max: 100 } }", 50_000)));
     assert!((mean(&u) - 50.0).abs() < 1.0);
-    let n = floats(&one("{ name: n, type: NUMERIC_RANGE, params: { min: 0, max: 100, decimals: 3, distribution: normal, mean: 30, stddev: 5 } }", 50_000));
+    let n = floats(&one(
+        "{ name: n, type: NUMERIC_RANGE, params: { min: 0, max: 100, decimals: 3, distribution: normal, mean: 30, stddev: 5 } }",
+        50_000,
+    ));
     let m = mean(&n);
     let sd = (n.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n.len() as f64).sqrt();
     assert!((m - 30.0).abs() < 0.2 && (sd - 5.0).abs() < 0.2, "mean {m} sd {sd}");
-    let e = floats(&one("{ name: n, type: NUMERIC_RANGE, params: { min: 0, max: 1000, decimals: 4, distribution: exponential, lambda: 0.5 } }", 50_000));
+    let e = floats(&one(
+        "{ name: n, type: NUMERIC_RANGE, params: { min: 0, max: 1000, decimals: 4, distribution: exponential, lambda: 0.5 } }",
+        50_000,
+    ));
     assert!((mean(&e) - 2.0).abs() < 0.1, "exponential mean {}", mean(&e));
-    let z = ints(&one("{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 1000, distribution: zipf, exponent: 1.2 } }", 50_000));
+    let z = ints(&one(
+        "{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 1000, distribution: zipf, exponent: 1.2 } }",
+        50_000,
+    ));
     let ones = z.iter().filter(|x| **x == 1).count();
     let twos = z.iter().filter(|x| **x == 2).count();
     assert!(ones > twos && twos > z.iter().filter(|x| **x == 10).count(), "zipf ranks decrease");
-    let l = floats(&one("{ name: n, type: NUMERIC_RANGE, params: { min: 0, max: 1000000, decimals: 2, distribution: lognormal, mu: 3, sigma: 0.5 } }", 50_000));
+    let l = floats(&one(
+        "{ name: n, type: NUMERIC_RANGE, params: { min: 0, max: 1000000, decimals: 2, distribution: lognormal, mu: 3, sigma: 0.5 } }",
+        50_000,
+    ));
     let mut sorted = l.clone();
     sorted.sort_by(f64::total_cmp);
     let median = sorted[sorted.len() / 2];
@@ -187,7 +237,9 @@ fn null_ratio_nulls_that_share_of_rows() {
 
 #[test]
 fn a_fields_values_do_not_depend_on_other_fields() {
-    let alone = plan(&with_fields("  - { name: amount, type: NUMERIC_RANGE, params: { min: 0, max: 1000 } }")).generate(0, 100).expect("gen");
+    let alone = plan(&with_fields("  - { name: amount, type: NUMERIC_RANGE, params: { min: 0, max: 1000 } }"))
+        .generate(0, 100)
+        .expect("gen");
     let with_more = plan(&with_fields(
         "  - { name: id, type: UUID_GENERATED }\n  - { name: amount, type: NUMERIC_RANGE, params: { min: 0, max: 1000 } }",
     ))

@@ -126,7 +126,10 @@ fn pause_holds_generation_and_resume_continues_without_gap_or_duplicate() {
 
 #[test]
 fn lifecycle_transitions_are_checked() {
-    let run = Run::new(Arc::new(plan("name: l\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]")), config(1));
+    let run = Run::new(
+        Arc::new(plan("name: l\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]")),
+        config(1),
+    );
     assert_eq!(run.status(), Status::Created);
     assert_eq!(run.pause().expect_err("not running").to_string(), "cannot pause a generator that is CREATED");
     assert!(run.resume().is_err());
@@ -227,8 +230,19 @@ fn metrics_snapshot_has_the_contract_names() {
     assert!(m.gen_latency_us.max >= m.gen_latency_us.p50);
     let json = serde_json::to_value(&m).expect("serializes");
     for key in [
-        "status", "rows_generated", "rows_delivered", "rows_failed", "bytes", "errors", "rows_per_sec", "avg_rows_per_sec",
-        "queue_depth", "gen_latency_us", "sink_latency_us", "elapsed_ms", "last_error",
+        "status",
+        "rows_generated",
+        "rows_delivered",
+        "rows_failed",
+        "bytes",
+        "errors",
+        "rows_per_sec",
+        "avg_rows_per_sec",
+        "queue_depth",
+        "gen_latency_us",
+        "sink_latency_us",
+        "elapsed_ms",
+        "last_error",
     ] {
         assert!(json.get(key).is_some(), "missing {key}");
     }
@@ -240,7 +254,9 @@ fn metrics_snapshot_has_the_contract_names() {
 
 #[test]
 fn paced_runs_use_small_batches() {
-    let p: Plan = plan("name: r\nmode: REALTIME\nrate: 1000\nend_condition: { type: RECORD_COUNT, value: 50 }\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]");
+    let p: Plan = plan(
+        "name: r\nmode: REALTIME\nrate: 1000\nend_condition: { type: RECORD_COUNT, value: 50 }\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]",
+    );
     let sink = Collect::default();
     let run = Run::new(Arc::new(p), config(2));
     run.start(Box::new(sink.clone())).expect("starts");

@@ -74,42 +74,108 @@ fn unknown_params_get_suggestions() {
         &with_fields("  - { name: s, type: SEQUENCE, params: { strat: 5 } }"),
         &["fields[0].params: unknown key `strat` for SEQUENCE — did you mean `start`?"],
     );
-    expect(&with_fields("  - { name: s, type: SEQUENCE, nul_ratio: 0.1 }"), &["fields[0]: unknown key `nul_ratio` — did you mean `null_ratio`?"]);
+    expect(
+        &with_fields("  - { name: s, type: SEQUENCE, nul_ratio: 0.1 }"),
+        &["fields[0]: unknown key `nul_ratio` — did you mean `null_ratio`?"],
+    );
     expect(&with_fields("  - { name: s, type: SEQENCE }"), &["fields[0].type: unknown variant `SEQENCE`"]);
 }
 
 #[test]
 fn wrong_types_name_the_parameter() {
-    expect(&with_fields("  - { name: s, type: SEQUENCE, params: { start: abc } }"), &["fields[0].params.start: invalid type"]);
-    expect(&with_fields("  - { name: n, type: NUMERIC_RANGE, params: { min: 1 } }"), &["fields[0].params: missing field `max`"]);
-    expect("name: t\nrate: fast\nseed: -1\ndestination: { type: FILE }\nfields: []", &["rate: invalid type", "seed: invalid value: integer `-1`"]);
+    expect(
+        &with_fields("  - { name: s, type: SEQUENCE, params: { start: abc } }"),
+        &["fields[0].params.start: invalid type"],
+    );
+    expect(
+        &with_fields("  - { name: n, type: NUMERIC_RANGE, params: { min: 1 } }"),
+        &["fields[0].params: missing field `max`"],
+    );
+    expect(
+        "name: t\nrate: fast\nseed: -1\ndestination: { type: FILE }\nfields: []",
+        &["rate: invalid type", "seed: invalid value: integer `-1`"],
+    );
     expect("name: t\ndestination: { type: FILE }\nfields: []", &["fields: there are no fields"]);
 }
 
 #[test]
 fn bad_parameters_of_each_mapping_type() {
     let cases: &[(&str, &str)] = &[
-        ("{ name: u, type: UUID_GENERATED, params: { version: 5 } }", "fields[0].params.version: UUID version 5 is not supported"),
-        ("{ name: u, type: UUID_GENERATED, params: { step: 1ms } }", "fields[0].params.start: `start` and `step` apply only to version 7"),
-        ("{ name: t, type: TIMESTAMP_GENERATED, params: { start: yesterday } }", "fields[0].params.start: `yesterday` is not an RFC 3339 timestamp"),
-        ("{ name: t, type: TIMESTAMP_GENERATED, params: { jitter: -5 } }", "fields[0].params.jitter: -5 is not a valid number of seconds"),
-        ("{ name: t, type: TIMESTAMP_GENERATED, params: { format: iso } }", "fields[0].params.format: unknown variant `iso`"),
-        ("{ name: e, type: ENUM_RANDOM, params: { values: [a, b], weights: [1, -1] } }", "fields[0].params.weights[1]: weight -1 is negative"),
-        ("{ name: e, type: ENUM_RANDOM, params: { values: [a, b], weights: [0, 0] } }", "fields[0].params.weights: all weights are zero"),
-        ("{ name: e, type: ENUM_RANDOM, params: { values: [[1], b] } }", "fields[0].params.values[0]: expected text, a number or a boolean"),
+        (
+            "{ name: u, type: UUID_GENERATED, params: { version: 5 } }",
+            "fields[0].params.version: UUID version 5 is not supported",
+        ),
+        (
+            "{ name: u, type: UUID_GENERATED, params: { step: 1ms } }",
+            "fields[0].params.step: `step` applies only to version 7",
+        ),
+        (
+            "{ name: t, type: TIMESTAMP_GENERATED, params: { start: yesterday } }",
+            "fields[0].params.start: `yesterday` is not an RFC 3339 timestamp",
+        ),
+        (
+            "{ name: t, type: TIMESTAMP_GENERATED, params: { jitter: -5 } }",
+            "fields[0].params.jitter: -5 is not a valid number of seconds",
+        ),
+        (
+            "{ name: t, type: TIMESTAMP_GENERATED, params: { format: iso } }",
+            "fields[0].params.format: unknown variant `iso`",
+        ),
+        (
+            "{ name: e, type: ENUM_RANDOM, params: { values: [a, b], weights: [1, -1] } }",
+            "fields[0].params.weights[1]: weight -1 is negative",
+        ),
+        (
+            "{ name: e, type: ENUM_RANDOM, params: { values: [a, b], weights: [0, 0] } }",
+            "fields[0].params.weights: all weights are zero",
+        ),
+        (
+            "{ name: e, type: ENUM_RANDOM, params: { values: [[1], b] } }",
+            "fields[0].params.values[0]: expected text, a number or a boolean",
+        ),
         ("{ name: e, type: ENUM_RANDOM }", "fields[0].params: missing field `values`"),
-        ("{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 9, distribution: gamma } }", "fields[0].params.distribution: unknown variant `gamma`"),
-        ("{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 9, mean: 3 } }", "fields[0].params.mean: `mean` does not apply to distribution uniform"),
-        ("{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 9, distribution: normal, stddev: 0 } }", "fields[0].params.stddev: stddev must be a positive number"),
-        ("{ name: n, type: NUMERIC_RANGE, params: { min: 1.5, max: 9, distribution: zipf, decimals: 1 } }", "fields[0].params.distribution: zipf draws integers"),
-        ("{ name: n, type: NUMERIC_RANGE, params: { min: 1.5, max: 9, decimals: 0 } }", "integer output needs integer min and max"),
-        ("{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 9, decimals: 20 } }", "fields[0].params.decimals: 20 decimals"),
+        (
+            "{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 9, distribution: gamma } }",
+            "fields[0].params.distribution: unknown variant `gamma`",
+        ),
+        (
+            "{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 9, mean: 3 } }",
+            "fields[0].params.mean: `mean` does not apply to distribution uniform",
+        ),
+        (
+            "{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 9, distribution: normal, stddev: 0 } }",
+            "fields[0].params.stddev: stddev must be a positive number",
+        ),
+        (
+            "{ name: n, type: NUMERIC_RANGE, params: { min: 1.5, max: 9, distribution: zipf, decimals: 1 } }",
+            "fields[0].params.distribution: zipf draws integers",
+        ),
+        (
+            "{ name: n, type: NUMERIC_RANGE, params: { min: 1.5, max: 9, decimals: 0 } }",
+            "integer output needs integer min and max",
+        ),
+        (
+            "{ name: n, type: NUMERIC_RANGE, params: { min: 1, max: 9, decimals: 20 } }",
+            "fields[0].params.decimals: 20 decimals",
+        ),
         ("{ name: c, type: CONSTANT }", "fields[0].params: missing field `value`"),
-        ("{ name: c, type: CONSTANT, params: { value: [1, 2] } }", "fields[0].params.value: expected text, a number or a boolean"),
+        (
+            "{ name: c, type: CONSTANT, params: { value: [1, 2] } }",
+            "fields[0].params.value: expected text, a number or a boolean",
+        ),
         ("{ name: s, type: SEQUENCE, params: { step: 0 } }", "fields[0].params.step: step is 0"),
-        ("{ name: s, type: SEQUENCE, params: { start: 10, end: 5 } }", "fields[0].params.end: end (5) is less than start (10)"),
-        ("{ name: s, type: SEQUENCE, params: { start: 1, step: -1, end: 5 } }", "fields[0].params.end: end (5) is greater than start (1)"),
-        ("{ name: s, type: SEQUENCE, params: { padding: 99 } }", "fields[0].params.padding: padding 99 is wider than 32"),
+        (
+            "{ name: s, type: SEQUENCE, params: { start: 10, end: 5 } }",
+            "fields[0].params.end: end (5) is less than start (10)",
+        ),
+        (
+            "{ name: s, type: SEQUENCE, params: { start: 1, step: -1, end: 5 } }",
+            "fields[0].params.end: end (5) is greater than start (1)",
+        ),
+        (
+            "{ name: s, type: SEQUENCE, params: { padding: 99 } }",
+            "fields[0].params.padding: padding 99 is wider than 32",
+        ),
         ("{ name: s, type: SEQUENCE, null_ratio: 1.5 }", "fields[0].null_ratio: null_ratio 1.5 is outside 0.0–1.0"),
     ];
     for (field, needle) in cases {
@@ -120,10 +186,15 @@ fn bad_parameters_of_each_mapping_type() {
 #[test]
 fn later_mapping_types_parse_but_are_reported_unsupported() {
     for t in ["COMPUTED", "POOL_REFERENCE", "POOL_DERIVED", "COPULA_GENERATED", "UNIVERSE_KEY_REFERENCE"] {
-        let yaml = with_fields(&format!("  - {{ name: ok, type: SEQUENCE }}\n  - {{ name: x, type: {t}, params: {{ pool: p }} }}"));
+        let yaml = with_fields(&format!(
+            "  - {{ name: ok, type: SEQUENCE }}\n  - {{ name: x, type: {t}, params: {{ pool: p }} }}"
+        ));
         let p = problems(&yaml);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].starts_with(&format!("fields[1].type: mapping type {t} (field `x`) is not yet supported")), "{p:?}");
+        assert!(
+            p[0].starts_with(&format!("fields[1].type: mapping type {t} (field `x`) is not yet supported")),
+            "{p:?}"
+        );
     }
 }
 
@@ -131,7 +202,11 @@ fn later_mapping_types_parse_but_are_reported_unsupported() {
 fn run_level_settings_are_checked() {
     expect(
         "name: t\nrate: -3\nbatch_size: 0\nend_condition: { type: RECORD_COUNT, value: 0 }\ndestination: { type: FILE }\nfields: [{ name: a, type: SEQUENCE }]",
-        &["rate: rate must be a positive number", "batch_size: batch_size 0 is outside", "end_condition.value: a record count of 0"],
+        &[
+            "rate: rate must be a positive number",
+            "batch_size: batch_size 0 is outside",
+            "end_condition.value: a record count of 0",
+        ],
     );
     expect(
         "name: t\nend_condition: { type: DURATION, value: forever }\ndestination: { type: FILE }\nfields: [{ name: a, type: SEQUENCE }]",

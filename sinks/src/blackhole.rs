@@ -3,7 +3,7 @@
 //! the encoding cost; with `format: arrow` (default) bytes are the batch's
 //! Arrow buffer size.
 
-use crate::encode::{BatchEncoder, CsvEncoder, JsonLinesEncoder};
+use crate::encode::{BatchEncoder, CsvEncoder, Encoded, JsonLinesEncoder};
 use arrow_array::RecordBatch;
 use sdg_engine::{Delivered, Sink, SinkError};
 use serde::Deserialize;
@@ -35,8 +35,8 @@ pub(crate) const BLACKHOLE_KEYS: &[&str] = &["format"];
 
 /// Discards batches, counting them.
 pub struct BlackholeSink {
-    encoder: Option<Box<dyn BatchEncoder>>,
-    buf: Vec<u8>,
+    format: BlackholeFormat,
+    scratch: Encoded,
 }
 
 impl std::fmt::Debug for BlackholeSink {
@@ -48,24 +48,27 @@ impl std::fmt::Debug for BlackholeSink {
 impl BlackholeSink {
     /// A blackhole for `format`.
     pub fn new(format: BlackholeFormat) -> Self {
-        let encoder: Option<Box<dyn BatchEncoder>> = match format {
-            BlackholeFormat::Arrow => None,
-            BlackholeFormat::Csv => Some(Box::new(CsvEncoder::new(true))),
-            BlackholeFormat::Jsonl => Some(Box::new(JsonLinesEncoder::new())),
-        };
-        Self { encoder, buf: Vec::new() }
+        Self { format, scratch: Encoded::default() }
     }
 }
 
 impl Sink for BlackholeSink {
-    fn write(&mut self, batch: &RecordBatch) -> Result<Delivered, SinkError> {
-        let bytes = match &mut self.encoder {
-            None => batch.get_array_memory_size() as u64,
-            Some(enc) => {
-                self.buf.clear();
-                enc.encode(batch, &mut self.buf).map_err(|e| SinkError::fatal(e.to_string()))?;
-                std::hint::black_box(&self.buf);
-                self.buf.len() as u64
+    fn worker_encoder(&self) -> Option<Box<dyn BatchEncoder>> {
+        match self.format {
+            BlackholeFormat::Arrow => None,
+            BlackholeFormat::Csv => Some(Box::new(CsvEncoder::new())),
+            BlackholeFormat::Jsonl => Some(Box::new(JsonLinesEncoder::new())),
+        }
+    }
+
+    fn write(&mut self, batch: &RecordBatch, encoded: Option<&Encoded>) -> Result<Delivered, SinkError> {
+        let bytes = match (self.worker_encoder(), encoded) {
+            (None, _) => batch.get_array_memory_size() as u64,
+            (Some(_), Some(e)) => std::hint::black_box(e).bytes.len() as u64,
+            (Some(mut enc), None) => {
+                self.scratch.clear();
+                enc.encode(batch, &mut self.scratch)?;
+                std::hint::black_box(&self.scratch).bytes.len() as u64
             }
         };
         Ok(Delivered::new(batch.num_rows() as u64, bytes))

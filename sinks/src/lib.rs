@@ -46,14 +46,25 @@ fn file_config(dest: &Destination, issues: &mut Issues) -> Option<FileConfig> {
     let cfg: FileConfig = parse_config(dest, file::config::FILE_KEYS, issues)?;
     let before = issues.len();
     if cfg.path.trim().is_empty() {
-        issues.push(Issue::new("destination.config.path", "the path is empty").hint("give a file path, or \"-\" for stdout"));
+        issues.push(
+            Issue::new("destination.config.path", "the path is empty").hint("give a file path, or \"-\" for stdout"),
+        );
     }
     if cfg.rotate_rows == Some(0) {
-        issues.push(Issue::new("destination.config.rotate_rows", "rotate_rows is 0").hint("use a positive row count, or remove it"));
+        issues.push(
+            Issue::new("destination.config.rotate_rows", "rotate_rows is 0")
+                .hint("use a positive row count, or remove it"),
+        );
     }
     let format = cfg.resolved_format();
     if cfg.compression.is_some() && format != file::FileFormat::Parquet {
         issues.push(Issue::new("destination.config.compression", "compression applies only to the parquet format"));
+    }
+    if cfg.rotate_rows.is_some() && cfg.path == "-" {
+        issues.push(
+            Issue::new("destination.config.rotate_rows", "stdout cannot be rotated")
+                .hint("write to a file path, or remove rotate_rows"),
+        );
     }
     if cfg.header.is_some() && format != file::FileFormat::Csv {
         issues.push(Issue::new("destination.config.header", "header applies only to the csv format"));
@@ -72,8 +83,11 @@ pub fn validate_destination(dest: &Destination) -> Issues {
             parse_config::<BlackholeConfig>(dest, BLACKHOLE_KEYS, &mut issues);
         }
         other @ (DestinationType::Kafka | DestinationType::Postgres | DestinationType::Dragonfly) => issues.push(
-            Issue::new("destination.type", format!("destination {other:?} is not yet supported by this build of sdg").to_uppercase())
-                .hint("use FILE (or BLACKHOLE for benchmarks) for now"),
+            Issue::new(
+                "destination.type",
+                format!("destination {} is not yet supported by this build of sdg", other.as_str()),
+            )
+            .hint("use FILE (or BLACKHOLE for benchmarks) for now"),
         ),
     }
     issues
@@ -83,7 +97,9 @@ pub fn validate_destination(dest: &Destination) -> Issues {
 pub fn open_sink(dest: &Destination, schema: &SchemaRef) -> Result<Box<dyn Sink>, SinkError> {
     let mut issues = Issues::default();
     let sink: Option<Box<dyn Sink>> = match dest.kind {
-        DestinationType::File => file_config(dest, &mut issues).map(|c| Box::new(FileSink::new(c, schema.clone())) as Box<dyn Sink>),
+        DestinationType::File => {
+            file_config(dest, &mut issues).map(|c| Box::new(FileSink::new(c, schema.clone())) as Box<dyn Sink>)
+        }
         DestinationType::Blackhole => parse_config::<BlackholeConfig>(dest, BLACKHOLE_KEYS, &mut issues)
             .map(|c| Box::new(BlackholeSink::new(c.format)) as Box<dyn Sink>),
         _ => {

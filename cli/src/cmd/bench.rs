@@ -50,8 +50,12 @@ struct BenchResult {
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let mut destination = Destination { kind: DestinationType::Blackhole, config: Default::default() };
     destination.config.insert("format".into(), args.format.clone().into());
-    let overrides =
-        Overrides { rows: Some(args.rows), batch_size: args.batch_size, destination: Some(destination), ..Default::default() };
+    let overrides = Overrides {
+        rows: Some(args.rows),
+        batch_size: args.batch_size,
+        destination: Some(destination),
+        ..Default::default()
+    };
     let (mut spec, _) = load::load(&args.file, &overrides)?;
     spec.mode = GenerationMode::Batch;
     spec.rate = None;

@@ -54,6 +54,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         destination: None,
     };
     let (spec, plan) = load::load(&args.file, &overrides)?;
+    if args.format.is_some() && spec.destination.kind != sdg_engine::spec::DestinationType::File {
+        anyhow::bail!(
+            "--format applies to FILE destinations; this generator writes to {}",
+            spec.destination.kind.as_str()
+        );
+    }
     let plan = Arc::new(plan);
     let sink = sdg_sinks::open_sink(&spec.destination, plan.schema()).context("opening the destination")?;
     let mut config = RunConfig::default();

@@ -31,9 +31,9 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Con
     let params: ConstantParams = p.parse(&["value"], issues)?;
     let (data_type, mapper) = match &params.value {
         Value::String(s) => (dictionary_type(), ConstantMapper::Text(Arc::new(StringArray::from(vec![s.as_str()])))),
-        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => (DataType::Int64, ConstantMapper::Int(i)),
-            (None, Some(f)) => (DataType::Float64, ConstantMapper::Float(f)),
+        Value::Number(n) => match (n.as_i64(), n.is_f64(), n.as_f64()) {
+            (Some(i), _, _) => (DataType::Int64, ConstantMapper::Int(i)),
+            (None, true, Some(f)) => (DataType::Float64, ConstantMapper::Float(f)),
             _ => {
                 p.problem(issues, "value", format!("{n} does not fit a 64-bit number"), None);
                 return None;

@@ -16,6 +16,7 @@
 //! A group is called once per batch through `dyn`; inside, the loops over rows
 //! are monomorphic and allocation-free.
 
+mod alias;
 mod constant;
 mod enum_random;
 mod numeric;
@@ -74,11 +75,7 @@ impl Columns {
 
     /// All columns, in field order; fails if a group left one unfilled.
     pub fn finish(self) -> Result<Vec<ArrayRef>, GenError> {
-        self.arrays
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| a.ok_or(GenError::Unfilled(i)))
-            .collect()
+        self.arrays.into_iter().enumerate().map(|(i, a)| a.ok_or(GenError::Unfilled(i))).collect()
     }
 }
 
@@ -173,12 +170,7 @@ pub struct CompiledField {
 }
 
 /// Compiles field `index`, or records why it cannot be.
-pub fn compile_field(
-    index: usize,
-    spec: &FieldSpec,
-    ctx: &CompileCtx,
-    issues: &mut Issues,
-) -> Option<CompiledField> {
+pub fn compile_field(index: usize, spec: &FieldSpec, ctx: &CompileCtx, issues: &mut Issues) -> Option<CompiledField> {
     let path = format!("fields[{index}]");
     let key = crate::rng::StreamKey::for_field(ctx.seed, &spec.name);
     let p = params::Params { spec, path: &path, key, ctx };
@@ -200,9 +192,15 @@ pub fn compile_field(
             issues.push(
                 crate::issue::Issue::new(
                     format!("{path}.type"),
-                    format!("mapping type {} (field `{}`) is not yet supported by this version of sdg", other.as_str(), spec.name),
+                    format!(
+                        "mapping type {} (field `{}`) is not yet supported by this version of sdg",
+                        other.as_str(),
+                        spec.name
+                    ),
                 )
-                .hint("use UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE, CONSTANT or SEQUENCE for now"),
+                .hint(
+                    "use UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE, CONSTANT or SEQUENCE for now",
+                ),
             );
             None
         }

@@ -3,6 +3,7 @@
 //! is fractional; `decimals` rounds floats. Tails outside [min, max] are
 //! redrawn (a few times, then clamped), so the shape is a truncated one.
 
+use super::alias::AliasTable;
 use super::params::Params;
 use super::{BatchCtx, ColumnMapper, GenError};
 use crate::issue::Issues;
@@ -31,7 +32,8 @@ struct NumericParams {
     exponent: Option<f64>,
 }
 
-const KEYS: &[&str] = &["min", "max", "distribution", "decimals", "mean", "stddev", "mu", "sigma", "lambda", "exponent"];
+const KEYS: &[&str] =
+    &["min", "max", "distribution", "decimals", "mean", "stddev", "mu", "sigma", "lambda", "exponent"];
 
 #[derive(Deserialize, Default, Debug, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]
@@ -52,7 +54,12 @@ enum Sampler {
     LogNormal(LogNormal<f64>),
     Exp(Exp<f64>),
     Zipf(Zipf<f64>),
+    /// Zipf over at most `ZIPF_TABLE_MAX` ranks: an alias table, one lookup per row.
+    ZipfTable(AliasTable),
 }
+
+/// Largest rank count sampled through a precomputed table (12 bytes per rank).
+const ZIPF_TABLE_MAX: f64 = (1 << 20) as f64;
 
 #[derive(Debug)]
 pub(super) struct NumericMapper {
@@ -87,10 +94,20 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Num
     if let Some(d) = prm.decimals
         && d > 15
     {
-        p.problem(issues, "decimals", format!("{d} decimals is more than a 64-bit float holds"), Some("use at most 15"));
+        p.problem(
+            issues,
+            "decimals",
+            format!("{d} decimals is more than a 64-bit float holds"),
+            Some("use at most 15"),
+        );
     }
     if integer && !integral {
-        p.problem(issues, "", "integer output needs integer min and max", Some("set decimals ≥ 1 for fractional numbers"));
+        p.problem(
+            issues,
+            "",
+            "integer output needs integer min and max",
+            Some("set decimals ≥ 1 for fractional numbers"),
+        );
     }
     use DistributionName as D;
     let allowed: &[&str] = match prm.distribution {
@@ -141,16 +158,16 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Num
         D::Uniform => Sampler::Uniform,
         D::Normal => {
             let sd = positive(issues, "stddev", prm.stddev.unwrap_or(if range > 0.0 { range / 6.0 } else { 1.0 }))?;
-            Sampler::Normal(Normal::new(prm.mean.unwrap_or(min + range / 2.0), sd).ok()?)
+            Sampler::Normal(checked(p, issues, Normal::new(prm.mean.unwrap_or(min + range / 2.0), sd))?)
         }
         D::Lognormal => {
             let sigma = positive(issues, "sigma", prm.sigma.unwrap_or(1.0))?;
             let mu = prm.mu.unwrap_or(if range > 0.0 { (range / 10.0).ln() } else { 0.0 });
-            Sampler::LogNormal(LogNormal::new(mu, sigma).ok()?)
+            Sampler::LogNormal(checked(p, issues, LogNormal::new(mu, sigma))?)
         }
         D::Exponential => {
             let lambda = positive(issues, "lambda", prm.lambda.unwrap_or(if range > 0.0 { 5.0 / range } else { 1.0 }))?;
-            Sampler::Exp(Exp::new(lambda).ok()?)
+            Sampler::Exp(checked(p, issues, Exp::new(lambda))?)
         }
         D::Zipf => {
             let s = prm.exponent.unwrap_or(1.0);
@@ -163,7 +180,11 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Num
                 p.problem(issues, "", "zipf needs max - min below 10^15", None);
                 return None;
             }
-            Sampler::Zipf(Zipf::new(n, s).ok()?)
+            if n <= ZIPF_TABLE_MAX {
+                Sampler::ZipfTable(AliasTable::new(&(1..=n as u64).map(|k| (k as f64).powf(-s)).collect::<Vec<_>>()))
+            } else {
+                Sampler::Zipf(checked(p, issues, Zipf::new(n, s))?)
+            }
         }
     };
     let min_i = prm.min.as_i64().unwrap_or(0);
@@ -180,6 +201,11 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Num
     };
     let data_type = if integer { DataType::Int64 } else { DataType::Float64 };
     Some((Field::new(&p.spec.name, data_type, true), mapper))
+}
+
+/// A distribution constructor's refusal, reported rather than dropped.
+fn checked<T, E: std::fmt::Display>(p: &Params<'_>, issues: &mut Issues, r: Result<T, E>) -> Option<T> {
+    r.map_err(|e| p.problem(issues, "distribution", format!("invalid distribution parameters: {e}"), None)).ok()
 }
 
 impl NumericMapper {
@@ -205,6 +231,7 @@ impl NumericMapper {
             Sampler::LogNormal(d) => self.truncated(&mut RowRng::from_bits(bits), |r| self.min + d.sample(r)),
             Sampler::Exp(d) => self.truncated(&mut RowRng::from_bits(bits), |r| self.min + d.sample(r)),
             Sampler::Zipf(d) => self.min + d.sample(&mut RowRng::from_bits(bits)) - 1.0,
+            Sampler::ZipfTable(t) => self.min + t.sample(bits) as f64,
         }
     }
 }
@@ -219,6 +246,7 @@ impl ColumnMapper for NumericMapper {
                     rows.map(|r| self.min_i.wrapping_add(below(self.key.at(r), span) as i64)).collect()
                 }
                 Sampler::Uniform => rows.map(|r| self.key.at(r) as i64).collect(),
+                Sampler::ZipfTable(ref t) => rows.map(|r| self.min_i + t.sample(self.key.at(r)) as i64).collect(),
                 _ => rows.map(|r| self.sample(r).round() as i64).collect(),
             };
             return Ok(Arc::new(Int64Array::new(values, nulls.cloned())));

@@ -46,14 +46,29 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Seq
     let params: SequenceParams = p.parse(&["start", "step", "end", "prefix", "padding"], issues)?;
     let before = issues.len();
     if params.step == 0 {
-        p.problem(issues, "step", "step is 0, so every row would get the same value", Some("use a non-zero step, or CONSTANT"));
+        p.problem(
+            issues,
+            "step",
+            "step is 0, so every row would get the same value",
+            Some("use a non-zero step, or CONSTANT"),
+        );
     }
     let mut period = None;
     if let Some(end) = params.end {
         if params.step > 0 && end < params.start {
-            p.problem(issues, "end", format!("end ({end}) is less than start ({}) with a positive step", params.start), Some("set end ≥ start, or use a negative step"));
+            p.problem(
+                issues,
+                "end",
+                format!("end ({end}) is less than start ({}) with a positive step", params.start),
+                Some("set end ≥ start, or use a negative step"),
+            );
         } else if params.step < 0 && end > params.start {
-            p.problem(issues, "end", format!("end ({end}) is greater than start ({}) with a negative step", params.start), Some("set end ≤ start, or use a positive step"));
+            p.problem(
+                issues,
+                "end",
+                format!("end ({end}) is greater than start ({}) with a negative step", params.start),
+                Some("set end ≤ start, or use a positive step"),
+            );
         } else if params.step != 0 {
             let span = (end as i128 - params.start as i128).unsigned_abs();
             period = Some((span / params.step.unsigned_abs() as u128 + 1).min(u64::MAX as u128) as u64);
@@ -70,7 +85,10 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Seq
     let text = (params.prefix.is_some() || params.padding.is_some())
         .then(|| (params.prefix.unwrap_or_default(), params.padding.unwrap_or(0)));
     let data_type = if text.is_some() { DataType::Utf8 } else { DataType::Int64 };
-    Some((Field::new(&p.spec.name, data_type, true), SequenceMapper { start: params.start, step: params.step, period, text }))
+    Some((
+        Field::new(&p.spec.name, data_type, true),
+        SequenceMapper { start: params.start, step: params.step, period, text },
+    ))
 }
 
 impl SequenceMapper {

@@ -110,11 +110,7 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Tim
 impl ColumnMapper for TimestampMapper {
     fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
         let jitter = |row: u64| -> i64 {
-            if self.jitter_us == 0 {
-                0
-            } else {
-                below(self.jitter_key.at(row), self.jitter_us + 1) as i64
-            }
+            if self.jitter_us == 0 { 0 } else { below(self.jitter_key.at(row), self.jitter_us + 1) as i64 }
         };
         let values: ScalarBuffer<i64> = match self.clock {
             ClockKind::Simulated => (0..ctx.len as u64)
@@ -131,9 +127,7 @@ impl ColumnMapper for TimestampMapper {
                 .collect(),
         };
         Ok(match self.format {
-            Format::Rfc3339 => {
-                Arc::new(TimestampMicrosecondArray::new(values, nulls.cloned()).with_timezone("UTC"))
-            }
+            Format::Rfc3339 => Arc::new(TimestampMicrosecondArray::new(values, nulls.cloned()).with_timezone("UTC")),
             Format::EpochMillis => {
                 let millis: ScalarBuffer<i64> = values.iter().map(|us| us.div_euclid(1000)).collect();
                 Arc::new(Int64Array::new(millis, nulls.cloned()))

@@ -52,7 +52,13 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Uui
     let v7 = match params.version {
         4 => {
             if params.start.is_some() || params.step.is_some() {
-                p.problem(issues, "start", "`start` and `step` apply only to version 7", Some("remove them or set version: 7"));
+                let key = if params.start.is_some() { "start" } else { "step" };
+                p.problem(
+                    issues,
+                    key,
+                    format!("`{key}` applies only to version 7"),
+                    Some("remove it or set version: 7"),
+                );
                 return None;
             }
             None
@@ -75,7 +81,12 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Uui
             }
         }),
         other => {
-            p.problem(issues, "version", format!("UUID version {other} is not supported"), Some("use 4 (random) or 7 (time-ordered)"));
+            p.problem(
+                issues,
+                "version",
+                format!("UUID version {other} is not supported"),
+                Some("use 4 (random) or 7 (time-ordered)"),
+            );
             return None;
         }
     };
@@ -83,7 +94,7 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Uui
         ("ARROW:extension:name".to_string(), UUID_EXTENSION.to_string()),
         ("ARROW:extension:metadata".to_string(), String::new()),
     ]));
-    Some((field, UuidMapper { key: p.key, low: p.key.sub(0), v7 }))
+    Some((field, UuidMapper { key: p.key, low: p.key.substream(0), v7 }))
 }
 
 impl ColumnMapper for UuidMapper {

@@ -4,8 +4,12 @@
 //!
 //! ```text
 //!  workers (N)                              sink stage (1 thread)
-//!  take credit ─► claim rows ─► pace ─► build ─► queue ─► reorder ─► Sink::write ─► return credit
+//!  take credit ─► claim rows ─► pace ─► build ─► encode ─► queue ─► reorder ─► Sink::write ─► return credit
 //! ```
+//!
+//! - When the sink provides a [`BatchEncoder`], each worker encodes the
+//!   batches it builds, so encoding scales with the workers and the sink
+//!   thread only moves bytes.
 //!
 //! - Claims come from one atomic row counter, so no row is built twice or
 //!   skipped, whatever the worker count, pauses, or rate changes.
@@ -21,7 +25,7 @@ mod pacer;
 use crate::mapping::BatchCtx;
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::plan::Plan;
-use crate::sink::{Delivered, Sink, SinkError};
+use crate::sink::{BatchEncoder, Delivered, Encoded, Sink, SinkError};
 use crate::spec::OnError;
 use arrow_array::RecordBatch;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
@@ -181,14 +185,15 @@ impl Run {
             // The channel holds exactly queue_batches credits.
             let _ = credit_tx.send(());
         }
-        let (data_tx, data_rx) = bounded::<(u64, RecordBatch)>(s.config.queue_batches);
+        let (data_tx, data_rx) = bounded::<Built>(s.config.queue_batches);
         let mut threads = self.threads.lock();
         for w in 0..s.config.workers {
             let (shared, credits, data) = (Arc::clone(s), credit_rx.clone(), data_tx.clone());
+            let encoder = sink.worker_encoder();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("sdg-worker-{w}"))
-                    .spawn(move || worker(&shared, w, &credits, &data))
+                    .spawn(move || worker(&shared, w, encoder, &credits, &data))
                     .expect("spawning a worker thread"),
             );
         }
@@ -309,7 +314,16 @@ impl Shared {
     }
 }
 
-fn worker(s: &Shared, w: usize, credits: &Receiver<()>, data: &Sender<(u64, RecordBatch)>) {
+/// A batch on its way to the sink: first row, rows, and their encoding.
+type Built = (u64, RecordBatch, Option<Encoded>);
+
+fn worker(
+    s: &Shared,
+    w: usize,
+    mut encoder: Option<Box<dyn BatchEncoder>>,
+    credits: &Receiver<()>,
+    data: &Sender<Built>,
+) {
     let mut locals = s.plan.new_locals();
     let row_limit = s.plan.row_limit();
     let duration_limit = s.plan.duration_limit();
@@ -343,21 +357,32 @@ fn worker(s: &Shared, w: usize, credits: &Receiver<()>, data: &Sender<(u64, Reco
         if let Some(due) = s.pacer.due(start) {
             sleep_until(s, due);
         }
-        let wall_us = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+        let wall_us =
+            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
         let row_interval_us = s.pacer.rate().map(|r| 1e6 / r).unwrap_or(0.0);
         let ctx = BatchCtx { start_row: start, len: len as usize, wall_us, row_interval_us };
         let t0 = Instant::now();
-        match s.plan.generate_ctx(&ctx, &mut locals) {
-            Ok(batch) => {
-                s.metrics.record_generated(w, len, t0.elapsed());
-                if data.send((start, batch)).is_err() {
-                    return;
-                }
-            }
+        let batch = match s.plan.generate_ctx(&ctx, &mut locals) {
+            Ok(batch) => batch,
             Err(e) => {
                 s.fail(format!("generating rows {start}..{}: {e}", start + len));
                 return;
             }
+        };
+        let encoded = match encoder.as_mut() {
+            None => None,
+            Some(enc) => {
+                let mut out = Encoded::default();
+                if let Err(e) = enc.encode(&batch, &mut out) {
+                    s.fail(format!("encoding rows {start}..{}: {e}", start + len));
+                    return;
+                }
+                Some(out)
+            }
+        };
+        s.metrics.record_generated(w, len, t0.elapsed());
+        if data.send((start, batch, encoded)).is_err() {
+            return;
         }
     }
 }
@@ -380,22 +405,22 @@ fn sleep_until(s: &Shared, due: Instant) {
     }
 }
 
-fn sink_stage(s: &Shared, mut sink: Box<dyn Sink>, data: &Receiver<(u64, RecordBatch)>, credits: &Sender<()>) {
-    let mut pending: BTreeMap<u64, RecordBatch> = BTreeMap::new();
+fn sink_stage(s: &Shared, mut sink: Box<dyn Sink>, data: &Receiver<Built>, credits: &Sender<()>) {
+    let mut pending: BTreeMap<u64, (RecordBatch, Option<Encoded>)> = BTreeMap::new();
     let mut next = s.config.start_row;
     let mut broken = false;
     loop {
         match data.recv_timeout(POLL) {
-            Ok((start, batch)) => {
-                pending.insert(start, batch);
+            Ok((start, batch, encoded)) => {
+                pending.insert(start, (batch, encoded));
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        while let Some(batch) = pending.remove(&next) {
+        while let Some((batch, encoded)) = pending.remove(&next) {
             next += batch.num_rows() as u64;
             s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
-            if !broken && !deliver(s, sink.as_mut(), &batch) {
+            if !broken && !deliver(s, sink.as_mut(), &batch, encoded.as_ref()) {
                 broken = true;
             }
             let _ = credits.send(());
@@ -429,12 +454,12 @@ fn sink_stage(s: &Shared, mut sink: Box<dyn Sink>, data: &Receiver<(u64, RecordB
 }
 
 /// Delivers one batch under the run's `on_error` policy; false when the run failed.
-fn deliver(s: &Shared, sink: &mut dyn Sink, batch: &RecordBatch) -> bool {
+fn deliver(s: &Shared, sink: &mut dyn Sink, batch: &RecordBatch, encoded: Option<&Encoded>) -> bool {
     let rows = batch.num_rows() as u64;
     let mut attempt = 0u32;
     loop {
         let t0 = Instant::now();
-        let result: Result<Delivered, SinkError> = sink.write(batch);
+        let result: Result<Delivered, SinkError> = sink.write(batch, encoded);
         s.metrics.record_sink_latency(t0.elapsed());
         let err = match result {
             Ok(d) => {

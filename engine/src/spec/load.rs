@@ -65,7 +65,7 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
     let seed = optional(obj, "", "seed", &mut issues);
     let batch_size = optional(obj, "", "batch_size", &mut issues);
     let end_condition = match obj.get("end_condition") {
-        None => Some(EndCondition::default()),
+        None | Some(Value::Null) => Some(EndCondition::default()),
         Some(v) => read_end_condition(v, &mut issues),
     };
     let on_error = optional(obj, "", "on_error", &mut issues).unwrap_or_default();
@@ -82,11 +82,8 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
             None
         }
         Some(Value::Array(items)) => {
-            let fields: Vec<Option<FieldSpec>> = items
-                .iter()
-                .enumerate()
-                .map(|(i, f)| read_field(f, &format!("fields[{i}]"), &mut issues))
-                .collect();
+            let fields: Vec<Option<FieldSpec>> =
+                items.iter().enumerate().map(|(i, f)| read_field(f, &format!("fields[{i}]"), &mut issues)).collect();
             fields.into_iter().collect::<Option<Vec<_>>>()
         }
         Some(other) => {
@@ -96,20 +93,18 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
     };
 
     match (name, end_condition, destination, fields) {
-        (Some(name), Some(end_condition), Some(destination), Some(fields)) if issues.is_empty() => {
-            Ok(GeneratorSpec {
-                name,
-                description,
-                mode,
-                rate,
-                seed,
-                batch_size,
-                end_condition,
-                on_error,
-                destination,
-                fields,
-            })
-        }
+        (Some(name), Some(end_condition), Some(destination), Some(fields)) if issues.is_empty() => Ok(GeneratorSpec {
+            name,
+            description,
+            mode,
+            rate,
+            seed,
+            batch_size,
+            end_condition,
+            on_error,
+            destination,
+            fields,
+        }),
         _ => Err(issues),
     }
 }
@@ -119,11 +114,9 @@ fn read_end_condition(v: &Value, issues: &mut Issues) -> Option<EndCondition> {
     check_keys(obj, "end_condition", END_KEYS, issues);
     serde_json::from_value::<EndCondition>(v.clone())
         .map_err(|e| {
-            issues.push(
-                Issue::new("end_condition", clean(&e.to_string())).hint(
-                    "use { type: RECORD_COUNT, value: 1000 }, { type: DURATION, value: \"30s\" } or { type: MANUAL }",
-                ),
-            )
+            issues.push(Issue::new("end_condition", clean(&e.to_string())).hint(
+                "use { type: RECORD_COUNT, value: 1000 }, { type: DURATION, value: \"30s\" } or { type: MANUAL }",
+            ))
         })
         .ok()
 }

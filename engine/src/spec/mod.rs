@@ -8,8 +8,8 @@
 
 mod load;
 
-pub use load::{parse_json, parse_yaml, spec_from_value};
 pub(crate) use load::{clean as clean_message, describe};
+pub use load::{parse_json, parse_yaml, spec_from_value};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -30,7 +30,7 @@ pub struct GeneratorSpec {
     /// Rows per second. Required for REALTIME; an optional cap for BATCH.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<f64>,
-    /// Same seed, same data (BATCH mode). A random seed is drawn when absent.
+    /// Same seed, same data (wall-clock fields of REALTIME runs aside). A random seed is drawn when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// Rows per Arrow batch; larger batches amortise per-batch costs, smaller ones cut latency.
@@ -148,6 +148,19 @@ pub enum MappingType {
     UniverseKeyReference,
 }
 
+impl DestinationType {
+    /// The name used in configs and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kafka => "KAFKA",
+            Self::Postgres => "POSTGRES",
+            Self::Dragonfly => "DRAGONFLY",
+            Self::File => "FILE",
+            Self::Blackhole => "BLACKHOLE",
+        }
+    }
+}
+
 impl MappingType {
     /// The name used in configs and the API.
     pub fn as_str(self) -> &'static str {
@@ -211,9 +224,6 @@ pub fn parse_duration_value(v: &Value) -> Result<Duration, String> {
             Some(secs) if secs.is_finite() && secs >= 0.0 => Ok(Duration::from_secs_f64(secs)),
             _ => Err(format!("{n} is not a valid number of seconds; use a non-negative number or text like \"30s\"")),
         },
-        other => Err(format!(
-            "expected a duration like \"30s\" or a number of seconds, found {}",
-            describe(other)
-        )),
+        other => Err(format!("expected a duration like \"30s\" or a number of seconds, found {}", describe(other))),
     }
 }

@@ -2,7 +2,9 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType};
-use arrow_array::{Array, ArrayRef, BooleanArray, FixedSizeBinaryArray, Float64Array, Int64Array, PrimitiveArray, StringArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, FixedSizeBinaryArray, Float64Array, Int64Array, PrimitiveArray, StringArray,
+};
 use arrow_schema::{DataType, Field, TimeUnit};
 use sdg_engine::mapping::UUID_EXTENSION;
 
@@ -58,11 +60,8 @@ pub(crate) fn columns<'a>(
         .iter()
         .zip(arrays)
         .map(|(field, array)| {
-            let unsupported = || EncodeError {
-                column: field.name().clone(),
-                data_type: array.data_type().to_string(),
-                format,
-            };
+            let unsupported =
+                || EncodeError { column: field.name().clone(), data_type: array.data_type().to_string(), format };
             Ok(match array.data_type() {
                 DataType::Int64 => Col::Int64(array.as_primitive::<Int64Type>()),
                 DataType::Float64 => Col::Float64(array.as_primitive::<Float64Type>()),
@@ -157,7 +156,7 @@ impl Rfc3339 {
         t[7] = b'0' + (s % 10) as u8;
         out.extend_from_slice(&t);
         out.push(b'.');
-        let (mut v, digits) = if frac % 1000 == 0 { (frac / 1000, 3) } else { (frac, 6) };
+        let (mut v, digits) = if frac.is_multiple_of(1000) { (frac / 1000, 3) } else { (frac, 6) };
         let mut f = [b'0'; 6];
         for i in (0..digits).rev() {
             f[i] = b'0' + (v % 10) as u8;
@@ -199,34 +198,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ts(us: i64) -> String {
-        let mut out = Vec::new();
-        Rfc3339::default().put_us(&mut out, us);
-        String::from_utf8(out).unwrap_or_default()
-    }
-
-    #[test]
-    fn rfc3339_matches_chrono() {
-        for us in [0i64, 1_767_225_600_250_000, 951_782_400_000_001, -1_000, 253_402_300_799_999_999, 1_709_164_800_123_456] {
-            let expected = chrono::DateTime::from_timestamp_micros(us)
-                .map(|t| t.format(if us % 1000 == 0 { "%Y-%m-%dT%H:%M:%S%.3fZ" } else { "%Y-%m-%dT%H:%M:%S%.6fZ" }).to_string())
-                .unwrap_or_default();
-            assert_eq!(ts(us), expected, "{us}");
-        }
-    }
-
-    #[test]
-    fn uuid_is_hyphenated() {
-        let mut out = Vec::new();
-        put_uuid(&mut out, &[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x80, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77]);
-        assert_eq!(String::from_utf8(out).unwrap_or_default(), "12345678-9abc-4def-8011-223344556677");
-    }
-}
-
 /// Every cell of a batch as display text (None for null): for previews, not hot paths.
 pub fn render_cells(batch: &arrow_array::RecordBatch) -> Result<Vec<Vec<Option<String>>>, EncodeError> {
     let schema = batch.schema();
@@ -266,4 +237,40 @@ pub fn render_cells(batch: &arrow_array::RecordBatch) -> Result<Vec<Vec<Option<S
         rows.push(cells);
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(us: i64) -> String {
+        let mut out = Vec::new();
+        Rfc3339::default().put_us(&mut out, us);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn rfc3339_matches_chrono() {
+        for us in
+            [0i64, 1_767_225_600_250_000, 951_782_400_000_001, -1_000, 253_402_300_799_999_999, 1_709_164_800_123_456]
+        {
+            let expected = chrono::DateTime::from_timestamp_micros(us)
+                .map(|t| {
+                    t.format(if us % 1000 == 0 { "%Y-%m-%dT%H:%M:%S%.3fZ" } else { "%Y-%m-%dT%H:%M:%S%.6fZ" })
+                        .to_string()
+                })
+                .unwrap_or_default();
+            assert_eq!(ts(us), expected, "{us}");
+        }
+    }
+
+    #[test]
+    fn uuid_is_hyphenated() {
+        let mut out = Vec::new();
+        put_uuid(
+            &mut out,
+            &[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x80, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77],
+        );
+        assert_eq!(String::from_utf8(out).unwrap_or_default(), "12345678-9abc-4def-8011-223344556677");
+    }
 }

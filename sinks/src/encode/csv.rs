@@ -2,26 +2,32 @@
 //! fields quoted when they hold a comma, quote, or line break (quotes doubled).
 //! Nulls are empty fields.
 
-use super::BatchEncoder;
 use super::cells::{Col, EncodeError, Rfc3339, columns, put_f64, put_i64, put_uuid};
 use arrow_array::RecordBatch;
+use arrow_schema::Schema;
+use sdg_engine::{BatchEncoder, Encoded, SinkError};
 
-/// Encodes batches as CSV; writes the header before the first batch.
-#[derive(Debug)]
-pub struct CsvEncoder {
-    header: bool,
-    header_done: bool,
-}
+/// Encodes the rows of batches as CSV (the header is written by the sink, per file).
+#[derive(Debug, Default, Clone)]
+pub struct CsvEncoder;
 
 impl CsvEncoder {
-    /// A CSV encoder; `header` writes the column names first.
-    pub fn new(header: bool) -> Self {
-        Self { header, header_done: false }
+    /// A CSV row encoder.
+    pub fn new() -> Self {
+        Self
     }
 
-    /// Writes the header again before the next batch (a new file after rotation).
-    pub fn reset(&mut self) {
-        self.header_done = false;
+    /// The header line for `schema`.
+    pub fn header(schema: &Schema) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, f) in schema.fields().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            put_field(&mut out, f.name().as_bytes());
+        }
+        out.push(b'\n');
+        out
     }
 }
 
@@ -46,23 +52,22 @@ pub(crate) fn put_field(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 impl BatchEncoder for CsvEncoder {
-    fn encode(&mut self, batch: &RecordBatch, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode(&mut self, batch: &RecordBatch, out: &mut Encoded) -> Result<(), SinkError> {
+        Ok(self.encode_rows(batch, out)?)
+    }
+}
+
+impl CsvEncoder {
+    /// Appends every row of `batch` to `out`.
+    pub fn encode_rows(&mut self, batch: &RecordBatch, enc: &mut Encoded) -> Result<(), EncodeError> {
         let schema = batch.schema();
-        if self.header && !self.header_done {
-            for (i, f) in schema.fields().iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                put_field(out, f.name().as_bytes());
-            }
-            out.push(b'\n');
-        }
-        self.header_done = true;
         let cols = columns(schema.fields(), batch.columns(), "CSV", |s| {
             let mut v = Vec::with_capacity(s.len() + 2);
             put_field(&mut v, s.as_bytes());
             v
         })?;
+        enc.row_ends.reserve(batch.num_rows());
+        let out = &mut enc.bytes;
         out.reserve(batch.num_rows() * 16 * cols.len());
         let mut ts = Rfc3339::default();
         for row in 0..batch.num_rows() {
@@ -78,7 +83,13 @@ impl BatchEncoder for CsvEncoder {
                     Col::Float64(a) => {
                         let v = a.value(row);
                         if !put_f64(out, v) {
-                            out.extend_from_slice(if v.is_nan() { b"NaN" } else if v > 0.0 { b"inf" } else { b"-inf" });
+                            out.extend_from_slice(if v.is_nan() {
+                                b"NaN"
+                            } else if v > 0.0 {
+                                b"inf"
+                            } else {
+                                b"-inf"
+                            });
                         }
                     }
                     Col::Bool(a) => out.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
@@ -94,6 +105,7 @@ impl BatchEncoder for CsvEncoder {
                 }
             }
             out.push(b'\n');
+            enc.row_ends.push(out.len());
         }
         Ok(())
     }

@@ -1,12 +1,12 @@
 //! JSON Lines: one object per row, keys in field order, nulls as `null`,
 //! UUIDs and timestamps as strings, non-finite floats as `null`.
 
-use super::BatchEncoder;
 use super::cells::{Col, EncodeError, Rfc3339, columns, put_f64, put_i64, put_uuid};
 use arrow_array::RecordBatch;
+use sdg_engine::{BatchEncoder, Encoded, SinkError};
 
 /// Encodes batches as JSON Lines.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct JsonLinesEncoder {
     /// `{"name":` / `,"name":` per column, rendered once per schema.
     keys: Vec<Vec<u8>>,
@@ -47,7 +47,14 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 impl BatchEncoder for JsonLinesEncoder {
-    fn encode(&mut self, batch: &RecordBatch, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode(&mut self, batch: &RecordBatch, out: &mut Encoded) -> Result<(), SinkError> {
+        Ok(self.encode_rows(batch, out)?)
+    }
+}
+
+impl JsonLinesEncoder {
+    /// Appends every row of `batch` to `out`.
+    pub fn encode_rows(&mut self, batch: &RecordBatch, enc: &mut Encoded) -> Result<(), EncodeError> {
         let schema = batch.schema();
         if self.keys.len() != schema.fields().len() {
             self.keys = schema
@@ -67,6 +74,8 @@ impl BatchEncoder for JsonLinesEncoder {
             put_str(&mut v, s);
             v
         })?;
+        enc.row_ends.reserve(batch.num_rows());
+        let out = &mut enc.bytes;
         out.reserve(batch.num_rows() * 24 * cols.len());
         let mut ts = Rfc3339::default();
         for row in 0..batch.num_rows() {
@@ -111,6 +120,7 @@ impl BatchEncoder for JsonLinesEncoder {
                 out.push(b'{');
             }
             out.extend_from_slice(b"}\n");
+            enc.row_ends.push(out.len());
         }
         Ok(())
     }

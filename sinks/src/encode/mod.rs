@@ -6,6 +6,8 @@
 //! extension. These encoders downcast each column once per batch, pre-render
 //! dictionary values once per batch, and format numbers with itoa/zmij and
 //! timestamps with a hand-written RFC 3339 writer into one reused buffer.
+//! They implement the engine's [`BatchEncoder`], so each pipeline worker
+//! encodes the batches it builds and encoding scales with the workers.
 
 mod cells;
 mod csv;
@@ -14,28 +16,10 @@ mod json;
 pub use cells::{EncodeError, render_cells};
 pub use csv::CsvEncoder;
 pub use json::JsonLinesEncoder;
+pub use sdg_engine::{BatchEncoder, Encoded};
 
-use arrow_array::RecordBatch;
-
-/// Encodes whole batches into bytes appended to `out`.
-pub trait BatchEncoder: Send {
-    /// Appends the encoding of `batch` to `out`.
-    fn encode(&mut self, batch: &RecordBatch, out: &mut Vec<u8>) -> Result<(), EncodeError>;
-}
-
-/// Text formats the encoders produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextFormat {
-    /// RFC 4180 CSV with a header line.
-    Csv,
-    /// One JSON object per line.
-    JsonLines,
-}
-
-/// A boxed encoder for `format`.
-pub fn encoder(format: TextFormat, header: bool) -> Box<dyn BatchEncoder> {
-    match format {
-        TextFormat::Csv => Box::new(CsvEncoder::new(header)),
-        TextFormat::JsonLines => Box::new(JsonLinesEncoder::new()),
+impl From<EncodeError> for sdg_engine::SinkError {
+    fn from(e: EncodeError) -> Self {
+        sdg_engine::SinkError::fatal(e.to_string())
     }
 }

@@ -10,7 +10,7 @@ pub(crate) mod config;
 
 pub use config::{Compression, FileConfig, FileFormat};
 
-use crate::encode::{BatchEncoder, CsvEncoder, JsonLinesEncoder};
+use crate::encode::{BatchEncoder, CsvEncoder, Encoded, JsonLinesEncoder};
 use arrow_array::RecordBatch;
 use arrow_ipc::writer::{FileWriter, StreamWriter};
 use arrow_schema::SchemaRef;
@@ -40,7 +40,7 @@ impl Write for Counting {
 }
 
 enum Writer {
-    Text { out: Counting, encoder: Box<dyn BatchEncoder>, buf: Vec<u8> },
+    Text { out: Counting },
     Parquet { writer: ArrowWriter<Counting>, rows: u64 },
     ArrowFile(FileWriter<Counting>),
     ArrowStream(StreamWriter<Counting>),
@@ -57,6 +57,8 @@ pub struct FileSink {
     /// Bytes and (Parquet) rows of the current file already reported delivered.
     reported_bytes: u64,
     reported_rows: u64,
+    /// Encodes here when a batch arrives without its encoding (direct use, not via the pipeline).
+    scratch: Encoded,
 }
 
 impl std::fmt::Debug for FileSink {
@@ -73,7 +75,26 @@ impl FileSink {
     /// A sink for `config`; the first file is created on the first batch.
     pub fn new(config: FileConfig, schema: SchemaRef) -> Self {
         let format = config.resolved_format();
-        Self { config, format, schema, writer: None, file_index: 0, rows_in_file: 0, reported_bytes: 0, reported_rows: 0 }
+        Self {
+            config,
+            format,
+            schema,
+            writer: None,
+            file_index: 0,
+            rows_in_file: 0,
+            reported_bytes: 0,
+            reported_rows: 0,
+            scratch: Encoded::default(),
+        }
+    }
+
+    /// The row encoder of a text format (None for Parquet and Arrow).
+    fn text_encoder(&self) -> Option<Box<dyn BatchEncoder>> {
+        match self.format {
+            FileFormat::Csv => Some(Box::new(CsvEncoder::new())),
+            FileFormat::Jsonl => Some(Box::new(JsonLinesEncoder::new())),
+            FileFormat::Parquet | FileFormat::Arrow => None,
+        }
     }
 
     fn is_stdout(&self) -> bool {
@@ -104,15 +125,16 @@ impl FileSink {
             }
             Box::new(File::create(&path).map_err(|e| io_err("creating", &path, e))?)
         };
-        let out = Counting { inner, bytes: 0 };
+        let mut out = Counting { inner, bytes: 0 };
         let fatal = |e: &dyn std::fmt::Display| SinkError::fatal(format!("opening {}: {e}", path.display()));
         Ok(match self.format {
-            FileFormat::Csv => Writer::Text {
-                out,
-                encoder: Box::new(CsvEncoder::new(self.config.header.unwrap_or(true))),
-                buf: Vec::new(),
-            },
-            FileFormat::Jsonl => Writer::Text { out, encoder: Box::new(JsonLinesEncoder::new()), buf: Vec::new() },
+            FileFormat::Csv => {
+                if self.config.header.unwrap_or(true) {
+                    out.write_all(&CsvEncoder::header(&self.schema)).map_err(|e| io_err("writing", &path, e))?;
+                }
+                Writer::Text { out }
+            }
+            FileFormat::Jsonl => Writer::Text { out },
             FileFormat::Parquet => {
                 let props = WriterProperties::builder()
                     .set_compression(self.config.compression.unwrap_or_default().to_parquet())
@@ -127,8 +149,8 @@ impl FileSink {
         })
     }
 
-    /// Writes part of a batch into the current file.
-    fn write_piece(&mut self, batch: &RecordBatch) -> Result<Delivered, SinkError> {
+    /// Writes part of a batch (with its encoded rows, for text formats) into the current file.
+    fn write_piece(&mut self, batch: &RecordBatch, text: Option<&[u8]>) -> Result<Delivered, SinkError> {
         if self.writer.is_none() {
             self.writer = Some(self.open()?);
             self.rows_in_file = 0;
@@ -140,11 +162,10 @@ impl FileSink {
         let Some(writer) = self.writer.as_mut() else { return Ok(Delivered::default()) };
         let werr = |e: &dyn std::fmt::Display| io_err("writing", &path, e);
         let delivered = match writer {
-            Writer::Text { out, encoder, buf } => {
-                buf.clear();
-                encoder.encode(batch, buf).map_err(|e| SinkError::fatal(e.to_string()))?;
-                out.write_all(buf).map_err(|e| werr(&e))?;
-                Delivered::new(rows, buf.len() as u64)
+            Writer::Text { out } => {
+                out.write_all(text.unwrap_or_default()).map_err(|e| werr(&e))?;
+                // Everything not yet reported, the CSV header of a new file included.
+                Delivered::new(rows, out.bytes - self.reported_bytes)
             }
             Writer::Parquet { writer, rows: written } => {
                 writer.write(batch).map_err(|e| werr(&e))?;
@@ -204,26 +225,24 @@ impl FileSink {
 }
 
 impl Sink for FileSink {
-    fn write(&mut self, batch: &RecordBatch) -> Result<Delivered, SinkError> {
-        let Some(limit) = self.config.rotate_rows else {
-            return self.write_piece(batch);
-        };
-        let mut total = Delivered::default();
-        let mut offset = 0usize;
-        while offset < batch.num_rows() {
-            let room = (limit - self.rows_in_file.min(limit)).max(1) as usize;
-            let take = room.min(batch.num_rows() - offset);
-            let d = self.write_piece(&batch.slice(offset, take))?;
-            total.rows += d.rows;
-            total.bytes += d.bytes;
-            offset += take;
-            if self.rows_in_file >= limit {
-                let d = self.finish_file()?;
-                total.rows += d.rows;
-                total.bytes += d.bytes;
+    fn worker_encoder(&self) -> Option<Box<dyn BatchEncoder>> {
+        self.text_encoder()
+    }
+
+    fn write(&mut self, batch: &RecordBatch, encoded: Option<&Encoded>) -> Result<Delivered, SinkError> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let text = match (self.text_encoder(), encoded) {
+            (None, _) => None,
+            (Some(_), Some(e)) => Some(e),
+            (Some(mut enc), None) => {
+                scratch.clear();
+                enc.encode(batch, &mut scratch)?;
+                Some(&scratch)
             }
-        }
-        Ok(total)
+        };
+        let result = self.write_rows(batch, text);
+        self.scratch = scratch;
+        result
     }
 
     fn flush(&mut self) -> Result<Delivered, SinkError> {
@@ -235,5 +254,30 @@ impl Sink for FileSink {
 
     fn close(&mut self) -> Result<Delivered, SinkError> {
         self.finish_file()
+    }
+}
+
+impl FileSink {
+    /// Writes a batch, starting new files at rotation boundaries.
+    fn write_rows(&mut self, batch: &RecordBatch, text: Option<&Encoded>) -> Result<Delivered, SinkError> {
+        let Some(limit) = self.config.rotate_rows else {
+            return self.write_piece(batch, text.map(|e| e.bytes.as_slice()));
+        };
+        let mut total = Delivered::default();
+        let mut offset = 0usize;
+        while offset < batch.num_rows() {
+            let room = (limit - self.rows_in_file.min(limit)).max(1) as usize;
+            let take = room.min(batch.num_rows() - offset);
+            let d = self.write_piece(&batch.slice(offset, take), text.map(|e| e.slice(offset, offset + take)))?;
+            total.rows += d.rows;
+            total.bytes += d.bytes;
+            offset += take;
+            if self.rows_in_file >= limit {
+                let d = self.finish_file()?;
+                total.rows += d.rows;
+                total.bytes += d.bytes;
+            }
+        }
+        Ok(total)
     }
 }
