@@ -27,7 +27,7 @@ pub(crate) enum Col<'a> {
     Bool(&'a BooleanArray),
     Utf8(&'a StringArray),
     /// Dictionary keys with each value pre-rendered (quoted/escaped) for the format.
-    Dict(&'a PrimitiveArray<Int32Type>, Vec<Vec<u8>>),
+    Dict(&'a PrimitiveArray<Int32Type>, Rendered),
     Uuid(&'a FixedSizeBinaryArray),
     TimestampUs(&'a PrimitiveArray<TimestampMicrosecondType>),
     TimestampMs(&'a PrimitiveArray<TimestampMillisecondType>),
@@ -81,7 +81,7 @@ pub(crate) fn columns<'a>(
                 DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
                     let dict = array.as_dictionary::<Int32Type>();
                     let values = dict.values().as_string::<i32>();
-                    let rendered = (0..values.len()).map(|i| render(values.value(i))).collect();
+                    let rendered = Rendered::new((0..values.len()).map(|i| render(values.value(i))).collect());
                     Col::Dict(dict.keys(), rendered)
                 }
                 _ => return Err(unsupported()),
@@ -90,13 +90,110 @@ pub(crate) fn columns<'a>(
         .collect()
 }
 
-/// Appends an integer.
+/// Appends the first `len` bytes of a fixed-size array. Copying the whole
+/// array is a couple of vector moves the compiler inlines, where a copy of a
+/// run-time length is a `memcpy` call; the surplus is cut off again at once.
 #[inline(always)]
-pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+pub(crate) fn put_fixed<const N: usize>(out: &mut Vec<u8>, bytes: &[u8; N], len: usize) {
+    let at = out.len();
+    out.extend_from_slice(bytes);
+    out.truncate(at + len);
 }
 
-/// Appends a float (shortest round-trip form); None for NaN/inf, which callers render.
+/// Longest pre-rendered value copied the fixed-size way.
+const SHORT: usize = 32;
+
+/// Dictionary values rendered once per batch.
+pub(crate) enum Rendered {
+    /// Every value fits `SHORT` bytes.
+    Short(Vec<([u8; SHORT], usize)>),
+    /// Some value is longer.
+    Long(Vec<Vec<u8>>),
+}
+
+impl Rendered {
+    pub(crate) fn new(values: Vec<Vec<u8>>) -> Self {
+        if values.iter().all(|v| v.len() <= SHORT) {
+            Self::Short(
+                values
+                    .iter()
+                    .map(|v| {
+                        let mut a = [0u8; SHORT];
+                        a[..v.len()].copy_from_slice(v);
+                        (a, v.len())
+                    })
+                    .collect(),
+            )
+        } else {
+            Self::Long(values)
+        }
+    }
+
+    /// Appends value `key` (nothing for a key out of range, which Arrow forbids).
+    #[inline(always)]
+    pub fn put(&self, out: &mut Vec<u8>, key: i32) {
+        match self {
+            Self::Short(v) => {
+                if let Some((a, len)) = v.get(key as usize) {
+                    put_fixed(out, a, *len);
+                }
+            }
+            Self::Long(v) => {
+                if let Some(a) = v.get(key as usize) {
+                    out.extend_from_slice(a);
+                }
+            }
+        }
+    }
+}
+
+const DIGITS2: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Reserves `N` bytes at the end of `out` and returns where they start.
+/// Callers write their bytes in place and truncate to what they used, so
+/// nothing is built on the stack and copied (which would stall on
+/// store-to-load forwarding) and no run-time-length `memcpy` is called.
+#[inline(always)]
+fn grow<const N: usize>(out: &mut Vec<u8>) -> usize {
+    let at = out.len();
+    out.extend_from_slice(&[0u8; N]);
+    at
+}
+
+/// Appends an integer (two digits per step, written in place).
+#[inline(always)]
+pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
+    let mut n = v.unsigned_abs();
+    let sign = usize::from(v < 0);
+    let len = sign + n.checked_ilog10().unwrap_or(0) as usize + 1;
+    let at = grow::<20>(out);
+    let dst = &mut out[at..at + len];
+    if sign == 1 {
+        dst[0] = b'-';
+    }
+    let mut i = len;
+    while n >= 100 {
+        let d = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        dst[i] = DIGITS2[d];
+        dst[i + 1] = DIGITS2[d + 1];
+    }
+    if n >= 10 {
+        let d = n as usize * 2;
+        dst[i - 2] = DIGITS2[d];
+        dst[i - 1] = DIGITS2[d + 1];
+    } else {
+        dst[i - 1] = b'0' + n as u8;
+    }
+    out.truncate(at + len);
+}
+
+/// Appends a float (shortest round-trip form); false for NaN/inf, which callers render.
 #[inline(always)]
 pub(crate) fn put_f64(out: &mut Vec<u8>, v: f64) -> bool {
     if !v.is_finite() {
@@ -106,23 +203,30 @@ pub(crate) fn put_f64(out: &mut Vec<u8>, v: f64) -> bool {
     true
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Two lowercase hex digits per byte value.
+const HEX2: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 0xF]];
+        i += 1;
+    }
+    t
+};
 
 /// Appends a UUID in hyphenated lowercase form.
 #[inline(always)]
 pub(crate) fn put_uuid(out: &mut Vec<u8>, b: &[u8]) {
-    let mut s = [0u8; 36];
-    let mut j = 0;
-    for (i, byte) in b.iter().enumerate().take(16) {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s[j] = b'-';
-            j += 1;
-        }
-        s[j] = HEX[(byte >> 4) as usize];
-        s[j + 1] = HEX[(byte & 0xF) as usize];
-        j += 2;
+    const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+    let at = out.len();
+    out.extend_from_slice(&[b'-'; 36]);
+    let s = &mut out[at..at + 36];
+    for (byte, i) in b.iter().zip(AT) {
+        let h = HEX2[*byte as usize];
+        s[i] = h[0];
+        s[i + 1] = h[1];
     }
-    out.extend_from_slice(&s);
 }
 
 /// Writes timestamps as RFC 3339 in UTC, caching the date part between rows.
@@ -143,27 +247,25 @@ impl Rfc3339 {
         if !self.valid || day != self.day {
             self.set_day(day);
         }
-        out.extend_from_slice(&self.date);
+        let at = grow::<32>(out);
+        let t = &mut out[at..at + 32];
+        t[..11].copy_from_slice(&self.date);
         let secs = in_day / 1_000_000;
         let frac = in_day % 1_000_000;
-        let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
-        let mut t = [b':'; 8];
-        t[0] = b'0' + (h / 10) as u8;
-        t[1] = b'0' + (h % 10) as u8;
-        t[3] = b'0' + (m / 10) as u8;
-        t[4] = b'0' + (m % 10) as u8;
-        t[6] = b'0' + (s / 10) as u8;
-        t[7] = b'0' + (s % 10) as u8;
-        out.extend_from_slice(&t);
-        out.push(b'.');
+        let (h, m, s) = ((secs / 3600) as usize, ((secs / 60) % 60) as usize, (secs % 60) as usize);
+        t[11..13].copy_from_slice(&DIGITS2[h * 2..h * 2 + 2]);
+        t[13] = b':';
+        t[14..16].copy_from_slice(&DIGITS2[m * 2..m * 2 + 2]);
+        t[16] = b':';
+        t[17..19].copy_from_slice(&DIGITS2[s * 2..s * 2 + 2]);
+        t[19] = b'.';
         let (mut v, digits) = if frac.is_multiple_of(1000) { (frac / 1000, 3) } else { (frac, 6) };
-        let mut f = [b'0'; 6];
-        for i in (0..digits).rev() {
-            f[i] = b'0' + (v % 10) as u8;
+        for i in (20..20 + digits).rev() {
+            t[i] = b'0' + (v % 10) as u8;
             v /= 10;
         }
-        out.extend_from_slice(&f[..digits]);
-        out.push(b'Z');
+        t[20 + digits] = b'Z';
+        out.truncate(at + 21 + digits);
     }
 
     fn set_day(&mut self, day: i64) {
@@ -223,11 +325,7 @@ pub fn render_cells(batch: &arrow_array::RecordBatch) -> Result<Vec<Vec<Option<S
                 }
                 Col::Bool(a) => buf.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
                 Col::Utf8(a) => buf.extend_from_slice(a.value(row).as_bytes()),
-                Col::Dict(keys, values) => {
-                    if let Some(v) = values.get(keys.value(row) as usize) {
-                        buf.extend_from_slice(v);
-                    }
-                }
+                Col::Dict(keys, values) => values.put(&mut buf, keys.value(row)),
                 Col::Uuid(a) => put_uuid(&mut buf, a.value(row)),
                 Col::TimestampUs(a) => ts.put_us(&mut buf, a.value(row)),
                 Col::TimestampMs(a) => ts.put_us(&mut buf, a.value(row).saturating_mul(1000)),
@@ -262,6 +360,25 @@ mod tests {
                 .unwrap_or_default();
             assert_eq!(ts(us), expected, "{us}");
         }
+    }
+
+    #[test]
+    fn integers_render_like_display() {
+        for v in [0i64, 7, 10, 99, 100, 12_345, -1, -10, -987_654_321, i64::MAX, i64::MIN] {
+            let mut out = b"x".to_vec();
+            put_i64(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap_or_default(), format!("x{v}"));
+        }
+    }
+
+    #[test]
+    fn floats_round_trip() {
+        for v in [0.0f64, 1.5, -2.25, 123.45, 1e300, 5e-324] {
+            let mut out = Vec::new();
+            assert!(put_f64(&mut out, v));
+            assert_eq!(String::from_utf8(out).unwrap_or_default().parse::<f64>().ok(), Some(v));
+        }
+        assert!(!put_f64(&mut Vec::new(), f64::NAN));
     }
 
     #[test]

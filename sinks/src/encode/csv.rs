@@ -2,19 +2,29 @@
 //! fields quoted when they hold a comma, quote, or line break (quotes doubled).
 //! Nulls are empty fields.
 
-use super::cells::{Col, EncodeError, Rfc3339, columns, put_f64, put_i64, put_uuid};
+use super::cells::EncodeError;
+use super::rows::{self, Cells};
 use arrow_array::RecordBatch;
 use arrow_schema::Schema;
 use sdg_engine::{BatchEncoder, Encoded, SinkError};
 
 /// Encodes the rows of batches as CSV (the header is written by the sink, per file).
-#[derive(Debug, Default, Clone)]
-pub struct CsvEncoder;
+#[derive(Default)]
+pub struct CsvEncoder {
+    prefixes: Vec<Vec<u8>>,
+    scratch: Vec<Cells>,
+}
+
+impl std::fmt::Debug for CsvEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvEncoder").finish_non_exhaustive()
+    }
+}
 
 impl CsvEncoder {
     /// A CSV row encoder.
     pub fn new() -> Self {
-        Self
+        Self::default()
     }
 
     /// The header line for `schema`.
@@ -59,54 +69,11 @@ impl BatchEncoder for CsvEncoder {
 
 impl CsvEncoder {
     /// Appends every row of `batch` to `out`.
-    pub fn encode_rows(&mut self, batch: &RecordBatch, enc: &mut Encoded) -> Result<(), EncodeError> {
-        let schema = batch.schema();
-        let cols = columns(schema.fields(), batch.columns(), "CSV", |s| {
-            let mut v = Vec::with_capacity(s.len() + 2);
-            put_field(&mut v, s.as_bytes());
-            v
-        })?;
-        enc.row_ends.reserve(batch.num_rows());
-        let out = &mut enc.bytes;
-        out.reserve(batch.num_rows() * 16 * cols.len());
-        let mut ts = Rfc3339::default();
-        for row in 0..batch.num_rows() {
-            for (i, col) in cols.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                if col.is_null(row) {
-                    continue;
-                }
-                match col {
-                    Col::Int64(a) => put_i64(out, a.value(row)),
-                    Col::Float64(a) => {
-                        let v = a.value(row);
-                        if !put_f64(out, v) {
-                            out.extend_from_slice(if v.is_nan() {
-                                b"NaN"
-                            } else if v > 0.0 {
-                                b"inf"
-                            } else {
-                                b"-inf"
-                            });
-                        }
-                    }
-                    Col::Bool(a) => out.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
-                    Col::Utf8(a) => put_field(out, a.value(row).as_bytes()),
-                    Col::Dict(keys, rendered) => {
-                        if let Some(v) = rendered.get(keys.value(row) as usize) {
-                            out.extend_from_slice(v);
-                        }
-                    }
-                    Col::Uuid(a) => put_uuid(out, a.value(row)),
-                    Col::TimestampUs(a) => ts.put_us(out, a.value(row)),
-                    Col::TimestampMs(a) => ts.put_us(out, a.value(row).saturating_mul(1000)),
-                }
-            }
-            out.push(b'\n');
-            enc.row_ends.push(out.len());
+    pub fn encode_rows(&mut self, batch: &RecordBatch, out: &mut Encoded) -> Result<(), EncodeError> {
+        let n = batch.num_columns();
+        if self.prefixes.len() != n {
+            self.prefixes = (0..n).map(|i| if i == 0 { Vec::new() } else { b",".to_vec() }).collect();
         }
-        Ok(())
+        rows::encode::<rows::Csv>(batch, out, &self.prefixes, b"", &mut self.scratch)
     }
 }

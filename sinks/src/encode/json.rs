@@ -1,15 +1,23 @@
 //! JSON Lines: one object per row, keys in field order, nulls as `null`,
 //! UUIDs and timestamps as strings, non-finite floats as `null`.
 
-use super::cells::{Col, EncodeError, Rfc3339, columns, put_f64, put_i64, put_uuid};
+use super::cells::EncodeError;
+use super::rows::{self, Cells};
 use arrow_array::RecordBatch;
 use sdg_engine::{BatchEncoder, Encoded, SinkError};
 
 /// Encodes batches as JSON Lines.
-#[derive(Debug, Default, Clone)]
+#[derive(Default)]
 pub struct JsonLinesEncoder {
-    /// `{"name":` / `,"name":` per column, rendered once per schema.
-    keys: Vec<Vec<u8>>,
+    /// `"name":` per column (with the comma before all but the first), rendered once per schema.
+    prefixes: Vec<Vec<u8>>,
+    scratch: Vec<Cells>,
+}
+
+impl std::fmt::Debug for JsonLinesEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonLinesEncoder").finish_non_exhaustive()
+    }
 }
 
 impl JsonLinesEncoder {
@@ -54,74 +62,21 @@ impl BatchEncoder for JsonLinesEncoder {
 
 impl JsonLinesEncoder {
     /// Appends every row of `batch` to `out`.
-    pub fn encode_rows(&mut self, batch: &RecordBatch, enc: &mut Encoded) -> Result<(), EncodeError> {
+    pub fn encode_rows(&mut self, batch: &RecordBatch, out: &mut Encoded) -> Result<(), EncodeError> {
         let schema = batch.schema();
-        if self.keys.len() != schema.fields().len() {
-            self.keys = schema
+        if self.prefixes.len() != schema.fields().len() {
+            self.prefixes = schema
                 .fields()
                 .iter()
                 .enumerate()
                 .map(|(i, f)| {
-                    let mut k = vec![if i == 0 { b'{' } else { b',' }];
+                    let mut k = if i == 0 { Vec::new() } else { vec![b','] };
                     put_str(&mut k, f.name());
                     k.push(b':');
                     k
                 })
                 .collect();
         }
-        let cols = columns(schema.fields(), batch.columns(), "JSON", |s| {
-            let mut v = Vec::with_capacity(s.len() + 2);
-            put_str(&mut v, s);
-            v
-        })?;
-        enc.row_ends.reserve(batch.num_rows());
-        let out = &mut enc.bytes;
-        out.reserve(batch.num_rows() * 24 * cols.len());
-        let mut ts = Rfc3339::default();
-        for row in 0..batch.num_rows() {
-            for (col, key) in cols.iter().zip(&self.keys) {
-                out.extend_from_slice(key);
-                if col.is_null(row) {
-                    out.extend_from_slice(b"null");
-                    continue;
-                }
-                match col {
-                    Col::Int64(a) => put_i64(out, a.value(row)),
-                    Col::Float64(a) => {
-                        if !put_f64(out, a.value(row)) {
-                            out.extend_from_slice(b"null");
-                        }
-                    }
-                    Col::Bool(a) => out.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
-                    Col::Utf8(a) => put_str(out, a.value(row)),
-                    Col::Dict(keys, rendered) => {
-                        if let Some(v) = rendered.get(keys.value(row) as usize) {
-                            out.extend_from_slice(v);
-                        }
-                    }
-                    Col::Uuid(a) => {
-                        out.push(b'"');
-                        put_uuid(out, a.value(row));
-                        out.push(b'"');
-                    }
-                    Col::TimestampUs(a) => {
-                        out.push(b'"');
-                        ts.put_us(out, a.value(row));
-                        out.push(b'"');
-                    }
-                    Col::TimestampMs(a) => {
-                        out.push(b'"');
-                        ts.put_us(out, a.value(row).saturating_mul(1000));
-                        out.push(b'"');
-                    }
-                }
-            }
-            if cols.is_empty() {
-                out.push(b'{');
-            }
-            out.extend_from_slice(b"}\n");
-            enc.row_ends.push(out.len());
-        }
-        Ok(())
+        rows::encode::<rows::Json>(batch, out, &self.prefixes, b"{", &mut self.scratch)
     }
 }

@@ -12,6 +12,7 @@
 mod cells;
 mod csv;
 mod json;
+mod rows;
 
 pub use cells::{EncodeError, render_cells};
 pub use csv::CsvEncoder;
