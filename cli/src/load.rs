@@ -75,7 +75,7 @@ impl Overrides {
 pub fn check(spec: &GeneratorSpec) -> Result<Plan, Issues> {
     let mut issues = Issues::default();
     let plan = Plan::compile(spec).map_err(|i| issues.extend(i.0)).ok();
-    issues.extend(sdg_sinks::validate_destination(&spec.destination).0);
+    issues.extend(crate::destinations::validate(&spec.destination, plan.as_ref().map(Plan::schema)).0);
     match plan {
         Some(plan) if issues.is_empty() => Ok(plan),
         _ => Err(issues),

@@ -1,6 +1,7 @@
 //! The `sdg` command: the one place that wires the engine and the sinks.
 
 mod cmd;
+mod destinations;
 mod load;
 mod progress;
 

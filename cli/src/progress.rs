@@ -23,8 +23,7 @@ pub fn follow(run: &Run, total: Option<u64>, quiet: bool) -> MetricsSnapshot {
         ),
     };
     let mut told_paused = false;
-    while !run.is_finished() {
-        std::thread::sleep(Duration::from_millis(100));
+    while !run.wait_timeout(Duration::from_millis(100)) {
         let m = run.metrics();
         if m.status == sdg_engine::Status::Paused && !told_paused {
             told_paused = true;

@@ -19,7 +19,14 @@ use sdg_engine::spec::{Destination, DestinationType};
 use sdg_engine::{Sink, SinkError};
 use serde::de::DeserializeOwned;
 
-fn parse_config<T: DeserializeOwned>(dest: &Destination, known: &[&str], issues: &mut Issues) -> Option<T> {
+/// Reading a destination's `config` into a sink's typed settings.
+pub mod config {
+    pub use super::parse_config as parse;
+}
+
+/// Reads `dest.config` into `T`, checking keys against `known` (with "did
+/// you mean" hints) and reporting a type mismatch at its path.
+pub fn parse_config<T: DeserializeOwned>(dest: &Destination, known: &[&str], issues: &mut Issues) -> Option<T> {
     let before = issues.len();
     for key in dest.config.keys() {
         if !known.contains(&key.as_str()) {

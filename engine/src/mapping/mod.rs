@@ -33,6 +33,7 @@ use arrow_schema::Field;
 use std::any::Any;
 use std::fmt;
 
+pub use numeric::DECIMALS_METADATA;
 pub use uuid::UUID_EXTENSION;
 
 /// Per-worker mutable state of one group (e.g. a WASM store); `None` for most.

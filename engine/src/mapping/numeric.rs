@@ -75,6 +75,9 @@ pub(super) struct NumericMapper {
     scale: Option<f64>,
 }
 
+/// Field metadata holding a float column's `decimals`.
+pub const DECIMALS_METADATA: &str = "sdg:decimals";
+
 /// Redraws before a value outside [min, max] is clamped.
 const MAX_REDRAWS: usize = 16;
 
@@ -200,7 +203,12 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Num
         scale: prm.decimals.filter(|d| *d > 0).map(|d| 10f64.powi(d as i32)),
     };
     let data_type = if integer { DataType::Int64 } else { DataType::Float64 };
-    Some((Field::new(&p.spec.name, data_type, true), mapper))
+    let mut field = Field::new(&p.spec.name, data_type, true);
+    if let Some(d) = prm.decimals.filter(|d| *d > 0) {
+        // Text encoders print such columns with exactly `d` decimals, the fast fixed-point way.
+        field = field.with_metadata(std::collections::HashMap::from([(DECIMALS_METADATA.to_string(), d.to_string())]));
+    }
+    Some((field, mapper))
 }
 
 /// A distribution constructor's refusal, reported rather than dropped.

@@ -186,14 +186,18 @@ impl Run {
             let _ = credit_tx.send(());
         }
         let (data_tx, data_rx) = bounded::<Built>(s.config.queue_batches);
+        // Encoded buffers go back to the workers once written: no fresh
+        // (page-faulting) megabytes per batch.
+        let (recycle_tx, recycle_rx) = bounded::<Encoded>(s.config.queue_batches);
         let mut threads = self.threads.lock();
         for w in 0..s.config.workers {
-            let (shared, credits, data) = (Arc::clone(s), credit_rx.clone(), data_tx.clone());
+            let (shared, credits, data, recycle) = (Arc::clone(s), credit_rx.clone(), data_tx.clone(), recycle_rx.clone());
             let encoder = sink.worker_encoder();
+            let channels = WorkerChannels { credits, data, recycle };
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("sdg-worker-{w}"))
-                    .spawn(move || worker(&shared, w, encoder, &credits, &data))
+                    .spawn(move || worker(&shared, w, encoder, &channels))
                     .expect("spawning a worker thread"),
             );
         }
@@ -202,7 +206,7 @@ impl Run {
         threads.push(
             std::thread::Builder::new()
                 .name("sdg-sink".into())
-                .spawn(move || sink_stage(&shared, sink, &data_rx, &credit_tx))
+                .spawn(move || sink_stage(&shared, sink, &data_rx, &credit_tx, &recycle_tx))
                 .expect("spawning the sink thread"),
         );
         Ok(())
@@ -286,6 +290,18 @@ impl Run {
         c.status
     }
 
+    /// Waits up to `timeout` for the run to end; true once it has.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut c = self.shared.control.lock();
+        while !self.shared.finished.load(SeqCst) {
+            if self.shared.wake.wait_until(&mut c, deadline).timed_out() {
+                break;
+            }
+        }
+        self.shared.finished.load(SeqCst)
+    }
+
     /// True once the run has ended and its sink is closed.
     pub fn is_finished(&self) -> bool {
         self.shared.finished.load(SeqCst)
@@ -317,13 +333,18 @@ impl Shared {
 /// A batch on its way to the sink: first row, rows, and their encoding.
 type Built = (u64, RecordBatch, Option<Encoded>);
 
-fn worker(
-    s: &Shared,
-    w: usize,
-    mut encoder: Option<Box<dyn BatchEncoder>>,
-    credits: &Receiver<()>,
-    data: &Sender<Built>,
-) {
+/// What a worker talks to the rest of the pipeline through.
+struct WorkerChannels {
+    /// One credit per batch it may build (returned by the sink stage).
+    credits: Receiver<()>,
+    /// Built batches, to the sink stage.
+    data: Sender<Built>,
+    /// Encoded buffers the sink stage is done with.
+    recycle: Receiver<Encoded>,
+}
+
+fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: &WorkerChannels) {
+    let (credits, data) = (&ch.credits, &ch.data);
     let mut locals = s.plan.new_locals();
     let row_limit = s.plan.row_limit();
     let duration_limit = s.plan.duration_limit();
@@ -372,7 +393,8 @@ fn worker(
         let encoded = match encoder.as_mut() {
             None => None,
             Some(enc) => {
-                let mut out = Encoded::default();
+                let mut out = ch.recycle.try_recv().unwrap_or_default();
+                out.clear();
                 if let Err(e) = enc.encode(&batch, &mut out) {
                     s.fail(format!("encoding rows {start}..{}: {e}", start + len));
                     return;
@@ -405,7 +427,13 @@ fn sleep_until(s: &Shared, due: Instant) {
     }
 }
 
-fn sink_stage(s: &Shared, mut sink: Box<dyn Sink>, data: &Receiver<Built>, credits: &Sender<()>) {
+fn sink_stage(
+    s: &Shared,
+    mut sink: Box<dyn Sink>,
+    data: &Receiver<Built>,
+    credits: &Sender<()>,
+    recycle: &Sender<Encoded>,
+) {
     let mut pending: BTreeMap<u64, (RecordBatch, Option<Encoded>)> = BTreeMap::new();
     let mut next = s.config.start_row;
     let mut broken = false;
@@ -422,6 +450,10 @@ fn sink_stage(s: &Shared, mut sink: Box<dyn Sink>, data: &Receiver<Built>, credi
             s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
             if !broken && !deliver(s, sink.as_mut(), &batch, encoded.as_ref()) {
                 broken = true;
+            }
+            if let Some(e) = encoded {
+                // Full means the workers hold enough buffers already: drop it.
+                let _ = recycle.try_send(e);
             }
             let _ = credits.send(());
         }

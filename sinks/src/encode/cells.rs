@@ -6,7 +6,7 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, FixedSizeBinaryArray, Float64Array, Int64Array, PrimitiveArray, StringArray,
 };
 use arrow_schema::{DataType, Field, TimeUnit};
-use sdg_engine::mapping::UUID_EXTENSION;
+use sdg_engine::mapping::{DECIMALS_METADATA, UUID_EXTENSION};
 
 /// A column type the text encoders cannot render.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -24,6 +24,8 @@ pub struct EncodeError {
 pub(crate) enum Col<'a> {
     Int64(&'a Int64Array),
     Float64(&'a Float64Array),
+    /// Floats with a fixed number of decimals: `scale` = 10^decimals.
+    Fixed(&'a Float64Array, u32, f64),
     Bool(&'a BooleanArray),
     Utf8(&'a StringArray),
     /// Dictionary keys with each value pre-rendered (quoted/escaped) for the format.
@@ -34,11 +36,26 @@ pub(crate) enum Col<'a> {
 }
 
 impl Col<'_> {
+    /// The column's validity, when it has nulls at all.
+    pub fn nulls(&self) -> Option<&arrow_buffer::NullBuffer> {
+        let n = match self {
+            Col::Int64(a) => a.nulls(),
+            Col::Float64(a) | Col::Fixed(a, ..) => a.nulls(),
+            Col::Bool(a) => a.nulls(),
+            Col::Utf8(a) => a.nulls(),
+            Col::Dict(k, _) => k.nulls(),
+            Col::Uuid(a) => a.nulls(),
+            Col::TimestampUs(a) => a.nulls(),
+            Col::TimestampMs(a) => a.nulls(),
+        };
+        n.filter(|n| n.null_count() > 0)
+    }
+
     #[inline(always)]
     pub fn is_null(&self, row: usize) -> bool {
         match self {
             Col::Int64(a) => a.is_null(row),
-            Col::Float64(a) => a.is_null(row),
+            Col::Float64(a) | Col::Fixed(a, ..) => a.is_null(row),
             Col::Bool(a) => a.is_null(row),
             Col::Utf8(a) => a.is_null(row),
             Col::Dict(k, _) => k.is_null(row),
@@ -64,7 +81,13 @@ pub(crate) fn columns<'a>(
                 || EncodeError { column: field.name().clone(), data_type: array.data_type().to_string(), format };
             Ok(match array.data_type() {
                 DataType::Int64 => Col::Int64(array.as_primitive::<Int64Type>()),
-                DataType::Float64 => Col::Float64(array.as_primitive::<Float64Type>()),
+                DataType::Float64 => {
+                    let decimals = field.metadata().get(DECIMALS_METADATA).and_then(|d| d.parse::<u32>().ok());
+                    match decimals {
+                        Some(d @ 1..=9) => Col::Fixed(array.as_primitive::<Float64Type>(), d, 10f64.powi(d as i32)),
+                        _ => Col::Float64(array.as_primitive::<Float64Type>()),
+                    }
+                }
                 DataType::Boolean => Col::Bool(array.as_boolean()),
                 DataType::Utf8 => Col::Utf8(array.as_string::<i32>()),
                 DataType::FixedSizeBinary(16)
@@ -191,6 +214,34 @@ pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
         dst[i - 1] = b'0' + n as u8;
     }
     out.truncate(at + len);
+}
+
+/// Appends `v` with exactly `decimals` digits after the point (`scale` =
+/// 10^decimals), through integer formatting; falls back to the shortest form
+/// for values too large for that (or not finite: false).
+#[inline(always)]
+pub(crate) fn put_fixed_point(out: &mut Vec<u8>, v: f64, decimals: u32, scale: f64) -> bool {
+    let scaled = (v * scale).round();
+    if !(scaled.abs() < 9.0e15) {
+        return put_f64(out, v);
+    }
+    let q = scaled as i64;
+    if q < 0 {
+        out.push(b'-');
+    }
+    let q = q.unsigned_abs();
+    let div = 10u64.pow(decimals);
+    put_i64(out, (q / div) as i64);
+    out.push(b'.');
+    let mut frac = q % div;
+    let at = out.len();
+    out.extend_from_slice(&[b'0'; 9]);
+    for i in (0..decimals as usize).rev() {
+        out[at + i] = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    out.truncate(at + decimals as usize);
+    true
 }
 
 /// Appends a float (shortest round-trip form); false for NaN/inf, which callers render.
@@ -323,6 +374,12 @@ pub fn render_cells(batch: &arrow_array::RecordBatch) -> Result<Vec<Vec<Option<S
                         buf.extend_from_slice(v.to_string().as_bytes());
                     }
                 }
+                Col::Fixed(a, d, scale) => {
+                    let v = a.value(row);
+                    if !put_fixed_point(&mut buf, v, *d, *scale) {
+                        buf.extend_from_slice(v.to_string().as_bytes());
+                    }
+                }
                 Col::Bool(a) => buf.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
                 Col::Utf8(a) => buf.extend_from_slice(a.value(row).as_bytes()),
                 Col::Dict(keys, values) => values.put(&mut buf, keys.value(row)),
@@ -368,6 +425,15 @@ mod tests {
             let mut out = b"x".to_vec();
             put_i64(&mut out, v);
             assert_eq!(String::from_utf8(out).unwrap_or_default(), format!("x{v}"));
+        }
+    }
+
+    #[test]
+    fn fixed_point_prints_exact_decimals() {
+        for (v, d, want) in [(12.3, 2, "12.30"), (0.05, 2, "0.05"), (-1.5, 1, "-1.5"), (-0.25, 2, "-0.25"), (499.999, 2, "500.00"), (7.0, 3, "7.000"), (1e300, 2, "1e+300")] {
+            let mut out = Vec::new();
+            assert!(put_fixed_point(&mut out, v, d, 10f64.powi(d as i32)));
+            assert_eq!(String::from_utf8(out).unwrap_or_default(), want, "{v} with {d}");
         }
     }
 

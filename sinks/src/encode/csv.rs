@@ -3,7 +3,8 @@
 //! Nulls are empty fields.
 
 use super::cells::EncodeError;
-use super::rows::{self, Cells};
+use super::cells::Rendered;
+use super::rows;
 use arrow_array::RecordBatch;
 use arrow_schema::Schema;
 use sdg_engine::{BatchEncoder, Encoded, SinkError};
@@ -11,8 +12,8 @@ use sdg_engine::{BatchEncoder, Encoded, SinkError};
 /// Encodes the rows of batches as CSV (the header is written by the sink, per file).
 #[derive(Default)]
 pub struct CsvEncoder {
-    prefixes: Vec<Vec<u8>>,
-    scratch: Vec<Cells>,
+    /// CSV has no per-column prefix; kept empty.
+    none: Option<Rendered>,
 }
 
 impl std::fmt::Debug for CsvEncoder {
@@ -70,10 +71,7 @@ impl BatchEncoder for CsvEncoder {
 impl CsvEncoder {
     /// Appends every row of `batch` to `out`.
     pub fn encode_rows(&mut self, batch: &RecordBatch, out: &mut Encoded) -> Result<(), EncodeError> {
-        let n = batch.num_columns();
-        if self.prefixes.len() != n {
-            self.prefixes = (0..n).map(|i| if i == 0 { Vec::new() } else { b",".to_vec() }).collect();
-        }
-        rows::encode::<rows::Csv>(batch, out, &self.prefixes, b"", &mut self.scratch)
+        let none = self.none.get_or_insert_with(|| Rendered::new(Vec::new()));
+        rows::encode::<rows::Csv>(batch, out, none)
     }
 }

@@ -2,7 +2,8 @@
 //! UUIDs and timestamps as strings, non-finite floats as `null`.
 
 use super::cells::EncodeError;
-use super::rows::{self, Cells};
+use super::cells::Rendered;
+use super::rows;
 use arrow_array::RecordBatch;
 use sdg_engine::{BatchEncoder, Encoded, SinkError};
 
@@ -10,8 +11,7 @@ use sdg_engine::{BatchEncoder, Encoded, SinkError};
 #[derive(Default)]
 pub struct JsonLinesEncoder {
     /// `"name":` per column (with the comma before all but the first), rendered once per schema.
-    prefixes: Vec<Vec<u8>>,
-    scratch: Vec<Cells>,
+    prefixes: Option<(usize, Rendered)>,
 }
 
 impl std::fmt::Debug for JsonLinesEncoder {
@@ -64,8 +64,8 @@ impl JsonLinesEncoder {
     /// Appends every row of `batch` to `out`.
     pub fn encode_rows(&mut self, batch: &RecordBatch, out: &mut Encoded) -> Result<(), EncodeError> {
         let schema = batch.schema();
-        if self.prefixes.len() != schema.fields().len() {
-            self.prefixes = schema
+        if self.prefixes.as_ref().is_none_or(|(n, _)| *n != schema.fields().len()) {
+            let keys = schema
                 .fields()
                 .iter()
                 .enumerate()
@@ -76,7 +76,11 @@ impl JsonLinesEncoder {
                     k
                 })
                 .collect();
+            self.prefixes = Some((schema.fields().len(), Rendered::new(keys)));
         }
-        rows::encode::<rows::Json>(batch, out, &self.prefixes, b"{", &mut self.scratch)
+        match &self.prefixes {
+            Some((_, prefixes)) => rows::encode::<rows::Json>(batch, out, prefixes),
+            None => Ok(()),
+        }
     }
 }

@@ -1,62 +1,30 @@
-//! The text encoders' engine: a batch is encoded in chunks of rows; each
-//! column of a chunk is rendered on its own (a tight, monomorphic loop per
-//! type, the column's separator or JSON key included), then rows are stitched
-//! together by copying each cell with a fixed-size move. No per-cell dispatch,
-//! no run-time-length `memcpy` for ordinary cells.
+//! The row loop shared by the CSV and JSON Lines encoders, generic over what
+//! differs between them (separators, quoting, nulls). Columns are downcast
+//! once per batch; cells are written in place (see `cells`), with no
+//! per-cell allocation and no run-time-length `memcpy` for short values.
+//!
+//! (A column-at-a-time variant that rendered each column of a 256-row chunk
+//! and then stitched rows together measured 25 % slower: the second copy of
+//! every cell costs more than the per-cell `match` it saves.)
 
-use super::cells::{Col, EncodeError, Rfc3339, columns, put_f64, put_fixed, put_i64, put_uuid};
+use super::cells::{Col, EncodeError, Rendered, Rfc3339, columns, put_f64, put_fixed_point, put_i64, put_uuid};
 use super::csv::put_field;
 use super::json::put_str;
-use arrow_array::{Array, RecordBatch};
+use arrow_array::RecordBatch;
 use sdg_engine::Encoded;
-
-/// Rows rendered per chunk: small enough that a chunk's cells stay in cache.
-const CHUNK: usize = 256;
-/// Cells up to this size are stitched with one fixed-size copy.
-const CELL: usize = 64;
-
-/// The text of one column for one chunk: cells back to back.
-#[derive(Default)]
-pub(crate) struct Cells {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl Cells {
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
-    }
-
-    #[inline(always)]
-    fn end(&mut self) {
-        self.ends.push(self.bytes.len());
-    }
-
-    /// Appends cell `i` to `out`.
-    #[inline(always)]
-    fn copy(&self, i: usize, out: &mut Vec<u8>) {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        let end = self.ends[i];
-        match self.bytes.get(start..start + CELL).and_then(|s| <&[u8; CELL]>::try_from(s).ok()) {
-            Some(fixed) if end - start <= CELL => {
-                let at = out.len();
-                out.extend_from_slice(fixed);
-                out.truncate(at + end - start);
-            }
-            _ => out.extend_from_slice(&self.bytes[start..end]),
-        }
-    }
-}
 
 /// What differs between the text formats.
 pub(crate) trait Format {
     /// Text of a null cell.
     const NULL: &'static [u8];
+    /// Bytes opening a row.
+    const ROW_START: &'static [u8];
     /// Bytes closing a row.
     const ROW_END: &'static [u8];
-    /// Quote UUIDs and timestamps.
-    const QUOTE_TEXT: bool;
+    /// Appends what precedes column `c`'s value.
+    fn put_prefix(out: &mut Vec<u8>, c: usize, prefixes: &Rendered);
+    /// Appends the quote around UUIDs and timestamps, if the format has one.
+    fn quote(out: &mut Vec<u8>);
     /// Appends a string value.
     fn put_text(out: &mut Vec<u8>, s: &str);
     /// Appends a non-finite float.
@@ -70,9 +38,17 @@ pub(crate) struct Csv;
 
 impl Format for Csv {
     const NULL: &'static [u8] = b"";
+    const ROW_START: &'static [u8] = b"";
     const ROW_END: &'static [u8] = b"\n";
-    const QUOTE_TEXT: bool = false;
     const NAME: &'static str = "CSV";
+    #[inline(always)]
+    fn put_prefix(out: &mut Vec<u8>, c: usize, _prefixes: &Rendered) {
+        if c > 0 {
+            out.push(b',');
+        }
+    }
+    #[inline(always)]
+    fn quote(_out: &mut Vec<u8>) {}
     fn put_text(out: &mut Vec<u8>, s: &str) {
         put_field(out, s.as_bytes());
     }
@@ -92,9 +68,17 @@ pub(crate) struct Json;
 
 impl Format for Json {
     const NULL: &'static [u8] = b"null";
+    const ROW_START: &'static [u8] = b"{";
     const ROW_END: &'static [u8] = b"}\n";
-    const QUOTE_TEXT: bool = true;
     const NAME: &'static str = "JSON";
+    #[inline(always)]
+    fn put_prefix(out: &mut Vec<u8>, c: usize, prefixes: &Rendered) {
+        prefixes.put(out, c as i32);
+    }
+    #[inline(always)]
+    fn quote(out: &mut Vec<u8>) {
+        out.push(b'"');
+    }
     fn put_text(out: &mut Vec<u8>, s: &str) {
         put_str(out, s);
     }
@@ -103,105 +87,65 @@ impl Format for Json {
     }
 }
 
-/// Encodes every row of `batch` into `enc`; `prefixes[c]` precedes column c's
-/// value in every row (`,` in CSV, `,"name":` in JSON), `row_start` opens a row.
-pub(crate) fn encode<F: Format>(
-    batch: &RecordBatch,
-    enc: &mut Encoded,
-    prefixes: &[Vec<u8>],
-    row_start: &[u8],
-    scratch: &mut Vec<Cells>,
-) -> Result<(), EncodeError> {
+/// Encodes every row of `batch` into `enc`; `prefixes` holds, per column, what
+/// precedes its value (`,"name":` in JSON; CSV writes a comma itself).
+pub(crate) fn encode<F: Format>(batch: &RecordBatch, enc: &mut Encoded, prefixes: &Rendered) -> Result<(), EncodeError> {
     let schema = batch.schema();
     let cols = columns(schema.fields(), batch.columns(), F::NAME, |s| {
         let mut v = Vec::with_capacity(s.len() + 2);
         F::put_text(&mut v, s);
         v
     })?;
-    scratch.resize_with(cols.len(), Cells::default);
     let rows = batch.num_rows();
     enc.row_ends.reserve(rows);
-    enc.bytes.reserve(rows * (8 + 16 * cols.len()));
+    let out = &mut enc.bytes;
+    out.reserve(rows * (8 + 16 * cols.len()));
+    let nulls: Vec<_> = cols.iter().map(Col::nulls).collect();
     let mut ts = Rfc3339::default();
-    let mut first = 0;
-    while first < rows {
-        let last = (first + CHUNK).min(rows);
-        for ((col, cells), prefix) in cols.iter().zip(scratch.iter_mut()).zip(prefixes) {
-            cells.clear();
-            render::<F>(col, first, last, prefix, cells, &mut ts);
-            // Slack so every cell can be copied with a fixed-size move.
-            cells.bytes.extend_from_slice(&[0u8; CELL]);
-        }
-        for i in 0..last - first {
-            enc.bytes.extend_from_slice(row_start);
-            for cells in scratch.iter() {
-                cells.copy(i, &mut enc.bytes);
+    for row in 0..rows {
+        out.extend_from_slice(F::ROW_START);
+        for (c, (col, nulls)) in cols.iter().zip(&nulls).enumerate() {
+            F::put_prefix(out, c, prefixes);
+            if nulls.is_some_and(|n| n.is_null(row)) {
+                out.extend_from_slice(F::NULL);
+                continue;
             }
-            enc.bytes.extend_from_slice(F::ROW_END);
-            enc.row_ends.push(enc.bytes.len());
+            match col {
+                Col::Int64(a) => put_i64(out, a.value(row)),
+                Col::Float64(a) => {
+                    let v = a.value(row);
+                    if !put_f64(out, v) {
+                        F::put_nonfinite(out, v);
+                    }
+                }
+                Col::Fixed(a, d, scale) => {
+                    let v = a.value(row);
+                    if !put_fixed_point(out, v, *d, *scale) {
+                        F::put_nonfinite(out, v);
+                    }
+                }
+                Col::Bool(a) => out.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
+                Col::Utf8(a) => F::put_text(out, a.value(row)),
+                Col::Dict(keys, rendered) => rendered.put(out, keys.value(row)),
+                Col::Uuid(a) => {
+                    F::quote(out);
+                    put_uuid(out, a.value(row));
+                    F::quote(out);
+                }
+                Col::TimestampUs(a) => {
+                    F::quote(out);
+                    ts.put_us(out, a.value(row));
+                    F::quote(out);
+                }
+                Col::TimestampMs(a) => {
+                    F::quote(out);
+                    ts.put_us(out, a.value(row).saturating_mul(1000));
+                    F::quote(out);
+                }
+            }
         }
-        first = last;
+        out.extend_from_slice(F::ROW_END);
+        enc.row_ends.push(out.len());
     }
     Ok(())
-}
-
-/// Renders rows `[first, last)` of one column, each cell preceded by `prefix`.
-fn render<F: Format>(col: &Col<'_>, first: usize, last: usize, prefix: &[u8], cells: &mut Cells, ts: &mut Rfc3339) {
-    let mut fixed = [0u8; CELL];
-    let short = prefix.len() <= CELL;
-    if short {
-        fixed[..prefix.len()].copy_from_slice(prefix);
-    }
-    macro_rules! each {
-        ($array:expr, |$out:ident, $row:ident| $body:expr) => {
-            for $row in first..last {
-                if short {
-                    if !prefix.is_empty() {
-                        put_fixed(&mut cells.bytes, &fixed, prefix.len());
-                    }
-                } else {
-                    cells.bytes.extend_from_slice(prefix);
-                }
-                if $array.is_null($row) {
-                    cells.bytes.extend_from_slice(F::NULL);
-                } else {
-                    let $out = &mut cells.bytes;
-                    $body;
-                }
-                cells.end();
-            }
-        };
-    }
-    let quote = |out: &mut Vec<u8>| {
-        if F::QUOTE_TEXT {
-            out.push(b'"');
-        }
-    };
-    match col {
-        Col::Int64(a) => each!(a, |out, r| put_i64(out, a.value(r))),
-        Col::Float64(a) => each!(a, |out, r| {
-            let v = a.value(r);
-            if !put_f64(out, v) {
-                F::put_nonfinite(out, v);
-            }
-        }),
-        Col::Bool(a) => each!(a, |out, r| out.extend_from_slice(if a.value(r) { b"true" } else { b"false" })),
-        Col::Utf8(a) => each!(a, |out, r| F::put_text(out, a.value(r))),
-        Col::Dict(keys, rendered) => each!(keys, |out, r| rendered.put(out, keys.value(r))),
-        Col::Uuid(a) => each!(a, |out, r| {
-            quote(out);
-            put_uuid(out, a.value(r));
-            quote(out);
-        }),
-        Col::TimestampUs(a) => each!(a, |out, r| {
-            quote(out);
-            ts.put_us(out, a.value(r));
-            quote(out);
-        }),
-        Col::TimestampMs(a) => each!(a, |out, r| {
-            quote(out);
-            ts.put_us(out, a.value(r).saturating_mul(1000));
-            quote(out);
-        }),
-    }
 }

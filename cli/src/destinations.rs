@@ -1,0 +1,26 @@
+//! The one place that knows every destination crate: validation and opening
+//! dispatch on the destination type.
+
+use arrow_schema::SchemaRef;
+use sdg_engine::spec::{Destination, DestinationType};
+use sdg_engine::{Issues, Sink, SinkError};
+
+/// Every problem of a destination's settings (and of fields it cannot take).
+pub fn validate(dest: &Destination, schema: Option<&SchemaRef>) -> Issues {
+    match dest.kind {
+        DestinationType::Postgres => sdg_sink_postgres::validate(dest, schema),
+        _ => sdg_sinks::validate_destination(dest),
+    }
+}
+
+/// Opens the sink of `dest` for rows of `schema`.
+pub fn open(dest: &Destination, schema: &SchemaRef) -> Result<Box<dyn Sink>, SinkError> {
+    match dest.kind {
+        DestinationType::Postgres => {
+            let mut issues = Issues::default();
+            let config = sdg_sink_postgres::config(dest, &mut issues).ok_or_else(|| SinkError::fatal(issues.to_string()))?;
+            Ok(Box::new(sdg_sink_postgres::PostgresSink::open(config, schema.clone())?))
+        }
+        _ => sdg_sinks::open_sink(dest, schema),
+    }
+}

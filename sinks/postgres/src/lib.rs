@@ -1,0 +1,313 @@
+//! The POSTGRES destination: every batch goes in one `COPY … FROM STDIN
+//! (FORMAT binary)`, which PostgreSQL runs as one transaction, so a batch is
+//! either all in the table or not at all and a retried batch never
+//! duplicates rows. Tuples are encoded by the pipeline's workers
+//! ([`binary::PgBinaryEncoder`]); the sink sends them in one chunk per batch.
+//!
+//! Identifiers from the config are always quoted, so a table or column name
+//! can never inject SQL. A lost connection is re-established with backoff on
+//! the next write.
+
+pub mod binary;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use binary::{HEADER, PgBinaryEncoder, PgType, TRAILER};
+use bytes::Bytes;
+use futures_util::SinkExt;
+use sdg_engine::issue::{Issue, Issues};
+use sdg_engine::spec::Destination;
+use sdg_engine::{BatchEncoder, Delivered, Encoded, Sink, SinkError};
+use serde::Deserialize;
+use std::time::Duration;
+use tokio_postgres::{Client, NoTls};
+
+/// Settings of the POSTGRES destination.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// Connection URL, e.g. `postgres://user:password@127.0.0.1:5432/db`.
+    pub url: String,
+    /// Table to load; its columns are matched to the fields by name.
+    pub table: String,
+    /// Schema of the table (default `public`).
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Create the table when missing, with column types derived from the fields.
+    #[serde(default)]
+    pub create_table: bool,
+    /// Connection attempts (with doubling backoff from 100 ms) before a write reports an error.
+    #[serde(default)]
+    pub connect_attempts: Option<u32>,
+}
+
+/// The keys `PostgresConfig` accepts.
+pub const KEYS: &[&str] = &["url", "table", "schema", "create_table", "connect_attempts"];
+
+impl PostgresConfig {
+    fn schema(&self) -> &str {
+        self.schema.as_deref().unwrap_or("public")
+    }
+}
+
+/// Quotes an identifier: `a"b` → `"a""b"`.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Reads and checks the config, reporting every problem with its path.
+pub fn config(dest: &Destination, issues: &mut Issues) -> Option<PostgresConfig> {
+    let cfg: PostgresConfig = sdg_sinks::config::parse(dest, KEYS, issues)?;
+    let before = issues.len();
+    if !(cfg.url.starts_with("postgres://") || cfg.url.starts_with("postgresql://")) {
+        issues.push(
+            Issue::new("destination.config.url", format!("`{}` is not a PostgreSQL URL", redact(&cfg.url)))
+                .hint("write it like postgres://user:password@127.0.0.1:5432/database"),
+        );
+    } else if let Err(e) = cfg.url.parse::<tokio_postgres::Config>() {
+        issues.push(Issue::new("destination.config.url", format!("invalid PostgreSQL URL: {e}")));
+    }
+    if cfg.table.trim().is_empty() {
+        issues.push(Issue::new("destination.config.table", "the table name is empty"));
+    }
+    if cfg.connect_attempts == Some(0) {
+        issues.push(Issue::new("destination.config.connect_attempts", "connect_attempts is 0").hint("use 1 or more"));
+    }
+    (issues.len() == before).then_some(cfg)
+}
+
+/// Checks the config and that every field has a PostgreSQL type.
+pub fn validate(dest: &Destination, schema: Option<&SchemaRef>) -> Issues {
+    let mut issues = Issues::default();
+    config(dest, &mut issues);
+    if let Some(schema) = schema {
+        for (i, f) in schema.fields().iter().enumerate() {
+            if PgType::of(f).is_none() {
+                issues.push(Issue::new(
+                    format!("fields[{i}]"),
+                    format!("field `{}` has type {}, which the PostgreSQL destination cannot write", f.name(), f.data_type()),
+                ));
+            }
+        }
+    }
+    issues
+}
+
+/// Hides the password of a URL for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(c) => format!("{}:***{}", &url[..s + 3 + c], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+/// Whether retrying a failed operation may help.
+fn classify(context: &str, e: &tokio_postgres::Error) -> SinkError {
+    let message = format!("{context}: {e}");
+    match e.code() {
+        // Connection problems, shutdowns, serialization failures and too many connections pass.
+        Some(code) => {
+            let c = code.code();
+            if c.starts_with("08") || c.starts_with("57P") || c == "40001" || c == "40P01" || c == "53300" {
+                SinkError::retryable(message)
+            } else {
+                SinkError::fatal(message)
+            }
+        }
+        None => SinkError::retryable(message),
+    }
+}
+
+/// Loads batches into a PostgreSQL table.
+pub struct PostgresSink {
+    config: PostgresConfig,
+    schema: SchemaRef,
+    runtime: tokio::runtime::Runtime,
+    client: Option<Client>,
+    copy_sql: String,
+    scratch: Encoded,
+}
+
+impl std::fmt::Debug for PostgresSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresSink").field("table", &self.config.table).finish_non_exhaustive()
+    }
+}
+
+impl PostgresSink {
+    /// Connects, creates or checks the table, and prepares the COPY statement.
+    pub fn open(config: PostgresConfig, schema: SchemaRef) -> Result<Self, SinkError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| SinkError::fatal(format!("starting the PostgreSQL client runtime: {e}")))?;
+        let target = format!("{}.{}", quote_ident(config.schema()), quote_ident(&config.table));
+        let columns: Vec<String> = schema.fields().iter().map(|f| quote_ident(f.name())).collect();
+        let copy_sql = format!("COPY {target} ({}) FROM STDIN (FORMAT binary)", columns.join(", "));
+        let mut sink = Self { config, schema, runtime, client: None, copy_sql, scratch: Encoded::default() };
+        sink.connect()?;
+        sink.prepare_table()?;
+        Ok(sink)
+    }
+
+    /// Connects with doubling backoff.
+    fn connect(&mut self) -> Result<(), SinkError> {
+        if self.client.as_ref().is_some_and(|c| !c.is_closed()) {
+            return Ok(());
+        }
+        self.client = None;
+        let attempts = self.config.connect_attempts.unwrap_or(6).max(1);
+        let mut delay = Duration::from_millis(100);
+        let mut last = None;
+        for attempt in 1..=attempts {
+            match self.runtime.block_on(tokio_postgres::connect(&self.config.url, NoTls)) {
+                Ok((client, connection)) => {
+                    self.runtime.spawn(async move {
+                        if let Err(e) = connection.await {
+                            tracing::warn!(error = %e, "PostgreSQL connection ended");
+                        }
+                    });
+                    self.client = Some(client);
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "connecting to PostgreSQL");
+                    last = Some(e);
+                    if attempt < attempts {
+                        std::thread::sleep(delay);
+                        delay = (delay * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        }
+        let e = last.map(|e| e.to_string()).unwrap_or_default();
+        Err(SinkError::retryable(format!("connecting to PostgreSQL at {}: {e}", redact(&self.config.url))))
+    }
+
+    fn client(&self) -> Result<&Client, SinkError> {
+        self.client.as_ref().ok_or_else(|| SinkError::retryable("not connected to PostgreSQL"))
+    }
+
+    /// Creates the table (create_table) and checks its columns against the fields.
+    fn prepare_table(&mut self) -> Result<(), SinkError> {
+        let schema_name = self.config.schema().to_string();
+        let table = self.config.table.clone();
+        let target = format!("{}.{}", quote_ident(&schema_name), quote_ident(&table));
+        let types: Vec<(String, PgType)> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| {
+                PgType::of(f).map(|t| (f.name().clone(), t)).ok_or_else(|| {
+                    SinkError::fatal(format!("field `{}` has type {}, which PostgreSQL cannot take", f.name(), f.data_type()))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let client = self.client()?;
+        if self.config.create_table {
+            let cols: Vec<String> = types.iter().map(|(n, t)| format!("{} {}", quote_ident(n), t.sql())).collect();
+            let sql = format!("CREATE TABLE IF NOT EXISTS {target} ({})", cols.join(", "));
+            self.runtime.block_on(client.batch_execute(&sql)).map_err(|e| classify(&format!("creating {target}"), &e))?;
+        }
+        let rows = self
+            .runtime
+            .block_on(client.query(
+                "SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+                &[&schema_name, &table],
+            ))
+            .map_err(|e| classify(&format!("reading the columns of {target}"), &e))?;
+        if rows.is_empty() {
+            return Err(SinkError::fatal(format!(
+                "table {target} does not exist — create it, or set create_table: true to let sdg create it"
+            )));
+        }
+        let existing: std::collections::HashMap<String, String> =
+            rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, String>(1))).collect();
+        let mut problems = Vec::new();
+        for (name, t) in &types {
+            match existing.get(name) {
+                None => problems.push(format!("column `{name}` is missing")),
+                Some(udt) if !t.accepts(udt) => {
+                    problems.push(format!("column `{name}` is {udt}, but sdg writes {} for this field", t.sql()))
+                }
+                Some(_) => {}
+            }
+        }
+        if !problems.is_empty() {
+            return Err(SinkError::fatal(format!(
+                "table {target} does not match the generator: {} — alter the table, or point sdg at a new table with create_table: true",
+                problems.join("; ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// One COPY of the encoded tuples; returns the rows PostgreSQL reports.
+    fn copy(&mut self, tuples: &[u8]) -> Result<u64, SinkError> {
+        self.connect()?;
+        let client = self.client()?;
+        let sql = self.copy_sql.as_str();
+        let mut data = Vec::with_capacity(HEADER.len() + tuples.len() + TRAILER.len());
+        data.extend_from_slice(HEADER);
+        data.extend_from_slice(tuples);
+        data.extend_from_slice(TRAILER);
+        let result = self.runtime.block_on(async {
+            let sink = client.copy_in::<_, Bytes>(sql).await?;
+            futures_util::pin_mut!(sink);
+            sink.send(Bytes::from(data)).await?;
+            sink.as_mut().finish().await
+        });
+        match result {
+            Ok(n) => Ok(n),
+            Err(e) => {
+                let err = classify("COPY into PostgreSQL", &e);
+                if err.retryable {
+                    // Reconnect on the next attempt.
+                    self.client = None;
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+impl Sink for PostgresSink {
+    fn worker_encoder(&self) -> Option<Box<dyn BatchEncoder>> {
+        Some(Box::new(PgBinaryEncoder))
+    }
+
+    fn write(&mut self, batch: &RecordBatch, encoded: Option<&Encoded>) -> Result<Delivered, SinkError> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let tuples = match encoded {
+            Some(e) => e.bytes.as_slice(),
+            None => {
+                scratch.clear();
+                PgBinaryEncoder.encode(batch, &mut scratch)?;
+                scratch.bytes.as_slice()
+            }
+        };
+        let result = self.copy(tuples).map(|rows| Delivered::new(rows, tuples.len() as u64));
+        self.scratch = scratch;
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("orders"), "\"orders\"");
+        assert_eq!(quote_ident("a\"; DROP TABLE x; --"), "\"a\"\"; DROP TABLE x; --\"");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+    }
+}
