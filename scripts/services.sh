@@ -6,6 +6,7 @@
 #   scripts/services.sh up       install what is missing, start what is not running
 #   scripts/services.sh down     stop what this script started
 #   scripts/services.sh status   one line per server
+#   scripts/services.sh stop|start postgres|redis|kafka   one server (tests use it for outages)
 #   scripts/services.sh env      the environment the tests read (eval "$(scripts/services.sh env)")
 #
 # Starting is idempotent: a server already listening on its port is left alone.
@@ -60,10 +61,20 @@ redis_up() {
   command -v redis-server >/dev/null 2>&1 || { log "installing redis-server"; apt_install redis-server redis-tools; }
   if ! listening "$REDIS_PORT"; then
     log "starting Redis"
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
+    # Append-only persistence, so a test that restarts the server finds its data again.
+    mkdir -p "$RUN_DIR/redis"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' \
+      --appendonly yes --appendfsync everysec --dir "$RUN_DIR/redis" \
       --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log" >&2
     wait_port "$REDIS_PORT" Redis 15
   fi
+  # Ready means answering PING (not LOADING its append-only file).
+  for _ in $(seq 1 150); do
+    [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.1
+  done
+  log "Redis is not answering PING on 127.0.0.1:$REDIS_PORT"
+  return 1
 }
 
 kafka_up() {
@@ -108,6 +119,27 @@ case "${1:-}" in
     for v in $(ls /usr/lib/postgresql 2>/dev/null); do pg_ctlcluster "$v" main stop 2>/dev/null || true; done
     "$0" status
     ;;
+  stop)
+    case "${2:-}" in
+      postgres) for v in $(ls /usr/lib/postgresql 2>/dev/null); do pg_ctlcluster "$v" main stop 2>/dev/null || true; done ;;
+      redis) redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || stop_pidfile redis; rm -f "$RUN_DIR/redis.pid" ;;
+      kafka) stop_pidfile tansu ;;
+      *) log "stop what? postgres, redis or kafka"; exit 2 ;;
+    esac
+    for _ in $(seq 1 50); do
+      case "${2}" in postgres) p=$PG_PORT ;; redis) p=$REDIS_PORT ;; kafka) p=$KAFKA_PORT ;; esac
+      listening "$p" || break
+      sleep 0.1
+    done
+    ;;
+  start)
+    case "${2:-}" in
+      postgres) postgres_up ;;
+      redis) redis_up ;;
+      kafka) kafka_up ;;
+      *) log "start what? postgres, redis or kafka"; exit 2 ;;
+    esac
+    ;;
   status)
     status_line postgres "$PG_PORT"
     status_line redis "$REDIS_PORT"
@@ -117,9 +149,10 @@ case "${1:-}" in
     echo "export SDG_TEST_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
     echo "export SDG_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
     echo "export SDG_TEST_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+    echo "export SDG_SERVICES=$(cd "$(dirname "$0")" && pwd)/services.sh"
     ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -14,5 +14,11 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 fi
 
+# Real servers for the integration tests: PostgreSQL, Redis, a Kafka-protocol
+# broker (installed if missing, started if not running, loopback only).
+echo "== scripts/services.sh up"
+bash scripts/services.sh up
+eval "$(bash scripts/services.sh env)"
+
 echo "== cargo test (workspace, dev profile)"
 cargo test --workspace --locked "$@"

@@ -351,47 +351,67 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Plain text of single cells (no quoting): for keys, hash fields and stream
+/// entries that carry values one by one.
+pub struct TextCells<'a> {
+    cols: Vec<Col<'a>>,
+    ts: Rfc3339,
+}
+
+impl<'a> TextCells<'a> {
+    /// Views of every column of `batch`.
+    pub fn new(batch: &'a arrow_array::RecordBatch) -> Result<Self, EncodeError> {
+        let schema = batch.schema_ref();
+        let cols = columns(schema.fields(), batch.columns(), "text", |s| s.as_bytes().to_vec())?;
+        Ok(Self { cols, ts: Rfc3339::default() })
+    }
+
+    /// Appends the text of column `c` at `row`; false (and nothing) for a null.
+    #[inline]
+    pub fn put(&mut self, c: usize, row: usize, out: &mut Vec<u8>) -> bool {
+        let Some(col) = self.cols.get(c) else { return false };
+        if col.is_null(row) {
+            return false;
+        }
+        match col {
+            Col::Int64(a) => put_i64(out, a.value(row)),
+            Col::Float64(a) => {
+                let v = a.value(row);
+                if !put_f64(out, v) {
+                    out.extend_from_slice(v.to_string().as_bytes());
+                }
+            }
+            Col::Fixed(a, d, scale) => {
+                let v = a.value(row);
+                if !put_fixed_point(out, v, *d, *scale) {
+                    out.extend_from_slice(v.to_string().as_bytes());
+                }
+            }
+            Col::Bool(a) => out.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
+            Col::Utf8(a) => out.extend_from_slice(a.value(row).as_bytes()),
+            Col::Dict(keys, values) => values.put(out, keys.value(row)),
+            Col::Uuid(a) => put_uuid(out, a.value(row)),
+            Col::TimestampUs(a) => self.ts.put_us(out, a.value(row)),
+            Col::TimestampMs(a) => self.ts.put_us(out, a.value(row).saturating_mul(1000)),
+        }
+        true
+    }
+}
+
 /// Every cell of a batch as display text (None for null): for previews, not hot paths.
 pub fn render_cells(batch: &arrow_array::RecordBatch) -> Result<Vec<Vec<Option<String>>>, EncodeError> {
-    let schema = batch.schema();
-    let cols = columns(schema.fields(), batch.columns(), "text", |s| s.as_bytes().to_vec())?;
-    let mut ts = Rfc3339::default();
-    let mut rows = Vec::with_capacity(batch.num_rows());
+    let mut cells = TextCells::new(batch)?;
     let mut buf = Vec::new();
-    for row in 0..batch.num_rows() {
-        let mut cells = Vec::with_capacity(cols.len());
-        for col in &cols {
-            if col.is_null(row) {
-                cells.push(None);
-                continue;
-            }
-            buf.clear();
-            match col {
-                Col::Int64(a) => put_i64(&mut buf, a.value(row)),
-                Col::Float64(a) => {
-                    let v = a.value(row);
-                    if !put_f64(&mut buf, v) {
-                        buf.extend_from_slice(v.to_string().as_bytes());
-                    }
-                }
-                Col::Fixed(a, d, scale) => {
-                    let v = a.value(row);
-                    if !put_fixed_point(&mut buf, v, *d, *scale) {
-                        buf.extend_from_slice(v.to_string().as_bytes());
-                    }
-                }
-                Col::Bool(a) => buf.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
-                Col::Utf8(a) => buf.extend_from_slice(a.value(row).as_bytes()),
-                Col::Dict(keys, values) => values.put(&mut buf, keys.value(row)),
-                Col::Uuid(a) => put_uuid(&mut buf, a.value(row)),
-                Col::TimestampUs(a) => ts.put_us(&mut buf, a.value(row)),
-                Col::TimestampMs(a) => ts.put_us(&mut buf, a.value(row).saturating_mul(1000)),
-            }
-            cells.push(Some(String::from_utf8_lossy(&buf).into_owned()));
-        }
-        rows.push(cells);
-    }
-    Ok(rows)
+    Ok((0..batch.num_rows())
+        .map(|row| {
+            (0..batch.num_columns())
+                .map(|c| {
+                    buf.clear();
+                    cells.put(c, row, &mut buf).then(|| String::from_utf8_lossy(&buf).into_owned())
+                })
+                .collect()
+        })
+        .collect())
 }
 
 #[cfg(test)]

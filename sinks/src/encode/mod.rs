@@ -14,7 +14,7 @@ mod csv;
 mod json;
 mod rows;
 
-pub use cells::{EncodeError, render_cells};
+pub use cells::{EncodeError, TextCells, render_cells};
 pub use csv::CsvEncoder;
 pub use json::JsonLinesEncoder;
 pub use sdg_engine::{BatchEncoder, Encoded};
