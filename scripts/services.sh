@@ -7,6 +7,8 @@
 #   scripts/services.sh down     stop what this script started
 #   scripts/services.sh status   one line per server
 #   scripts/services.sh stop|start postgres|redis|kafka   one server (tests use it for outages)
+#   scripts/services.sh freeze|thaw kafka   SIGSTOP/SIGCONT the broker: it stops answering but keeps
+#                                           its in-memory topics (a restart of tansu's memory:// storage loses them)
 #   scripts/services.sh env      the environment the tests read (eval "$(scripts/services.sh env)")
 #
 # Starting is idempotent: a server already listening on its port is left alone.
@@ -132,6 +134,11 @@ case "${1:-}" in
       sleep 0.1
     done
     ;;
+  freeze|thaw)
+    [ "${2:-}" = kafka ] || { log "only kafka can be frozen"; exit 2; }
+    [ -f "$RUN_DIR/tansu.pid" ] || { log "tansu was not started by this script"; exit 1; }
+    if [ "$1" = freeze ]; then kill -STOP "$(cat "$RUN_DIR/tansu.pid")"; else kill -CONT "$(cat "$RUN_DIR/tansu.pid")"; fi
+    ;;
   start)
     case "${2:-}" in
       postgres) postgres_up ;;
@@ -152,7 +159,7 @@ case "${1:-}" in
     echo "export SDG_SERVICES=$(cd "$(dirname "$0")" && pwd)/services.sh"
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -10,6 +10,7 @@ pub fn validate(dest: &Destination, schema: Option<&SchemaRef>) -> Issues {
     match dest.kind {
         DestinationType::Postgres => sdg_sink_postgres::validate(dest, schema),
         DestinationType::Dragonfly => sdg_sink_dragonfly::validate(dest, schema),
+        DestinationType::Kafka => sdg_sink_kafka::validate(dest, schema),
         _ => sdg_sinks::validate_destination(dest),
     }
 }
@@ -19,13 +20,21 @@ pub fn open(dest: &Destination, schema: &SchemaRef) -> Result<Box<dyn Sink>, Sin
     match dest.kind {
         DestinationType::Postgres => {
             let mut issues = Issues::default();
-            let config = sdg_sink_postgres::config(dest, &mut issues).ok_or_else(|| SinkError::fatal(issues.to_string()))?;
+            let config =
+                sdg_sink_postgres::config(dest, &mut issues).ok_or_else(|| SinkError::fatal(issues.to_string()))?;
             Ok(Box::new(sdg_sink_postgres::PostgresSink::open(config, schema.clone())?))
         }
         DestinationType::Dragonfly => {
             let mut issues = Issues::default();
-            let config = sdg_sink_dragonfly::config(dest, &mut issues).ok_or_else(|| SinkError::fatal(issues.to_string()))?;
+            let config =
+                sdg_sink_dragonfly::config(dest, &mut issues).ok_or_else(|| SinkError::fatal(issues.to_string()))?;
             Ok(Box::new(sdg_sink_dragonfly::DragonflySink::open(config, schema.clone())?))
+        }
+        DestinationType::Kafka => {
+            let mut issues = Issues::default();
+            let config =
+                sdg_sink_kafka::config(dest, &mut issues).ok_or_else(|| SinkError::fatal(issues.to_string()))?;
+            Ok(Box::new(sdg_sink_kafka::KafkaSink::open(config, schema.clone())?))
         }
         _ => sdg_sinks::open_sink(dest, schema),
     }

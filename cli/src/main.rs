@@ -4,6 +4,7 @@ mod cmd;
 mod destinations;
 mod load;
 mod progress;
+mod to_url;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -112,9 +112,13 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn record_delivered(&self, rows: u64, bytes: u64) {
+    pub(crate) fn record_delivered(&self, rows: u64, bytes: u64, failed: u64) {
         let total = self.rows_delivered.fetch_add(rows, Relaxed) + rows;
         self.bytes.fetch_add(bytes, Relaxed);
+        if failed > 0 {
+            self.rows_failed.fetch_add(failed, Relaxed);
+            self.errors.fetch_add(1, Relaxed);
+        }
         let now = Instant::now();
         let mut s = self.samples.lock();
         if s.back().is_none_or(|(t, _)| now.duration_since(*t) >= SAMPLE_EVERY) {

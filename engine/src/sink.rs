@@ -14,12 +14,15 @@ pub struct Delivered {
     pub rows: u64,
     /// Encoded bytes those rows took.
     pub bytes: u64,
+    /// Rows the destination finally refused after the sink's own retries
+    /// (reported late, e.g. by Kafka delivery reports): counted as failed.
+    pub failed: u64,
 }
 
 impl Delivered {
     /// `rows` rows of `bytes` bytes.
     pub fn new(rows: u64, bytes: u64) -> Self {
-        Self { rows, bytes }
+        Self { rows, bytes, failed: 0 }
     }
 }
 

@@ -40,9 +40,22 @@ fn arb_json() -> impl Strategy<Value = Value> {
             prop::collection::vec(
                 (
                     prop_oneof![
-                        Just("name"), Just("fields"), Just("type"), Just("params"), Just("destination"),
-                        Just("config"), Just("mode"), Just("rate"), Just("end_condition"), Just("value"),
-                        Just("values"), Just("weights"), Just("min"), Just("max"), Just("null_ratio"), Just("x")
+                        Just("name"),
+                        Just("fields"),
+                        Just("type"),
+                        Just("params"),
+                        Just("destination"),
+                        Just("config"),
+                        Just("mode"),
+                        Just("rate"),
+                        Just("end_condition"),
+                        Just("value"),
+                        Just("values"),
+                        Just("weights"),
+                        Just("min"),
+                        Just("max"),
+                        Just("null_ratio"),
+                        Just("x")
                     ],
                     inner
                 ),

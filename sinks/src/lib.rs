@@ -92,9 +92,9 @@ pub fn validate_destination(dest: &Destination) -> Issues {
         other @ (DestinationType::Kafka | DestinationType::Postgres | DestinationType::Dragonfly) => issues.push(
             Issue::new(
                 "destination.type",
-                format!("destination {} is not yet supported by this build of sdg", other.as_str()),
+                format!("destination {} is handled by its own crate, not sdg-sinks", other.as_str()),
             )
-            .hint("use FILE (or BLACKHOLE for benchmarks) for now"),
+            .hint("validate through the sdg binary, which wires every destination"),
         ),
     }
     issues

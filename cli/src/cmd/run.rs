@@ -33,8 +33,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
     /// Write to this file instead of the file's destination (`-` for stdout).
-    #[arg(long, short = 'o', value_name = "PATH")]
+    #[arg(long, short = 'o', value_name = "PATH", conflicts_with = "to")]
     pub out: Option<String>,
+    /// Send rows to this destination instead: kafka://HOST:PORT/TOPIC,
+    /// postgres://…/DB?table=T, redis://HOST:PORT?mode=hash&key=K, file:PATH
+    /// (query parameters are the destination's config keys).
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
     /// Output format of a FILE destination.
     #[arg(long, value_parser = ["csv", "jsonl", "parquet", "arrow"])]
     pub format: Option<String>,
@@ -51,7 +56,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         batch_size: args.batch_size,
         out: args.out.clone(),
         format: args.format.clone(),
-        destination: None,
+        destination: args.to.as_deref().map(crate::to_url::parse).transpose().map_err(anyhow::Error::msg)?,
     };
     let (spec, plan) = load::load(&args.file, &overrides)?;
     if args.format.is_some() && spec.destination.kind != sdg_engine::spec::DestinationType::File {

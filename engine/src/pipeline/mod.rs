@@ -191,7 +191,8 @@ impl Run {
         let (recycle_tx, recycle_rx) = bounded::<Encoded>(s.config.queue_batches);
         let mut threads = self.threads.lock();
         for w in 0..s.config.workers {
-            let (shared, credits, data, recycle) = (Arc::clone(s), credit_rx.clone(), data_tx.clone(), recycle_rx.clone());
+            let (shared, credits, data, recycle) =
+                (Arc::clone(s), credit_rx.clone(), data_tx.clone(), recycle_rx.clone());
             let encoder = sink.worker_encoder();
             let channels = WorkerChannels { credits, data, recycle };
             threads.push(
@@ -464,7 +465,7 @@ fn sink_stage(
     pending.clear();
     s.metrics.queue_depth.store(0, Relaxed);
     match sink.close() {
-        Ok(d) => s.metrics.record_delivered(d.rows, d.bytes),
+        Ok(d) => s.metrics.record_delivered(d.rows, d.bytes, d.failed),
         Err(e) => {
             s.metrics.record_error(e.message.clone());
             if !s.failed.load(SeqCst) {
@@ -495,7 +496,7 @@ fn deliver(s: &Shared, sink: &mut dyn Sink, batch: &RecordBatch, encoded: Option
         s.metrics.record_sink_latency(t0.elapsed());
         let err = match result {
             Ok(d) => {
-                s.metrics.record_delivered(d.rows, d.bytes);
+                s.metrics.record_delivered(d.rows, d.bytes, d.failed);
                 return true;
             }
             Err(e) => e,

@@ -82,7 +82,7 @@ fn template(key: &str, fields: &[&str]) -> Result<Vec<Piece>, String> {
     let mut rest = key;
     while let Some(open) = rest.find('{') {
         if open > 0 {
-            pieces.push(Piece::Text(rest[..open].as_bytes().to_vec()));
+            pieces.push(Piece::Text(rest.as_bytes()[..open].to_vec()));
         }
         let Some(close) = rest[open..].find('}') else {
             return Err(format!("`{{` at byte {} of the key is never closed", key.len() - rest.len() + open));
@@ -90,7 +90,12 @@ fn template(key: &str, fields: &[&str]) -> Result<Vec<Piece>, String> {
         let name = &rest[open + 1..open + close];
         match fields.iter().position(|f| *f == name) {
             Some(i) => pieces.push(Piece::Field(i)),
-            None => return Err(format!("the key uses `{{{name}}}`, but there is no field `{name}` (fields: {})", fields.join(", "))),
+            None => {
+                return Err(format!(
+                    "the key uses `{{{name}}}`, but there is no field `{name}` (fields: {})",
+                    fields.join(", ")
+                ));
+            }
         }
         rest = &rest[open + close + 1..];
     }
@@ -117,7 +122,10 @@ pub fn config(dest: &Destination, issues: &mut Issues) -> Option<DragonflyConfig
         issues.push(Issue::new("destination.config.maxlen", "maxlen applies only to mode: stream"));
     }
     if cfg.ttl == Some(0) {
-        issues.push(Issue::new("destination.config.ttl", "ttl 0 would expire keys at once").hint("use seconds ≥ 1, or remove ttl"));
+        issues.push(
+            Issue::new("destination.config.ttl", "ttl 0 would expire keys at once")
+                .hint("use seconds ≥ 1, or remove ttl"),
+        );
     }
     if cfg.ttl.is_some() && cfg.mode == Mode::Pubsub {
         issues.push(Issue::new("destination.config.ttl", "ttl does not apply to mode: pubsub"));
@@ -230,7 +238,11 @@ impl DragonflySink {
                     args.push(key_value.clone());
                     if stream {
                         if let Some(n) = self.config.maxlen {
-                            args.extend([Value::from_static_str("MAXLEN"), Value::from_static_str("~"), Value::Integer(n as i64)]);
+                            args.extend([
+                                Value::from_static_str("MAXLEN"),
+                                Value::from_static_str("~"),
+                                Value::Integer(n as i64),
+                            ]);
                         }
                         args.push(Value::from_static_str("*"));
                     }
@@ -285,7 +297,10 @@ impl DragonflySink {
             Mode::Pubsub => {
                 for row in 0..rows {
                     self.key_of(&mut cells, row, &mut key);
-                    commands.push(("PUBLISH", vec![Value::Bytes(Bytes::copy_from_slice(&key)), Value::Bytes(json_row(row))]));
+                    commands.push((
+                        "PUBLISH",
+                        vec![Value::Bytes(Bytes::copy_from_slice(&key)), Value::Bytes(json_row(row))],
+                    ));
                 }
             }
         }
@@ -347,7 +362,7 @@ mod tests {
             Ok(vec![Piece::Text(b"order:".to_vec()), Piece::Field(0), Piece::Text(b":".to_vec()), Piece::Field(1)])
         );
         assert_eq!(template("orders", &fields), Ok(vec![Piece::Text(b"orders".to_vec())]));
-        assert!(template("o:{nope}", &fields).unwrap_err().contains("no field `nope`"));
-        assert!(template("o:{order_id", &fields).unwrap_err().contains("never closed"));
+        assert!(template("o:{nope}", &fields).expect_err("invalid").contains("no field `nope`"));
+        assert!(template("o:{order_id", &fields).expect_err("invalid").contains("never closed"));
     }
 }

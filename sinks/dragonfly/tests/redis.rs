@@ -57,7 +57,11 @@ fn stream_list_and_pubsub_modes() {
 
     let mut capped = config(&url, Mode::Stream, "sdg:it:capped", None);
     capped.maxlen = Some(500);
-    let run2 = run(plan(5_000, ""), sdg_sink_dragonfly::DragonflySink::open(capped, plan(1, "").schema().clone()).expect("opens"), 1);
+    let run2 = run(
+        plan(5_000, ""),
+        sdg_sink_dragonfly::DragonflySink::open(capped, plan(1, "").schema().clone()).expect("opens"),
+        1,
+    );
     assert_eq!(run2.wait(), Status::Completed);
     let len: i64 = r.run(|c| async move { c.xlen("sdg:it:capped").await });
     assert!((500..1500).contains(&len), "MAXLEN ~ 500 keeps about 500 entries, got {len}");
@@ -67,7 +71,10 @@ fn stream_list_and_pubsub_modes() {
     let len: i64 = r.run(|c| async move { c.llen("sdg:it:list").await });
     assert_eq!(len, 4_000);
     let first: Vec<String> = r.run(|c| async move { c.lrange("sdg:it:list", 0, 1).await });
-    let ids: Vec<i64> = first.iter().map(|s| serde_json::from_str::<serde_json::Value>(s).expect("json")["order_id"].as_i64().expect("id")).collect();
+    let ids: Vec<i64> = first
+        .iter()
+        .map(|s| serde_json::from_str::<serde_json::Value>(s).expect("json")["order_id"].as_i64().expect("id"))
+        .collect();
     assert_eq!(ids, [1, 2], "in row order");
 
     // PUBLISH: a subscriber receives every row.
@@ -81,7 +88,10 @@ fn stream_list_and_pubsub_modes() {
 #[test]
 fn bad_key_templates_are_reported() {
     let Some(url) = url() else { return };
-    let err = sdg_sink_dragonfly::DragonflySink::open(config(&url, Mode::Hash, "o:{nope}", None), plan(1, "").schema().clone())
-        .expect_err("unknown field");
+    let err = sdg_sink_dragonfly::DragonflySink::open(
+        config(&url, Mode::Hash, "o:{nope}", None),
+        plan(1, "").schema().clone(),
+    )
+    .expect_err("unknown field");
     assert!(err.message.contains("no field `nope`"), "{}", err.message);
 }

@@ -1,1 +1,405 @@
-//! placeholder
+//! The KAFKA destination: an rdkafka `BaseProducer` (librdkafka 2.12, bundled),
+//! idempotent with `acks=all` by default. Values are JSON (default), CSV or
+//! Avro rows encoded by the pipeline's workers; the optional key is a field's
+//! text. Rows count as delivered when their delivery report succeeds — never
+//! when merely queued. A full producer queue is backpressure: the sink polls
+//! and waits, it never drops. librdkafka retries failed sends itself until
+//! `message_timeout_ms`; what still fails is counted as failed rows.
+//! The topic is created through the admin API when missing (producing into
+//! a topic the broker auto-creates can be far slower on some brokers).
+
+pub mod avro;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use avro::AvroEncoder;
+use rdkafka::ClientContext;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use sdg_engine::issue::{Issue, Issues};
+use sdg_engine::spec::Destination;
+use sdg_engine::{BatchEncoder, Delivered, Encoded, Sink, SinkError};
+use sdg_sinks::encode::{CsvEncoder, JsonLinesEncoder, TextCells};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Settings of the KAFKA destination.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, comma-separated `host:port`.
+    pub brokers: String,
+    /// Topic to produce to.
+    pub topic: String,
+    /// Field whose text is the message key (rows with the same key go to the same partition).
+    #[serde(default)]
+    pub key_field: Option<String>,
+    /// Value format: json (default), csv or avro.
+    #[serde(default)]
+    pub format: ValueFormat,
+    /// none, gzip, snappy or lz4 (default none).
+    #[serde(default)]
+    pub compression: Option<String>,
+    /// all (default), 1 or 0.
+    #[serde(default)]
+    pub acks: Option<String>,
+    /// Idempotent producer: no duplicates from internal retries (default true; needs acks=all).
+    #[serde(default)]
+    pub idempotence: Option<bool>,
+    /// How long librdkafka waits to fill a batch (default 5).
+    #[serde(default)]
+    pub linger_ms: Option<u64>,
+    /// Largest message batch in bytes (librdkafka `batch.size`).
+    #[serde(default)]
+    pub batch_bytes: Option<u64>,
+    /// Messages queued in the producer before it pushes back (default 100000).
+    #[serde(default)]
+    pub queue_messages: Option<u64>,
+    /// How long librdkafka retries a message before it counts as failed (default 300000).
+    #[serde(default)]
+    pub message_timeout_ms: Option<u64>,
+    /// Create the topic when missing (default true).
+    #[serde(default)]
+    pub create_topic: Option<bool>,
+    /// Partitions of a created topic (default 3).
+    #[serde(default)]
+    pub partitions: Option<i32>,
+    /// Replication factor of a created topic (default 1).
+    #[serde(default)]
+    pub replication_factor: Option<i32>,
+    /// Headers added to every message.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Any other librdkafka producer setting, passed through as is.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+/// The keys `KafkaConfig` accepts.
+pub const KEYS: &[&str] = &[
+    "brokers",
+    "topic",
+    "key_field",
+    "format",
+    "compression",
+    "acks",
+    "idempotence",
+    "linger_ms",
+    "batch_bytes",
+    "queue_messages",
+    "message_timeout_ms",
+    "create_topic",
+    "partitions",
+    "replication_factor",
+    "headers",
+    "properties",
+];
+
+/// Message value formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueFormat {
+    /// One JSON object per message.
+    #[default]
+    Json,
+    /// One CSV line per message (no header).
+    Csv,
+    /// One Avro binary datum per message.
+    Avro,
+}
+
+/// Reads and checks the config, reporting every problem with its path.
+pub fn config(dest: &Destination, issues: &mut Issues) -> Option<KafkaConfig> {
+    let cfg: KafkaConfig = sdg_sinks::config::parse(dest, KEYS, issues)?;
+    let before = issues.len();
+    let at = |k: &str| format!("destination.config.{k}");
+    if cfg.brokers.trim().is_empty() {
+        issues.push(Issue::new(at("brokers"), "no brokers given").hint("e.g. brokers: \"127.0.0.1:9092\""));
+    }
+    if cfg.topic.trim().is_empty()
+        || cfg.topic.len() > 249
+        || !cfg.topic.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        issues.push(
+            Issue::new(at("topic"), format!("`{}` is not a valid topic name", cfg.topic))
+                .hint("use 1–249 letters, digits, '.', '_' or '-'"),
+        );
+    }
+    if let Some(c) = &cfg.compression
+        && !["none", "gzip", "snappy", "lz4"].contains(&c.as_str())
+    {
+        issues.push(
+            Issue::new(at("compression"), format!("compression `{c}` is not available"))
+                .hint("use none, gzip, snappy or lz4"),
+        );
+    }
+    if let Some(a) = &cfg.acks
+        && !["all", "-1", "0", "1"].contains(&a.as_str())
+    {
+        issues.push(Issue::new(at("acks"), format!("acks `{a}` is not valid")).hint("use all, 1 or 0"));
+    }
+    if cfg.idempotence.unwrap_or(true) && cfg.acks.as_deref().is_some_and(|a| a != "all" && a != "-1") {
+        issues.push(
+            Issue::new(at("acks"), "an idempotent producer needs acks: all")
+                .hint("set idempotence: false to use other acks"),
+        );
+    }
+    if cfg.partitions.is_some_and(|p| p < 1) {
+        issues.push(Issue::new(at("partitions"), "partitions must be at least 1"));
+    }
+    if cfg.replication_factor.is_some_and(|p| p < 1) {
+        issues.push(Issue::new(at("replication_factor"), "replication_factor must be at least 1"));
+    }
+    (issues.len() == before).then_some(cfg)
+}
+
+/// Checks the config, and `key_field` and value format against the fields when known.
+pub fn validate(dest: &Destination, schema: Option<&SchemaRef>) -> Issues {
+    let mut issues = Issues::default();
+    if let (Some(cfg), Some(schema)) = (config(dest, &mut issues), schema) {
+        if let Some(k) = &cfg.key_field
+            && schema.field_with_name(k).is_err()
+        {
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            issues.push(
+                Issue::new("destination.config.key_field", format!("there is no field `{k}`"))
+                    .hint(format!("fields: {}", names.join(", "))),
+            );
+        }
+        if cfg.format == ValueFormat::Avro
+            && let Err(e) = avro::avro_schema(schema, "row")
+        {
+            issues.push(Issue::new("destination.config.format", e));
+        }
+    }
+    issues
+}
+
+/// Counts delivery reports.
+#[derive(Default)]
+struct Reports {
+    delivered: AtomicU64,
+    bytes: AtomicU64,
+    failed: AtomicU64,
+    last_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for Reports {}
+
+impl ProducerContext for Reports {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(m) => {
+                self.delivered.fetch_add(1, Relaxed);
+                self.bytes.fetch_add((m.payload_len() + m.key_len()) as u64, Relaxed);
+            }
+            Err((e, _)) => {
+                self.failed.fetch_add(1, Relaxed);
+                if let Ok(mut last) = self.last_error.lock() {
+                    *last = Some(e.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// Produces rows to a Kafka topic.
+pub struct KafkaSink {
+    config: KafkaConfig,
+    producer: BaseProducer<Reports>,
+    key_column: Option<usize>,
+    headers: Option<OwnedHeaders>,
+    reported: (u64, u64, u64),
+    scratch: Encoded,
+}
+
+impl std::fmt::Debug for KafkaSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSink").field("topic", &self.config.topic).finish_non_exhaustive()
+    }
+}
+
+fn kafka_error(context: &str, e: &KafkaError) -> SinkError {
+    let message = format!("{context}: {e}");
+    match e.rdkafka_error_code() {
+        Some(
+            RDKafkaErrorCode::InvalidConfig
+            | RDKafkaErrorCode::UnknownTopic
+            | RDKafkaErrorCode::UnknownTopicOrPartition
+            | RDKafkaErrorCode::MessageSizeTooLarge
+            | RDKafkaErrorCode::InvalidMessage
+            | RDKafkaErrorCode::TopicAuthorizationFailed,
+        ) => SinkError::fatal(message),
+        _ => SinkError::retryable(message),
+    }
+}
+
+impl KafkaSink {
+    /// Creates the producer (and the topic, unless `create_topic: false`).
+    pub fn open(config: KafkaConfig, schema: SchemaRef) -> Result<Self, SinkError> {
+        let key_column = match &config.key_field {
+            None => None,
+            Some(k) => {
+                Some(schema.index_of(k).map_err(|_| SinkError::fatal(format!("key_field: there is no field `{k}`")))?)
+            }
+        };
+        let mut client = ClientConfig::new();
+        client
+            .set("bootstrap.servers", &config.brokers)
+            .set("acks", config.acks.as_deref().unwrap_or("all"))
+            .set("enable.idempotence", config.idempotence.unwrap_or(true).to_string())
+            .set("linger.ms", config.linger_ms.unwrap_or(5).to_string())
+            .set("compression.type", config.compression.as_deref().unwrap_or("none"))
+            .set("queue.buffering.max.messages", config.queue_messages.unwrap_or(100_000).to_string())
+            .set("message.timeout.ms", config.message_timeout_ms.unwrap_or(300_000).to_string());
+        if let Some(b) = config.batch_bytes {
+            client.set("batch.size", b.to_string());
+        }
+        for (k, v) in &config.properties {
+            client.set(k, v);
+        }
+        if config.create_topic.unwrap_or(true) {
+            create_topic(&client, &config)?;
+        }
+        let producer: BaseProducer<Reports> = client
+            .create_with_context(Reports::default())
+            .map_err(|e| kafka_error("creating the Kafka producer", &e))?;
+        let headers = (!config.headers.is_empty()).then(|| {
+            config
+                .headers
+                .iter()
+                .fold(OwnedHeaders::new(), |h, (k, v)| h.insert(Header { key: k, value: Some(v.as_bytes()) }))
+        });
+        Ok(Self { config, producer, key_column, headers, reported: (0, 0, 0), scratch: Encoded::default() })
+    }
+
+    /// Delivery reports since the last call.
+    fn take_reports(&mut self) -> Delivered {
+        let ctx = self.producer.context();
+        let now = (ctx.delivered.load(Relaxed), ctx.bytes.load(Relaxed), ctx.failed.load(Relaxed));
+        let d = Delivered {
+            rows: now.0 - self.reported.0,
+            bytes: now.1 - self.reported.1,
+            failed: now.2 - self.reported.2,
+        };
+        if d.failed > 0 {
+            let last = ctx.last_error.lock().ok().and_then(|l| l.clone()).unwrap_or_default();
+            tracing::warn!(failed = d.failed, error = %last, topic = %self.config.topic, "Kafka deliveries failed");
+        }
+        self.reported = now;
+        d
+    }
+
+    fn encoder(&self) -> Box<dyn BatchEncoder> {
+        match self.config.format {
+            ValueFormat::Json => Box::new(JsonLinesEncoder::new()),
+            ValueFormat::Csv => Box::new(CsvEncoder::new()),
+            ValueFormat::Avro => Box::new(AvroEncoder),
+        }
+    }
+
+    fn produce(&mut self, batch: &RecordBatch, values: &Encoded) -> Result<(), SinkError> {
+        let mut cells = TextCells::new(batch).map_err(|e| SinkError::fatal(e.to_string()))?;
+        let mut key = Vec::new();
+        let strip = self.config.format != ValueFormat::Avro;
+        for row in 0..batch.num_rows() {
+            let mut value = values.slice(row, row + 1);
+            if strip {
+                value = value.strip_suffix(b"\n").unwrap_or(value);
+            }
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&self.config.topic).payload(value);
+            if let Some(c) = self.key_column {
+                key.clear();
+                if cells.put(c, row, &mut key) {
+                    record = record.key(key.as_slice());
+                }
+            }
+            if let Some(h) = &self.headers {
+                record = record.headers(h.clone());
+            }
+            loop {
+                match self.producer.send(record) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                        // Backpressure: serve delivery reports until there is room.
+                        self.producer.poll(Duration::from_millis(50));
+                        record = r;
+                    }
+                    Err((e, _)) => return Err(kafka_error(&format!("producing to {}", self.config.topic), &e)),
+                }
+            }
+        }
+        self.producer.poll(Duration::ZERO);
+        Ok(())
+    }
+}
+
+fn create_topic(client: &ClientConfig, config: &KafkaConfig) -> Result<(), SinkError> {
+    let admin: AdminClient<DefaultClientContext> =
+        client.create().map_err(|e| kafka_error("creating the Kafka admin client", &e))?;
+    let topic = NewTopic::new(
+        &config.topic,
+        config.partitions.unwrap_or(3),
+        TopicReplication::Fixed(config.replication_factor.unwrap_or(1)),
+    );
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = futures_executor::block_on(admin.create_topics([&topic], &options))
+        .map_err(|e| kafka_error(&format!("creating topic {}", config.topic), &e))?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, code)) => {
+                return Err(SinkError::retryable(format!("creating topic {t}: {code}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Sink for KafkaSink {
+    fn worker_encoder(&self) -> Option<Box<dyn BatchEncoder>> {
+        Some(self.encoder())
+    }
+
+    fn write(&mut self, batch: &RecordBatch, encoded: Option<&Encoded>) -> Result<Delivered, SinkError> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let values = match encoded {
+            Some(e) => e,
+            None => {
+                scratch.clear();
+                self.encoder().encode(batch, &mut scratch)?;
+                &scratch
+            }
+        };
+        let result = self.produce(batch, values);
+        self.scratch = scratch;
+        result?;
+        Ok(self.take_reports())
+    }
+
+    fn flush(&mut self) -> Result<Delivered, SinkError> {
+        self.producer.flush(Duration::from_secs(60)).map_err(|e| kafka_error("flushing the Kafka producer", &e))?;
+        Ok(self.take_reports())
+    }
+
+    fn close(&mut self) -> Result<Delivered, SinkError> {
+        let flushed = self.producer.flush(Duration::from_secs(60));
+        let d = self.take_reports();
+        match flushed {
+            Ok(()) => Ok(d),
+            Err(e) => Err(SinkError::retryable(format!(
+                "{} messages still undelivered when closing: {e}",
+                self.producer.in_flight_count()
+            ))),
+        }
+    }
+}

@@ -85,7 +85,11 @@ pub fn validate(dest: &Destination, schema: Option<&SchemaRef>) -> Issues {
             if PgType::of(f).is_none() {
                 issues.push(Issue::new(
                     format!("fields[{i}]"),
-                    format!("field `{}` has type {}, which the PostgreSQL destination cannot write", f.name(), f.data_type()),
+                    format!(
+                        "field `{}` has type {}, which the PostgreSQL destination cannot write",
+                        f.name(),
+                        f.data_type()
+                    ),
                 ));
             }
         }
@@ -202,7 +206,11 @@ impl PostgresSink {
             .iter()
             .map(|f| {
                 PgType::of(f).map(|t| (f.name().clone(), t)).ok_or_else(|| {
-                    SinkError::fatal(format!("field `{}` has type {}, which PostgreSQL cannot take", f.name(), f.data_type()))
+                    SinkError::fatal(format!(
+                        "field `{}` has type {}, which PostgreSQL cannot take",
+                        f.name(),
+                        f.data_type()
+                    ))
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -210,7 +218,9 @@ impl PostgresSink {
         if self.config.create_table {
             let cols: Vec<String> = types.iter().map(|(n, t)| format!("{} {}", quote_ident(n), t.sql())).collect();
             let sql = format!("CREATE TABLE IF NOT EXISTS {target} ({})", cols.join(", "));
-            self.runtime.block_on(client.batch_execute(&sql)).map_err(|e| classify(&format!("creating {target}"), &e))?;
+            self.runtime
+                .block_on(client.batch_execute(&sql))
+                .map_err(|e| classify(&format!("creating {target}"), &e))?;
         }
         let rows = self
             .runtime

@@ -55,7 +55,9 @@ fn existing_tables_are_matched_by_name_and_mismatches_explained() {
     db.exec("DROP TABLE IF EXISTS sdg_it_bad; CREATE TABLE sdg_it_bad (order_id integer, id uuid)");
     let err = sink(&url, "sdg_it_bad", false, &plan("sdg_it_bad", 1, "")).expect_err("mismatch");
     assert!(!err.retryable);
-    for needle in ["column `order_id` is int4, but sdg writes bigint", "column `amount` is missing", "create_table: true"] {
+    for needle in
+        ["column `order_id` is int4, but sdg writes bigint", "column `amount` is missing", "create_table: true"]
+    {
         assert!(err.message.contains(needle), "{needle:?} not in: {}", err.message);
     }
     let err = sink(&url, "sdg_it_absent", false, &plan("sdg_it_absent", 1, "")).expect_err("no table");

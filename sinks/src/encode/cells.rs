@@ -222,7 +222,7 @@ pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
 #[inline(always)]
 pub(crate) fn put_fixed_point(out: &mut Vec<u8>, v: f64, decimals: u32, scale: f64) -> bool {
     let scaled = (v * scale).round();
-    if !(scaled.abs() < 9.0e15) {
+    if scaled.is_nan() || scaled.abs() >= 9.0e15 {
         return put_f64(out, v);
     }
     let q = scaled as i64;
@@ -450,7 +450,15 @@ mod tests {
 
     #[test]
     fn fixed_point_prints_exact_decimals() {
-        for (v, d, want) in [(12.3, 2, "12.30"), (0.05, 2, "0.05"), (-1.5, 1, "-1.5"), (-0.25, 2, "-0.25"), (499.999, 2, "500.00"), (7.0, 3, "7.000"), (1e300, 2, "1e+300")] {
+        for (v, d, want) in [
+            (12.3, 2, "12.30"),
+            (0.05, 2, "0.05"),
+            (-1.5, 1, "-1.5"),
+            (-0.25, 2, "-0.25"),
+            (499.999, 2, "500.00"),
+            (7.0, 3, "7.000"),
+            (1e300, 2, "1e+300"),
+        ] {
             let mut out = Vec::new();
             assert!(put_fixed_point(&mut out, v, d, 10f64.powi(d as i32)));
             assert_eq!(String::from_utf8(out).unwrap_or_default(), want, "{v} with {d}");

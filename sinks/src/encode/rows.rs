@@ -89,7 +89,11 @@ impl Format for Json {
 
 /// Encodes every row of `batch` into `enc`; `prefixes` holds, per column, what
 /// precedes its value (`,"name":` in JSON; CSV writes a comma itself).
-pub(crate) fn encode<F: Format>(batch: &RecordBatch, enc: &mut Encoded, prefixes: &Rendered) -> Result<(), EncodeError> {
+pub(crate) fn encode<F: Format>(
+    batch: &RecordBatch,
+    enc: &mut Encoded,
+    prefixes: &Rendered,
+) -> Result<(), EncodeError> {
     let schema = batch.schema();
     let cols = columns(schema.fields(), batch.columns(), F::NAME, |s| {
         let mut v = Vec::with_capacity(s.len() + 2);

@@ -12,10 +12,14 @@ pub fn url() -> Option<String> {
     match std::env::var("SDG_TEST_REDIS_URL") {
         Ok(u) => Some(u),
         Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("SDG_TEST_REDIS_URL is not set: run `eval \"$(scripts/services.sh env)\"` after `scripts/services.sh up`")
+            panic!(
+                "SDG_TEST_REDIS_URL is not set: run `eval \"$(scripts/services.sh env)\"` after `scripts/services.sh up`"
+            )
         }
         Err(_) => {
-            eprintln!("skipping: SDG_TEST_REDIS_URL is not set (scripts/services.sh up; eval \"$(scripts/services.sh env)\")");
+            eprintln!(
+                "skipping: SDG_TEST_REDIS_URL is not set (scripts/services.sh up; eval \"$(scripts/services.sh env)\")"
+            );
             None
         }
     }
@@ -81,7 +85,13 @@ impl Redis {
     pub fn count_prefix(&self, prefix: &str) -> usize {
         let keys: Vec<String> = self.run(|c| {
             let pattern = format!("{prefix}*");
-            async move { c.custom(fred::types::CustomCommand::new_static("KEYS", fred::types::ClusterHash::FirstKey, false), vec![pattern]).await }
+            async move {
+                c.custom(
+                    fred::types::CustomCommand::new_static("KEYS", fred::types::ClusterHash::FirstKey, false),
+                    vec![pattern],
+                )
+                .await
+            }
         });
         keys.len()
     }
@@ -89,7 +99,13 @@ impl Redis {
     pub fn del_prefix(&self, prefix: &str) {
         let keys: Vec<String> = self.run(|c| {
             let pattern = format!("{prefix}*");
-            async move { c.custom(fred::types::CustomCommand::new_static("KEYS", fred::types::ClusterHash::FirstKey, false), vec![pattern]).await }
+            async move {
+                c.custom(
+                    fred::types::CustomCommand::new_static("KEYS", fred::types::ClusterHash::FirstKey, false),
+                    vec![pattern],
+                )
+                .await
+            }
         });
         for chunk in keys.chunks(1000) {
             let chunk = chunk.to_vec();
@@ -112,14 +128,18 @@ impl Redis {
             loop {
                 match rx.recv().await {
                     Ok(_) => c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => panic!("subscriber lagged by {n} messages"),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        panic!("subscriber lagged by {n} messages")
+                    }
                     Err(_) => break,
                 };
             }
         });
         publish();
         let t0 = std::time::Instant::now();
-        while counter.load(std::sync::atomic::Ordering::SeqCst) < expected && t0.elapsed() < std::time::Duration::from_secs(10) {
+        while counter.load(std::sync::atomic::Ordering::SeqCst) < expected
+            && t0.elapsed() < std::time::Duration::from_secs(10)
+        {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         counter.load(std::sync::atomic::Ordering::SeqCst)

@@ -11,10 +11,14 @@ pub fn url() -> Option<String> {
     match std::env::var("SDG_TEST_POSTGRES_URL") {
         Ok(u) => Some(u),
         Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("SDG_TEST_POSTGRES_URL is not set: run `eval \"$(scripts/services.sh env)\"` after `scripts/services.sh up`")
+            panic!(
+                "SDG_TEST_POSTGRES_URL is not set: run `eval \"$(scripts/services.sh env)\"` after `scripts/services.sh up`"
+            )
         }
         Err(_) => {
-            eprintln!("skipping: SDG_TEST_POSTGRES_URL is not set (scripts/services.sh up; eval \"$(scripts/services.sh env)\")");
+            eprintln!(
+                "skipping: SDG_TEST_POSTGRES_URL is not set (scripts/services.sh up; eval \"$(scripts/services.sh env)\")"
+            );
             None
         }
     }
@@ -91,4 +95,3 @@ pub fn run(plan: Plan, sink: PostgresSink, workers: usize) -> Run {
     run.start(Box::new(sink)).expect("starts");
     run
 }
-
