@@ -111,7 +111,7 @@ pub fn config(dest: &Destination, issues: &mut Issues) -> Option<DragonflyConfig
     let before = issues.len();
     if let Err(e) = Config::from_url(&cfg.url) {
         issues.push(
-            Issue::new("destination.config.url", format!("`{}` is not a Redis URL: {e}", cfg.url))
+            Issue::new("destination.config.url", format!("`{}` is not a Redis URL: {e}", redact(&cfg.url)))
                 .hint("write it like redis://127.0.0.1:6379"),
         );
     }
@@ -120,6 +120,12 @@ pub fn config(dest: &Destination, issues: &mut Issues) -> Option<DragonflyConfig
     }
     if cfg.maxlen.is_some() && cfg.mode != Mode::Stream {
         issues.push(Issue::new("destination.config.maxlen", "maxlen applies only to mode: stream"));
+    }
+    if cfg.timeout == Some(0) {
+        issues.push(
+            Issue::new("destination.config.timeout", "timeout 0 would wait forever")
+                .hint("use seconds ≥ 1 (default 30)"),
+        );
     }
     if cfg.ttl == Some(0) {
         issues.push(
@@ -194,7 +200,11 @@ impl DragonflySink {
             .build()
             .map_err(|e| fred_error("configuring the Redis client", &e))?;
         runtime.block_on(async {
-            client.init().await.map(|_| ()).map_err(|e| fred_error(&format!("connecting to {}", config.url), &e))
+            client
+                .init()
+                .await
+                .map(|_| ())
+                .map_err(|e| fred_error(&format!("connecting to {}", redact(&config.url)), &e))
         })?;
         let names = schema.fields().iter().map(|f| Bytes::from(f.name().clone())).collect();
         Ok(Self { config, runtime, client, key, names, scratch: Encoded::default() })
@@ -213,13 +223,15 @@ impl DragonflySink {
         }
     }
 
-    fn send(&mut self, batch: &RecordBatch, json: &Encoded) -> Result<u64, SinkError> {
+    /// Sends one batch as one pipeline; returns (rows, bytes of values sent).
+    fn send(&mut self, batch: &RecordBatch, json: &Encoded) -> Result<(u64, u64), SinkError> {
         let mut cells = TextCells::new(batch).map_err(|e| SinkError::fatal(e.to_string()))?;
         let rows = batch.num_rows();
         let pipeline = self.client.pipeline();
         let mut key = Vec::with_capacity(64);
         let mut text = Vec::with_capacity(64);
         let mut commands: Vec<(&'static str, Vec<Value>)> = Vec::with_capacity(rows + 1);
+        let mut bytes = 0u64;
         let json_row = |i: usize| -> Bytes {
             let s = json.slice(i, i + 1);
             Bytes::copy_from_slice(s.strip_suffix(b"\n").unwrap_or(s))
@@ -246,12 +258,18 @@ impl DragonflySink {
                         }
                         args.push(Value::from_static_str("*"));
                     }
+                    let fixed = args.len();
                     for (c, name) in self.names.iter().enumerate() {
                         text.clear();
                         if cells.put(c, row, &mut text) {
+                            bytes += (name.len() + text.len()) as u64;
                             args.push(Value::Bytes(name.clone()));
                             args.push(Value::Bytes(Bytes::copy_from_slice(&text)));
                         }
+                    }
+                    if args.len() == fixed {
+                        // Every field null: Redis has no empty hash or entry; nothing to write.
+                        continue;
                     }
                     commands.push((cmd, args));
                     if let Some(ttl) = &ttl {
@@ -277,21 +295,15 @@ impl DragonflySink {
                     match &mut current {
                         Some((k, values)) if *k == key => values.push(Value::Bytes(json_row(row))),
                         _ => {
-                            if let Some((k, mut values)) = current.take() {
-                                values.insert(0, Value::Bytes(Bytes::from(k)));
-                                commands.push(("RPUSH", values));
+                            if let Some(done) = current.take() {
+                                push_list(&mut commands, done, ttl.as_ref());
                             }
                             current = Some((key.clone(), vec![Value::Bytes(json_row(row))]));
                         }
                     }
                 }
-                if let Some((k, mut values)) = current {
-                    let key_value = Value::Bytes(Bytes::from(k));
-                    values.insert(0, key_value.clone());
-                    commands.push(("RPUSH", values));
-                    if let Some(ttl) = &ttl {
-                        commands.push(("EXPIRE", vec![key_value, ttl.clone()]));
-                    }
+                if let Some(done) = current {
+                    push_list(&mut commands, done, ttl.as_ref());
                 }
             }
             Mode::Pubsub => {
@@ -315,7 +327,30 @@ impl DragonflySink {
                 None => Ok(()),
             }
         });
-        result.map(|()| rows as u64).map_err(|e| fred_error("writing to Redis", &e))
+        let bytes = if bytes > 0 { bytes } else { json.bytes.len() as u64 };
+        result.map(|()| (rows as u64, bytes)).map_err(|e| fred_error("writing to Redis", &e))
+    }
+}
+
+/// One `RPUSH key v…` (and its `EXPIRE` when a ttl is set).
+fn push_list(
+    commands: &mut Vec<(&'static str, Vec<Value>)>,
+    (key, mut values): (Vec<u8>, Vec<Value>),
+    ttl: Option<&Value>,
+) {
+    let key = Value::Bytes(Bytes::from(key));
+    values.insert(0, key.clone());
+    commands.push(("RPUSH", values));
+    if let Some(ttl) = ttl {
+        commands.push(("EXPIRE", vec![key, ttl.clone()]));
+    }
+}
+
+/// Hides the password of a URL for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+        _ => url.to_string(),
     }
 }
 
@@ -338,8 +373,7 @@ impl Sink for DragonflySink {
                 &scratch
             }
         };
-        let bytes = json.bytes.len() as u64;
-        let result = self.send(batch, json).map(|rows| Delivered::new(rows, bytes));
+        let result = self.send(batch, json).map(|(rows, bytes)| Delivered::new(rows, bytes));
         self.scratch = scratch;
         result
     }

@@ -47,8 +47,8 @@ pub struct KafkaConfig {
     /// none, gzip, snappy or lz4 (default none).
     #[serde(default)]
     pub compression: Option<String>,
-    /// all (default), 1 or 0.
-    #[serde(default)]
+    /// all (default), 1 or 0 (text or number).
+    #[serde(default, deserialize_with = "text_or_number")]
     pub acks: Option<String>,
     /// Idempotent producer: no duplicates from internal retries (default true; needs acks=all).
     #[serde(default)]
@@ -80,6 +80,16 @@ pub struct KafkaConfig {
     /// Any other librdkafka producer setting, passed through as is.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+}
+
+/// Accepts `acks: all` as well as `acks: 1`.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        other => return Err(serde::de::Error::custom(format!("expected all, 1 or 0, found {other}"))),
+    })
 }
 
 /// The keys `KafkaConfig` accepts.
@@ -393,13 +403,13 @@ impl Sink for KafkaSink {
 
     fn close(&mut self) -> Result<Delivered, SinkError> {
         let flushed = self.producer.flush(Duration::from_secs(60));
-        let d = self.take_reports();
-        match flushed {
-            Ok(()) => Ok(d),
-            Err(e) => Err(SinkError::retryable(format!(
-                "{} messages still undelivered when closing: {e}",
-                self.producer.in_flight_count()
-            ))),
+        let mut d = self.take_reports();
+        if let Err(e) = flushed {
+            // Still unacknowledged after the flush timeout: counted as failed, never as delivered.
+            let in_flight = self.producer.in_flight_count().max(0) as u64;
+            tracing::error!(in_flight, error = %e, topic = %self.config.topic, "Kafka messages undelivered at close");
+            d.failed += in_flight;
         }
+        Ok(d)
     }
 }

@@ -1,0 +1,115 @@
+//! The Kafka ceiling for the sink load scenario: a raw librdkafka
+//! `BaseProducer` (the same settings sdg uses: acks=all, idempotence, linger
+//! 5 ms, lz4) sending N messages of S bytes to a topic created beforehand,
+//! counting delivery reports. Prints `messages seconds msg_per_sec`.
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Bootstrap servers.
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    brokers: String,
+    /// Topic (created with `--partitions` if missing).
+    #[arg(long)]
+    topic: String,
+    /// Messages to send.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: u64,
+    /// Bytes per message value.
+    #[arg(long, default_value_t = 200)]
+    size: usize,
+    /// Key bytes per message (0: no key).
+    #[arg(long, default_value_t = 7)]
+    key_size: usize,
+    #[arg(long, default_value_t = 3)]
+    partitions: i32,
+    #[arg(long, default_value = "lz4")]
+    compression: String,
+}
+
+#[derive(Default)]
+struct Counts {
+    ok: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl rdkafka::ClientContext for Counts {}
+
+impl ProducerContext for Counts {
+    type DeliveryOpaque = ();
+    fn delivery(&self, r: &DeliveryResult<'_>, _: ()) {
+        match r {
+            Ok(_) => self.ok.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self.failed.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+}
+
+fn main() -> Result<()> {
+    let a = Args::parse();
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &a.brokers)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set("compression.type", &a.compression)
+        .set("queue.buffering.max.messages", "100000");
+    let admin: AdminClient<DefaultClientContext> = config.create().context("admin client")?;
+    let topic = NewTopic::new(&a.topic, a.partitions, TopicReplication::Fixed(1));
+    let _ = futures_executor::block_on(admin.create_topics([&topic], &AdminOptions::new()));
+    let producer: BaseProducer<Counts> = config.create_with_context(Counts::default()).context("producer")?;
+    // 1024 distinct payloads of pseudo-random text (as hard to compress as
+    // generated rows, unlike a repeated pattern), and keys that vary as
+    // sdg's order ids do, so messages spread over the partitions.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let payloads: Vec<Vec<u8>> = (0..1024)
+        .map(|_| {
+            (0..a.size)
+                .map(|_| {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    b"0123456789abcdefghijklmnopqrstuvwxyz,:\"{}"[((state >> 33) % 41) as usize]
+                })
+                .collect()
+        })
+        .collect();
+    let t0 = Instant::now();
+    let mut key = String::new();
+    for i in 0..a.messages {
+        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&a.topic).payload(&payloads[(i % 1024) as usize]);
+        if a.key_size > 0 {
+            key.clear();
+            key.push_str(&(1_000_000 + i).to_string());
+            key.truncate(a.key_size);
+            record = record.key(key.as_bytes());
+        }
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    producer.poll(Duration::from_millis(10));
+                    record = r;
+                }
+                Err((e, _)) => bail!("send: {e}"),
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(120)).context("flush")?;
+    let secs = t0.elapsed().as_secs_f64();
+    let ok = producer.context().ok.load(Ordering::Relaxed);
+    if producer.context().failed.load(Ordering::Relaxed) > 0 {
+        bail!("{} messages failed", producer.context().failed.load(Ordering::Relaxed));
+    }
+    println!("{ok} {secs:.3} {:.0}", ok as f64 / secs);
+    Ok(())
+}
