@@ -464,6 +464,12 @@ fn sink_stage(
     // batches after a generation failure's gap are dropped, never delivered out of order.
     pending.clear();
     s.metrics.queue_depth.store(0, Relaxed);
+    // What the destination still holds back (Kafka's in-flight messages) is
+    // flushed under the same policy as writes, so a failure at the very end
+    // pauses, retries or fails like any other.
+    if !broken && !s.failed.load(SeqCst) {
+        with_policy(s, 0, || sink.flush());
+    }
     match sink.close() {
         Ok(d) => s.metrics.record_delivered(d.rows, d.bytes, d.failed),
         Err(e) => {
@@ -488,11 +494,17 @@ fn sink_stage(
 
 /// Delivers one batch under the run's `on_error` policy; false when the run failed.
 fn deliver(s: &Shared, sink: &mut dyn Sink, batch: &RecordBatch, encoded: Option<&Encoded>) -> bool {
-    let rows = batch.num_rows() as u64;
+    with_policy(s, batch.num_rows() as u64, || sink.write(batch, encoded))
+}
+
+/// Runs a sink operation under the run's `on_error` policy (retrying, pausing
+/// or failing); `rows` count as failed when the operation is given up.
+/// False when the run failed.
+fn with_policy(s: &Shared, rows: u64, mut op: impl FnMut() -> Result<Delivered, SinkError>) -> bool {
     let mut attempt = 0u32;
     loop {
         let t0 = Instant::now();
-        let result: Result<Delivered, SinkError> = sink.write(batch, encoded);
+        let result: Result<Delivered, SinkError> = op();
         s.metrics.record_sink_latency(t0.elapsed());
         let err = match result {
             Ok(d) => {

@@ -4,7 +4,10 @@
 //! text. Rows count as delivered when their delivery report succeeds — never
 //! when merely queued. A full producer queue is backpressure: the sink polls
 //! and waits, it never drops. librdkafka retries failed sends itself until
-//! `message_timeout_ms`; what still fails is counted as failed rows.
+//! `message_timeout_ms`; a message that still fails is kept and reported to
+//! the pipeline as a retryable error, so `on_error` decides: PAUSE pauses and
+//! resume sends it again first, CONTINUE sends it again after a backoff, STOP
+//! fails the run and counts it as failed.
 //! The topic is created through the admin API when missing (producing into
 //! a topic the broker auto-creates can be far slower on some brokers).
 
@@ -13,13 +16,13 @@ pub mod avro;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use avro::AvroEncoder;
-use rdkafka::ClientContext;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig};
+use rdkafka::{ClientContext, Message};
 use sdg_engine::issue::{Issue, Issues};
 use sdg_engine::spec::Destination;
 use sdg_engine::{BatchEncoder, Delivered, Encoded, Sink, SinkError};
@@ -192,13 +195,31 @@ pub fn validate(dest: &Destination, schema: Option<&SchemaRef>) -> Issues {
     issues
 }
 
-/// Counts delivery reports.
+/// A message whose delivery finally failed: kept to be sent again.
+struct Undelivered {
+    key: Option<Vec<u8>>,
+    payload: Vec<u8>,
+}
+
+/// Counts delivery reports and keeps the messages that failed; shared by
+/// every producer the sink creates (one replaces another after a fatal error).
 #[derive(Default)]
-struct Reports {
+struct Counters {
     delivered: AtomicU64,
     bytes: AtomicU64,
-    failed: AtomicU64,
+    undelivered: Mutex<Vec<Undelivered>>,
     last_error: Mutex<Option<String>>,
+}
+
+/// The producer context: reports into the sink's counters.
+#[derive(Clone, Default)]
+struct Reports(std::sync::Arc<Counters>);
+
+impl std::ops::Deref for Reports {
+    type Target = Counters;
+    fn deref(&self) -> &Counters {
+        &self.0
+    }
 }
 
 impl ClientContext for Reports {}
@@ -212,10 +233,15 @@ impl ProducerContext for Reports {
                 self.delivered.fetch_add(1, Relaxed);
                 self.bytes.fetch_add((m.payload_len() + m.key_len()) as u64, Relaxed);
             }
-            Err((e, _)) => {
-                self.failed.fetch_add(1, Relaxed);
+            Err((e, m)) => {
                 if let Ok(mut last) = self.last_error.lock() {
                     *last = Some(e.to_string());
+                }
+                if let Ok(mut u) = self.undelivered.lock() {
+                    u.push(Undelivered {
+                        key: m.key().map(<[u8]>::to_vec),
+                        payload: m.payload().unwrap_or_default().to_vec(),
+                    });
                 }
             }
         }
@@ -225,10 +251,13 @@ impl ProducerContext for Reports {
 /// Produces rows to a Kafka topic.
 pub struct KafkaSink {
     config: KafkaConfig,
+    client: ClientConfig,
     producer: BaseProducer<Reports>,
     key_column: Option<usize>,
     headers: Option<OwnedHeaders>,
-    reported: (u64, u64, u64),
+    reported: (u64, u64),
+    /// Failed deliveries were reported to the pipeline; the next write re-sends them.
+    failure_reported: bool,
     scratch: Encoded,
 }
 
@@ -283,30 +312,96 @@ impl KafkaSink {
         let producer: BaseProducer<Reports> = client
             .create_with_context(Reports::default())
             .map_err(|e| kafka_error("creating the Kafka producer", &e))?;
+        let client = client.clone();
         let headers = (!config.headers.is_empty()).then(|| {
             config
                 .headers
                 .iter()
                 .fold(OwnedHeaders::new(), |h, (k, v)| h.insert(Header { key: k, value: Some(v.as_bytes()) }))
         });
-        Ok(Self { config, producer, key_column, headers, reported: (0, 0, 0), scratch: Encoded::default() })
+        Ok(Self {
+            config,
+            client,
+            producer,
+            key_column,
+            headers,
+            reported: (0, 0),
+            failure_reported: false,
+            scratch: Encoded::default(),
+        })
     }
 
-    /// Delivery reports since the last call.
+    /// Successful delivery reports since the last call.
     fn take_reports(&mut self) -> Delivered {
         let ctx = self.producer.context();
-        let now = (ctx.delivered.load(Relaxed), ctx.bytes.load(Relaxed), ctx.failed.load(Relaxed));
-        let d = Delivered {
-            rows: now.0 - self.reported.0,
-            bytes: now.1 - self.reported.1,
-            failed: now.2 - self.reported.2,
-        };
-        if d.failed > 0 {
-            let last = ctx.last_error.lock().ok().and_then(|l| l.clone()).unwrap_or_default();
-            tracing::warn!(failed = d.failed, error = %last, topic = %self.config.topic, "Kafka deliveries failed");
-        }
+        let now = (ctx.delivered.load(Relaxed), ctx.bytes.load(Relaxed));
+        let d = Delivered::new(now.0 - self.reported.0, now.1 - self.reported.1);
         self.reported = now;
         d
+    }
+
+    fn undelivered_count(&self) -> usize {
+        self.producer.context().undelivered.lock().map(|u| u.len()).unwrap_or(0)
+    }
+
+    /// Deals with messages whose delivery failed (after librdkafka's own retries
+    /// until `message_timeout_ms`): the first time, reports them as a retryable
+    /// error, so the run's `on_error` decides (PAUSE pauses, STOP fails,
+    /// CONTINUE retries); on the next write they are sent again, first.
+    fn handle_undelivered(&mut self) -> Result<(), SinkError> {
+        self.producer.poll(Duration::ZERO);
+        let pending = self.undelivered_count();
+        if pending == 0 {
+            self.failure_reported = false;
+            return Ok(());
+        }
+        if !self.failure_reported {
+            self.failure_reported = true;
+            let last = self.producer.context().last_error.lock().ok().and_then(|l| l.clone()).unwrap_or_default();
+            tracing::warn!(pending, error = %last, topic = %self.config.topic, "Kafka deliveries failed");
+            return Err(SinkError::retryable(format!(
+                "{pending} messages to {} were not delivered within message_timeout_ms ({last}); they are sent again when the run goes on",
+                self.config.topic
+            )));
+        }
+        // Messages expired while the broker was away leave an idempotent
+        // producer fenced or in a fatal state: send them again through a new
+        // producer. Whatever the old one still held comes along (purged into
+        // the same list), so nothing is dropped; duplicates are possible.
+        self.producer.purge(PurgeConfig::default().queue().inflight());
+        self.producer.poll(Duration::from_millis(100));
+        let context = Reports::clone(self.producer.context());
+        self.producer =
+            self.client.create_with_context(context).map_err(|e| kafka_error("re-creating the Kafka producer", &e))?;
+        let messages =
+            self.producer.context().undelivered.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default();
+        for m in &messages {
+            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&self.config.topic).payload(&m.payload);
+            if let Some(k) = &m.key {
+                record = record.key(k.as_slice());
+            }
+            if let Some(h) = &self.headers {
+                record = record.headers(h.clone());
+            }
+            self.send_record(record)?;
+        }
+        self.failure_reported = false;
+        Ok(())
+    }
+
+    /// Sends one record, waiting (polling) while the producer queue is full.
+    fn send_record(&self, mut record: BaseRecord<'_, [u8], [u8]>) -> Result<(), SinkError> {
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    // Backpressure: serve delivery reports until there is room.
+                    self.producer.poll(Duration::from_millis(50));
+                    record = r;
+                }
+                Err((e, _)) => return Err(kafka_error(&format!("producing to {}", self.config.topic), &e)),
+            }
+        }
     }
 
     fn encoder(&self) -> Box<dyn BatchEncoder> {
@@ -336,17 +431,7 @@ impl KafkaSink {
             if let Some(h) = &self.headers {
                 record = record.headers(h.clone());
             }
-            loop {
-                match self.producer.send(record) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                        // Backpressure: serve delivery reports until there is room.
-                        self.producer.poll(Duration::from_millis(50));
-                        record = r;
-                    }
-                    Err((e, _)) => return Err(kafka_error(&format!("producing to {}", self.config.topic), &e)),
-                }
-            }
+            self.send_record(record)?;
         }
         self.producer.poll(Duration::ZERO);
         Ok(())
@@ -381,6 +466,7 @@ impl Sink for KafkaSink {
     }
 
     fn write(&mut self, batch: &RecordBatch, encoded: Option<&Encoded>) -> Result<Delivered, SinkError> {
+        self.handle_undelivered()?;
         let mut scratch = std::mem::take(&mut self.scratch);
         let values = match encoded {
             Some(e) => e,
@@ -397,7 +483,13 @@ impl Sink for KafkaSink {
     }
 
     fn flush(&mut self) -> Result<Delivered, SinkError> {
-        self.producer.flush(Duration::from_secs(60)).map_err(|e| kafka_error("flushing the Kafka producer", &e))?;
+        self.handle_undelivered()?;
+        if let Err(e) = self.producer.flush(Duration::from_secs(60)) {
+            return Err(kafka_error(&format!("flushing {} messages", self.producer.in_flight_count()), &e));
+        }
+        // Deliveries that failed during the flush go through on_error too.
+        self.handle_undelivered()?;
+        // Acknowledgements stay counted until a call succeeds, so none is lost to an error.
         Ok(self.take_reports())
     }
 
@@ -409,6 +501,11 @@ impl Sink for KafkaSink {
             let in_flight = self.producer.in_flight_count().max(0) as u64;
             tracing::error!(in_flight, error = %e, topic = %self.config.topic, "Kafka messages undelivered at close");
             d.failed += in_flight;
+        }
+        let undelivered = self.undelivered_count() as u64;
+        if undelivered > 0 {
+            tracing::error!(undelivered, topic = %self.config.topic, "Kafka messages failed delivery and were not sent again");
+            d.failed += undelivered;
         }
         Ok(d)
     }

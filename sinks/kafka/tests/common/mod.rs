@@ -101,8 +101,12 @@ pub fn consume(brokers: &str, topic: &str, partitions: i32, expected: usize) -> 
     consumer.assign(&tpl).expect("assign");
     let mut out = Vec::new();
     let t0 = Instant::now();
-    while out.len() < expected && t0.elapsed() < Duration::from_secs(30) {
+    let mut last = Instant::now();
+    // Until `expected` messages, then on until the topic is quiet for 2 s
+    // (at-least-once sends may add duplicates beyond `expected`).
+    while t0.elapsed() < Duration::from_secs(60) && (out.len() < expected || last.elapsed() < Duration::from_secs(2)) {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            last = Instant::now();
             let header = m
                 .headers()
                 .and_then(|h| h.iter().find(|h| h.key == "source"))
