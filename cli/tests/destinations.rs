@@ -5,16 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn env(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) => Some(v),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("{name} is not set: scripts/services.sh up; eval \"$(scripts/services.sh env)\"")
-        }
-        Err(_) => {
-            eprintln!("skipping: {name} is not set");
-            None
-        }
-    }
+    sdg_testkit::server(name)
 }
 
 fn sdg(args: &[&str]) -> Output {

@@ -7,22 +7,13 @@ mod common;
 use common::*;
 use sdg_engine::{Run, Status};
 use sdg_sink_dragonfly::Mode;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn services(action: &str) {
-    let script = std::env::var("SDG_SERVICES").unwrap_or_else(|_| "scripts/services.sh".into());
-    let status = Command::new("bash").args([script.as_str(), action, "redis"]).status().expect("services.sh");
-    assert!(status.success(), "services.sh {action} redis");
+    sdg_testkit::services(action, "redis");
 }
 
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let t0 = Instant::now();
-    while !f() {
-        assert!(t0.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use sdg_testkit::wait_for;
 
 /// 30k rows at 15k rows/s; Redis goes down for 1.5 s after 6k rows.
 fn outage(url: &str, mode: Mode, prefix: &str, policy: &str) -> Run {

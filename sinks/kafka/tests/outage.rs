@@ -7,7 +7,6 @@ use common::*;
 use sdg_engine::{Run, Status};
 use sdg_sink_kafka::ValueFormat;
 use std::collections::HashSet;
-use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -29,9 +28,7 @@ fn freeze() -> Frozen {
 }
 
 fn services(action: &str) {
-    let script = std::env::var("SDG_SERVICES").unwrap_or_else(|_| "scripts/services.sh".into());
-    let status = Command::new("bash").args([script.as_str(), action, "kafka"]).status().expect("services.sh");
-    assert!(status.success(), "services.sh {action} kafka");
+    sdg_testkit::services(action, "kafka");
 }
 
 #[test]

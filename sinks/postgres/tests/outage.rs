@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use sdg_engine::{Run, Status};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `pg_ctlcluster VERSION main stop|start` for the cluster the services script runs.
 fn cluster(action: &str) {
@@ -15,13 +15,7 @@ fn cluster(action: &str) {
     assert!(status.success(), "pg_ctlcluster {version} main {action}");
 }
 
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let t0 = Instant::now();
-    while !f() {
-        assert!(t0.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use sdg_testkit::wait_for;
 
 /// Runs 40k rows at 20k rows/s and stops PostgreSQL for 1.5 s after 8k rows.
 fn outage(url: &str, policy: &str, table: &str) -> (Run, postgres_client::Client) {

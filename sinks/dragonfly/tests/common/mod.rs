@@ -7,22 +7,9 @@ use sdg_engine::{Plan, Run, RunConfig};
 use sdg_sink_dragonfly::{DragonflyConfig, DragonflySink, Mode};
 use std::sync::Arc;
 
-/// The server's URL, or None to skip (never under CI=true, where a missing server fails).
+/// The server URL, or None to skip (see sdg_testkit::server).
 pub fn url() -> Option<String> {
-    match std::env::var("SDG_TEST_REDIS_URL") {
-        Ok(u) => Some(u),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!(
-                "SDG_TEST_REDIS_URL is not set: run `eval \"$(scripts/services.sh env)\"` after `scripts/services.sh up`"
-            )
-        }
-        Err(_) => {
-            eprintln!(
-                "skipping: SDG_TEST_REDIS_URL is not set (scripts/services.sh up; eval \"$(scripts/services.sh env)\")"
-            );
-            None
-        }
-    }
+    sdg_testkit::server("SDG_TEST_REDIS_URL")
 }
 
 pub fn plan(rows: u64, extra: &str) -> Plan {

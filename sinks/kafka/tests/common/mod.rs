@@ -12,21 +12,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The broker address, or None to skip (see sdg_testkit::server).
 pub fn brokers() -> Option<String> {
-    match std::env::var("SDG_TEST_KAFKA_BROKERS") {
-        Ok(b) => Some(b),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!(
-                "SDG_TEST_KAFKA_BROKERS is not set: run `eval \"$(scripts/services.sh env)\"` after `scripts/services.sh up`"
-            )
-        }
-        Err(_) => {
-            eprintln!(
-                "skipping: SDG_TEST_KAFKA_BROKERS is not set (scripts/services.sh up; eval \"$(scripts/services.sh env)\")"
-            );
-            None
-        }
-    }
+    sdg_testkit::server("SDG_TEST_KAFKA_BROKERS")
 }
 
 pub fn unique(name: &str) -> String {
