@@ -1,6 +1,7 @@
 //! Helpers for the integration tests that talk to the real servers started
 //! by `scripts/services.sh` (PostgreSQL, Redis, a Kafka-protocol broker).
 
+use sdg_engine::Plan;
 use std::time::{Duration, Instant};
 
 /// The value of `var` (a server address exported by `scripts/services.sh env`).
@@ -34,4 +35,26 @@ pub fn services(action: &str, server: &str) {
     let status =
         std::process::Command::new("bash").args([script.as_str(), action, server]).status().expect("runs services.sh");
     assert!(status.success(), "services.sh {action} {server}");
+}
+
+/// The order rows the sink integration tests write: `head` gives the
+/// generator's own lines (name, seed, batch_size, destination, …), `extra`
+/// appends fields after the six shared ones.
+pub fn orders_plan(head: &str, rows: u64, extra: &str) -> Plan {
+    let yaml = format!(
+        r#"{head}
+end_condition: {{ type: RECORD_COUNT, value: {rows} }}
+fields:
+  - {{ name: order_id,   type: SEQUENCE }}
+  - {{ name: id,         type: UUID_GENERATED }}
+  - {{ name: created_at, type: TIMESTAMP_GENERATED, params: {{ step: 250ms }} }}
+  - {{ name: status,     type: ENUM_RANDOM, params: {{ values: [NEW, PAID, SHIPPED] }} }}
+  - {{ name: amount,     type: NUMERIC_RANGE, params: {{ min: 1, max: 500, decimals: 2 }} }}
+  - {{ name: coupon,     type: ENUM_RANDOM, params: {{ values: [A10] }}, null_ratio: 0.5 }}
+{extra}"#
+    );
+    match sdg_engine::spec::parse_yaml(&yaml).map(|s| Plan::compile(&s)) {
+        Ok(Ok(plan)) => plan,
+        Ok(Err(e)) | Err(e) => panic!("test generator is invalid:\n{e}"),
+    }
 }

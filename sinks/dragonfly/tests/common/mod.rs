@@ -13,24 +13,10 @@ pub fn url() -> Option<String> {
 }
 
 pub fn plan(rows: u64, extra: &str) -> Plan {
-    let yaml = format!(
-        r#"
-name: redis
-seed: 5
-batch_size: 500
-{extra}
-end_condition: {{ type: RECORD_COUNT, value: {rows} }}
-destination: {{ type: DRAGONFLY, config: {{ url: x, key: x }} }}
-fields:
-  - {{ name: order_id,   type: SEQUENCE }}
-  - {{ name: id,         type: UUID_GENERATED }}
-  - {{ name: created_at, type: TIMESTAMP_GENERATED, params: {{ step: 250ms }} }}
-  - {{ name: status,     type: ENUM_RANDOM, params: {{ values: [NEW, PAID, SHIPPED] }} }}
-  - {{ name: amount,     type: NUMERIC_RANGE, params: {{ min: 1, max: 500, decimals: 2 }} }}
-  - {{ name: coupon,     type: ENUM_RANDOM, params: {{ values: [A10] }}, null_ratio: 0.5 }}
-"#
+    let head = format!(
+        "name: redis\nseed: 5\nbatch_size: 500\n{extra}\ndestination: {{ type: DRAGONFLY, config: {{ url: x, key: x }} }}"
     );
-    Plan::compile(&sdg_engine::spec::parse_yaml(&yaml).expect("valid")).expect("compiles")
+    sdg_testkit::orders_plan(&head, rows, "")
 }
 
 pub fn config(url: &str, mode: Mode, key: &str, ttl: Option<u64>) -> DragonflyConfig {
@@ -69,8 +55,9 @@ impl Redis {
         self.rt.block_on(f(self.client.clone())).expect("redis command")
     }
 
-    pub fn count_prefix(&self, prefix: &str) -> usize {
-        let keys: Vec<String> = self.run(|c| {
+    /// Keys starting with `prefix` (KEYS: fine for a test database).
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        self.run(|c| {
             let pattern = format!("{prefix}*");
             async move {
                 c.custom(
@@ -79,21 +66,15 @@ impl Redis {
                 )
                 .await
             }
-        });
-        keys.len()
+        })
+    }
+
+    pub fn count_prefix(&self, prefix: &str) -> usize {
+        self.keys(prefix).len()
     }
 
     pub fn del_prefix(&self, prefix: &str) {
-        let keys: Vec<String> = self.run(|c| {
-            let pattern = format!("{prefix}*");
-            async move {
-                c.custom(
-                    fred::types::CustomCommand::new_static("KEYS", fred::types::ClusterHash::FirstKey, false),
-                    vec![pattern],
-                )
-                .await
-            }
-        });
+        let keys = self.keys(prefix);
         for chunk in keys.chunks(1000) {
             let chunk = chunk.to_vec();
             let _: i64 = self.run(|c| async move { c.del(chunk).await });

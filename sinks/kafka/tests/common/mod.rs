@@ -23,24 +23,10 @@ pub fn unique(name: &str) -> String {
 }
 
 pub fn plan(rows: u64, extra: &str) -> Plan {
-    let yaml = format!(
-        r#"
-name: kafka
-seed: 21
-batch_size: 1000
-{extra}
-end_condition: {{ type: RECORD_COUNT, value: {rows} }}
-destination: {{ type: KAFKA, config: {{ brokers: x, topic: x }} }}
-fields:
-  - {{ name: order_id,   type: SEQUENCE }}
-  - {{ name: id,         type: UUID_GENERATED }}
-  - {{ name: created_at, type: TIMESTAMP_GENERATED, params: {{ step: 250ms }} }}
-  - {{ name: status,     type: ENUM_RANDOM, params: {{ values: [NEW, PAID, SHIPPED] }} }}
-  - {{ name: amount,     type: NUMERIC_RANGE, params: {{ min: 1, max: 500, decimals: 2 }} }}
-  - {{ name: coupon,     type: ENUM_RANDOM, params: {{ values: [A10] }}, null_ratio: 0.5 }}
-"#
+    let head = format!(
+        "name: kafka\nseed: 21\nbatch_size: 1000\n{extra}\ndestination: {{ type: KAFKA, config: {{ brokers: x, topic: x }} }}"
     );
-    Plan::compile(&sdg_engine::spec::parse_yaml(&yaml).expect("valid")).expect("compiles")
+    sdg_testkit::orders_plan(&head, rows, "")
 }
 
 pub fn config(brokers: &str, topic: &str, format: ValueFormat) -> KafkaConfig {

@@ -45,25 +45,10 @@ pub mod postgres_client {
 }
 
 pub fn plan(table: &str, rows: u64, extra: &str) -> Plan {
-    let yaml = format!(
-        r#"
-name: pg
-seed: 11
-batch_size: 1000
-{extra}
-end_condition: {{ type: RECORD_COUNT, value: {rows} }}
-destination: {{ type: POSTGRES, config: {{ url: x, table: "{table}" }} }}
-fields:
-  - {{ name: order_id,   type: SEQUENCE }}
-  - {{ name: id,         type: UUID_GENERATED }}
-  - {{ name: created_at, type: TIMESTAMP_GENERATED, params: {{ step: 250ms }} }}
-  - {{ name: status,     type: ENUM_RANDOM, params: {{ values: [NEW, PAID, SHIPPED] }} }}
-  - {{ name: amount,     type: NUMERIC_RANGE, params: {{ min: 1, max: 500, decimals: 2 }} }}
-  - {{ name: flag,       type: CONSTANT, params: {{ value: true }} }}
-  - {{ name: coupon,     type: ENUM_RANDOM, params: {{ values: [A10] }}, null_ratio: 0.5 }}
-"#
+    let head = format!(
+        "name: pg\nseed: 11\nbatch_size: 1000\n{extra}\ndestination: {{ type: POSTGRES, config: {{ url: x, table: \"{table}\" }} }}"
     );
-    Plan::compile(&sdg_engine::spec::parse_yaml(&yaml).expect("valid")).expect("compiles")
+    sdg_testkit::orders_plan(&head, rows, "  - { name: flag, type: CONSTANT, params: { value: true } }\n")
 }
 
 pub fn sink(url: &str, table: &str, create: bool, plan: &Plan) -> Result<PostgresSink, sdg_engine::SinkError> {
