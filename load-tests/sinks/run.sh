@@ -7,11 +7,16 @@
 #   Kafka       a raw librdkafka producer (load-tests/src/bin/kafka_ceiling.rs),
 #               same settings, messages of the same size
 # Goal: sdg >= 90 % of each ceiling.
-#   bash load-tests/sinks/run.sh [postgres|redis|kafka ...]     ROWS=1000000 by default
+#   bash load-tests/sinks/run.sh [postgres|redis|kafka ...]
+# ROWS=1000000 rows per measurement; RUNS=3 interleaved sdg/ceiling pairs per
+# sink, reported as the median of each (single runs on 2 shared cores vary by
+# +-15 %). Kafka gets a fresh broker before every measurement: tansu's
+# memory:// storage slows down as earlier runs' topics pile up.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sdg-target}"
 ROWS="${ROWS:-1000000}"
+RUNS="${RUNS:-3}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(postgres redis kafka)
 
@@ -29,8 +34,19 @@ sdg_rate() {
   awk '{ print $2 / $5 }' <<<"$line"
 }
 
-report() { # name sdg ceiling
-  awk -v n="$1" -v s="$2" -v c="$3" 'BEGIN { printf "%-10s %14.0f %14.0f %8.1f%%\n", n, s, c, s / c * 100 }'
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+report() { # name "sdg rates" "ceiling rates"
+  local s c
+  s=$(median <<<"$2")
+  c=$(median <<<"$3")
+  awk -v n="$1" -v s="$s" -v c="$c" -v runs="$RUNS" \
+    'BEGIN { printf "%-10s %14.0f %14.0f %8.1f%%   (median of %d)\n", n, s, c, s / c * 100, runs }'
+}
+
+fresh_kafka() {
+  bash scripts/services.sh stop kafka >/dev/null
+  bash scripts/services.sh start kafka >/dev/null
 }
 
 printf '%-10s %14s %14s %9s\n' sink sdg_rows/s ceiling/s ratio
@@ -38,37 +54,50 @@ for t in "${targets[@]}"; do
   case "$t" in
     postgres)
       psql() { command psql "$SDG_TEST_POSTGRES_URL" -qAt "$@"; }
+      ss="" cs=""
+      for _ in $(seq "$RUNS"); do
+        psql -c "DROP TABLE IF EXISTS sdg_load; DROP TABLE IF EXISTS sdg_ceiling"
+        ss+=" $(sdg_rate --batch-size 16384 --to "$SDG_TEST_POSTGRES_URL?table=sdg_load&create_table=true")"
+        bin="$(mktemp -d)/rows.bin"
+        psql -c "\\copy sdg_load TO '$bin' (FORMAT binary)"
+        psql -c "CREATE TABLE sdg_ceiling (LIKE sdg_load)"
+        t0=$(date +%s.%N)
+        psql -c "\\copy sdg_ceiling FROM '$bin' (FORMAT binary)"
+        t1=$(date +%s.%N)
+        cs+=" $(awk -v r="$ROWS" -v a="$t0" -v b="$t1" 'BEGIN { print r / (b - a) }')"
+        rm -f "$bin"
+      done
       psql -c "DROP TABLE IF EXISTS sdg_load; DROP TABLE IF EXISTS sdg_ceiling"
-      s=$(sdg_rate --batch-size 16384 --to "$SDG_TEST_POSTGRES_URL?table=sdg_load&create_table=true")
-      bin="$(mktemp -d)/rows.bin"
-      psql -c "\\copy sdg_load TO '$bin' (FORMAT binary)"
-      psql -c "CREATE TABLE sdg_ceiling (LIKE sdg_load)"
-      t0=$(date +%s.%N)
-      psql -c "\\copy sdg_ceiling FROM '$bin' (FORMAT binary)"
-      t1=$(date +%s.%N)
-      c=$(awk -v r="$ROWS" -v a="$t0" -v b="$t1" 'BEGIN { print r / (b - a) }')
-      rm -f "$bin"
-      report postgres "$s" "$c"
+      report postgres "$ss" "$cs"
       ;;
     redis)
-      redis-cli -p "${SDG_REDIS_PORT:-6379}" flushdb >/dev/null
       depth=1000
-      s=$(sdg_rate --batch-size $depth --to "$SDG_TEST_REDIS_URL?mode=hash&key=load:{order_id}")
+      ss="" cs=""
+      for _ in $(seq "$RUNS"); do
+        redis-cli -p "${SDG_REDIS_PORT:-6379}" flushdb >/dev/null
+        ss+=" $(sdg_rate --batch-size $depth --to "$SDG_TEST_REDIS_URL?mode=hash&key=load:{order_id}")"
+        redis-cli -p "${SDG_REDIS_PORT:-6379}" flushdb >/dev/null
+        cs+=" "$(redis-benchmark -h 127.0.0.1 -p "${SDG_REDIS_PORT:-6379}" -c 1 -P $depth -n "$ROWS" -r 100000000 --csv \
+              HSET load2:__rand_int__ order_id 1000000 id 3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c \
+              created_at 2026-01-01T00:00:00.000Z customer_id 12345 status DELIVERED amount 123.45 \
+              items 3 currency EUR channel android coupon VIP20 | tail -1 | cut -d, -f2 | tr -d '"')
+      done
       redis-cli -p "${SDG_REDIS_PORT:-6379}" flushdb >/dev/null
-      c=$(redis-benchmark -h 127.0.0.1 -p "${SDG_REDIS_PORT:-6379}" -c 1 -P $depth -n "$ROWS" -r 100000000 --csv \
-            HSET load2:__rand_int__ order_id 1000000 id 3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c \
-            created_at 2026-01-01T00:00:00.000Z customer_id 12345 status DELIVERED amount 123.45 \
-            items 3 currency EUR channel android coupon VIP20 | tail -1 | cut -d, -f2 | tr -d '"')
-      redis-cli -p "${SDG_REDIS_PORT:-6379}" flushdb >/dev/null
-      report redis "$s" "$c"
+      report redis "$ss" "$cs"
       ;;
     kafka)
       size=$("$sdg" run "$def" --rows 1000 --to "file:-?format=jsonl" -q | wc -c)
       size=$((size / 1000 - 1))
-      s=$(sdg_rate --to "kafka://$SDG_TEST_KAFKA_BROKERS/load-sdg-$$?key_field=order_id&compression=lz4")
-      c=$("$CARGO_TARGET_DIR/release/kafka-ceiling" --brokers "$SDG_TEST_KAFKA_BROKERS" --topic "load-raw-$$" \
-            --messages "$ROWS" --size "$size" --key-size 7 | awk '{ print $3 }')
-      report kafka "$s" "$c"
+      ss="" cs=""
+      for _ in $(seq "$RUNS"); do
+        fresh_kafka
+        ss+=" $(sdg_rate --to "kafka://$SDG_TEST_KAFKA_BROKERS/load-sdg-$$?key_field=order_id&compression=lz4")"
+        fresh_kafka
+        cs+=" $("$CARGO_TARGET_DIR/release/kafka-ceiling" --brokers "$SDG_TEST_KAFKA_BROKERS" --topic "load-raw-$$" \
+              --messages "$ROWS" --size "$size" --key-size 7 | awk '{ print $3 }')"
+      done
+      fresh_kafka
+      report kafka "$ss" "$cs"
       ;;
     *) echo "unknown target $t (postgres, redis, kafka)" >&2; exit 2 ;;
   esac

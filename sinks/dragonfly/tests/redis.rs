@@ -95,3 +95,34 @@ fn bad_key_templates_are_reported() {
     .expect_err("unknown field");
     assert!(err.message.contains("no field `nope`"), "{}", err.message);
 }
+
+#[test]
+fn the_url_selects_the_database_and_hash_ttl_applies() {
+    let Some(url) = url() else { return };
+    let db3 = format!("{}/3", url.trim_end_matches('/'));
+    let r3 = Redis::connect(&db3);
+    r3.del_prefix("sdg:it:db:");
+    let run = run(plan(1_000, ""), sink(&db3, Mode::Hash, "sdg:it:db:{order_id}", Some(900), &plan(1, "")), 1);
+    assert_eq!(run.wait(), Status::Completed, "{:?}", run.metrics().last_error);
+    assert_eq!(r3.count_prefix("sdg:it:db:"), 1_000, "in database 3");
+    assert_eq!(Redis::connect(&url).count_prefix("sdg:it:db:"), 0, "not in database 0");
+    let ttl: i64 = r3.run(|c| async move { c.ttl("sdg:it:db:10").await });
+    assert!((1..=900).contains(&ttl), "ttl {ttl}");
+    r3.del_prefix("sdg:it:db:");
+}
+
+#[test]
+fn connection_problems_are_named() {
+    let Some(url) = url() else { return };
+    let schema = plan(1, "").schema().clone();
+    // The test server has no password: AUTH is refused, and retrying would not help.
+    let with_password = url.replacen("redis://", "redis://:secret@", 1);
+    let err = sdg_sink_dragonfly::DragonflySink::open(config(&with_password, Mode::Hash, "k", None), schema.clone())
+        .expect_err("AUTH refused");
+    assert!(!err.retryable && err.message.contains("AUTH"), "{err:?}");
+    assert!(!err.message.contains("secret"), "the password is hidden: {}", err.message);
+    // Nothing listens on port 1: retryable, and the message says where it tried.
+    let err = sdg_sink_dragonfly::DragonflySink::open(config("redis://127.0.0.1:1", Mode::Hash, "k", None), schema)
+        .expect_err("refused");
+    assert!(err.retryable && err.message.contains("redis://127.0.0.1:1"), "{err:?}");
+}
