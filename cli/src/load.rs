@@ -71,16 +71,7 @@ impl Overrides {
     }
 }
 
-/// Every problem of a definition: structure, mappings, destination.
-pub fn check(spec: &GeneratorSpec) -> Result<Plan, Issues> {
-    let mut issues = Issues::default();
-    let plan = Plan::compile(spec).map_err(|i| issues.extend(i.0)).ok();
-    issues.extend(crate::destinations::validate(&spec.destination, plan.as_ref().map(Plan::schema)).0);
-    match plan {
-        Some(plan) if issues.is_empty() => Ok(plan),
-        _ => Err(issues),
-    }
-}
+pub use sdg_control_api::destinations::check;
 
 /// Reads, overrides and checks; prints every problem and fails if there is one.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<(GeneratorSpec, Plan)> {

@@ -1,7 +1,6 @@
 //! The `sdg` command: the one place that wires the engine and the sinks.
 
 mod cmd;
-mod destinations;
 mod load;
 mod progress;
 mod to_url;
@@ -12,8 +11,8 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// sdg — generate realistic synthetic data fast, into files now and into
-/// Kafka, PostgreSQL and Dragonfly/Redis as those destinations land.
+/// sdg — generate realistic synthetic data fast, into files, Kafka,
+/// PostgreSQL and Dragonfly/Redis; from the command line or over HTTP.
 ///
 /// A generator is a YAML (or JSON) file: fields with mapping types, a
 /// destination, a mode, rate and end condition. See docs/CONFIG.md.
@@ -34,6 +33,10 @@ enum Command {
     Preview(cmd::preview::PreviewArgs),
     /// Measure generation speed into memory (no I/O) and print rows/s.
     Bench(cmd::bench::BenchArgs),
+    /// Serve the control API: generators over HTTP, live metrics, persistence.
+    Serve(cmd::serve::ServeArgs),
+    /// Make a new API key and the hash to put in the serve config.
+    ApiKey(cmd::serve::ApiKeyArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,8 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Preview(a) => cmd::preview::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::ApiKey(a) => cmd::serve::api_key(a),
     };
     match result {
         Ok(code) => code,

@@ -52,9 +52,8 @@ fn reply_error(target: &Target, text: &[u8]) -> SinkError {
 impl Conn {
     /// Connects, authenticates, selects the database and checks with PING.
     pub(crate) fn open(target: &Target) -> Result<Self, SinkError> {
-        let addrs = (target.host.as_str(), target.port)
-            .to_socket_addrs()
-            .map_err(|e| io_error(target, "resolving", &e))?;
+        let addrs =
+            (target.host.as_str(), target.port).to_socket_addrs().map_err(|e| io_error(target, "resolving", &e))?;
         let mut last = None;
         let mut stream = None;
         for addr in addrs {

@@ -177,8 +177,8 @@ impl std::fmt::Debug for DragonflySink {
 /// Host, port, credentials and database of a `redis://` URL.
 fn target(config: &DragonflyConfig) -> Result<Target, SinkError> {
     let shown = redact(&config.url);
-    let parsed = Config::from_url(&config.url)
-        .map_err(|e| SinkError::fatal(format!("`{shown}` is not a Redis URL: {e}")))?;
+    let parsed =
+        Config::from_url(&config.url).map_err(|e| SinkError::fatal(format!("`{shown}` is not a Redis URL: {e}")))?;
     let ServerConfig::Centralized { server } = &parsed.server else {
         return Err(SinkError::fatal(format!(
             "`{shown}` names a cluster or sentinel deployment; sdg writes to one server (redis://host:port)"

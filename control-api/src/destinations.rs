@@ -39,3 +39,14 @@ pub fn open(dest: &Destination, schema: &SchemaRef) -> Result<Box<dyn Sink>, Sin
         _ => sdg_sinks::open_sink(dest, schema),
     }
 }
+
+/// Every problem of a definition: structure, mappings, destination.
+pub fn check(spec: &sdg_engine::GeneratorSpec) -> Result<sdg_engine::Plan, Issues> {
+    let mut issues = Issues::default();
+    let plan = sdg_engine::Plan::compile(spec).map_err(|i| issues.extend(i.0)).ok();
+    issues.extend(validate(&spec.destination, plan.as_ref().map(sdg_engine::Plan::schema)).0);
+    match plan {
+        Some(plan) if issues.is_empty() => Ok(plan),
+        _ => Err(issues),
+    }
+}

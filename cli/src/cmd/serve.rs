@@ -1,0 +1,62 @@
+//! `sdg serve`: the control API. `sdg api-key`: a new key and its hash.
+
+use anyhow::Result;
+use clap::Args;
+use sdg_control_api::{ServeConfig, Server};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:50032].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<SocketAddr>,
+    /// Directory of the generator store (sdg.redb) [default: ./sdg-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Serve config (YAML): addr, data_dir, api_keys, rate_limit, max_body_bytes, workers.
+    /// Flags override it. See docs/API.md.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    let mut config = match &args.config {
+        Some(path) => ServeConfig::from_file(path)?,
+        None => ServeConfig::default(),
+    };
+    if let Some(addr) = args.addr {
+        config.addr = addr;
+    }
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(Server::run(config, sdg_control_api::shutdown_signal(), |s| {
+        eprintln!("sdg control API on http://{} — docs at http://{}/docs (Ctrl-C stops)", s.addr, s.addr);
+    }))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct ApiKeyArgs {
+    /// Hash this key instead of making a new one.
+    #[arg(long, value_name = "KEY")]
+    pub hash: Option<String>,
+}
+
+pub fn api_key(args: ApiKeyArgs) -> Result<ExitCode> {
+    match args.hash {
+        Some(key) => println!("{}", sdg_control_api::hash_key(&key)),
+        None => {
+            let key = format!("sdg_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            println!("key:  {key}");
+            println!("hash: {}", sdg_control_api::hash_key(&key));
+            eprintln!(
+                "Give the key to the client (X-API-Key header); put the hash under api_keys: in the serve config."
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

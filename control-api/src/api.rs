@@ -1,0 +1,317 @@
+//! The routes of `/api/v1`, each with its OpenAPI description (utoipa): the
+//! router and the document are built from the same annotations, so the
+//! document lists every route.
+
+use crate::error::{ApiError, ErrorBody, IssueBody, code_of};
+use crate::model::{
+    CreateUniverseRequest, FieldType, GeneratorResponse, Health, PoolResponse, UniverseResponse, ValidationResponse,
+    now,
+};
+use crate::state::{Generators, check_definition};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub type AppState = Arc<Generators>;
+
+/// A JSON body, with errors that say what is wrong: not JSON (with line and
+/// column), too large, not `application/json`.
+pub struct JsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        if let Some(ct) = &content_type
+            && !ct.starts_with("application/json")
+            && !ct.ends_with("+json")
+        {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code_of(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+                format!("the body must be JSON (Content-Type: application/json), not {ct}"),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+            let status = e.status();
+            let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "the body is larger than this server accepts (max_body_bytes in the serve config)".to_string()
+            } else {
+                format!("reading the body: {}", e.body_text())
+            };
+            ApiError::new(status, code_of(status), detail)
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::validation("the body is empty; send the definition as JSON"));
+        }
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            ApiError::validation(format!("the body is not valid JSON at line {}, column {}: {e}", e.line(), e.column()))
+        })
+    }
+}
+
+/// Runs a blocking generator operation off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("a generator operation panicked: {e}")))?
+}
+
+/// The `/api/v1` routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_generators, create_generator))
+        .routes(routes!(validate_generator))
+        .routes(routes!(get_generator, update_generator, delete_generator))
+        .routes(routes!(start_generator))
+        .routes(routes!(pause_generator))
+        .routes(routes!(resume_generator))
+        .routes(routes!(stop_generator))
+        .routes(routes!(generator_metrics))
+        .routes(routes!(generator_metrics_stream))
+        .routes(routes!(list_pools))
+        .routes(routes!(get_pool))
+        .routes(routes!(refresh_pool))
+        .routes(routes!(list_universes, create_universe))
+        .routes(routes!(get_universe))
+        .routes(routes!(health))
+}
+
+/// List generators.
+#[utoipa::path(get, path = "/generators", tag = "generators",
+    responses((status = 200, description = "Every generator, with live metrics for those running", body = [GeneratorResponse])))]
+async fn list_generators(State(g): State<AppState>) -> Json<Vec<GeneratorResponse>> {
+    Json(g.list())
+}
+
+/// Create a generator.
+///
+/// The body is the same model as the YAML file of `sdg run` (docs/CONFIG.md).
+/// Every problem is reported at once, each with its path.
+#[utoipa::path(post, path = "/generators", tag = "generators",
+    request_body(content = Object, description = "A generator definition", content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created (status CREATED)", body = GeneratorResponse),
+        (status = 400, description = "Not valid: `errors` lists every problem", body = ErrorBody),
+    ))]
+async fn create_generator(State(g): State<AppState>, JsonBody(def): JsonBody) -> Result<Response, ApiError> {
+    let created = blocking(move || g.create(def)).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Validate a definition without creating it.
+#[utoipa::path(post, path = "/generators/validate", tag = "generators",
+    request_body(content = Object, description = "A generator definition", content_type = "application/json"),
+    responses((status = 200, description = "Whether the definition is valid, and every problem with its path", body = ValidationResponse)))]
+async fn validate_generator(JsonBody(def): JsonBody) -> Result<Json<ValidationResponse>, ApiError> {
+    blocking(move || {
+        Ok(Json(match check_definition(&def) {
+            Ok((_, plan)) => ValidationResponse {
+                valid: true,
+                errors: Vec::new(),
+                fields: plan
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| FieldType {
+                        name: f.name().clone(),
+                        data_type: f.data_type().to_string(),
+                        nullable: f.is_nullable(),
+                    })
+                    .collect(),
+            },
+            Err(e) if e.status == StatusCode::BAD_REQUEST => {
+                let mut errors = e.body.errors;
+                if errors.is_empty() {
+                    errors.push(IssueBody { path: String::new(), message: e.body.detail, hint: None });
+                }
+                ValidationResponse { valid: false, errors, fields: Vec::new() }
+            }
+            Err(e) => return Err(e),
+        }))
+    })
+    .await
+}
+
+/// Get a generator (with live metrics while it runs).
+#[utoipa::path(get, path = "/generators/{id}", tag = "generators",
+    params(("id" = String, Path, description = "Generator id")),
+    responses((status = 200, body = GeneratorResponse), (status = 404, body = ErrorBody)))]
+async fn get_generator(State(g): State<AppState>, Path(id): Path<String>) -> Result<Json<GeneratorResponse>, ApiError> {
+    g.get(&id).map(Json)
+}
+
+/// Replace a generator's definition (not while RUNNING or PAUSED).
+#[utoipa::path(put, path = "/generators/{id}", tag = "generators",
+    params(("id" = String, Path, description = "Generator id")),
+    request_body(content = Object, description = "A generator definition", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated; the generator is CREATED again", body = GeneratorResponse),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "RUNNING or PAUSED: stop it first", body = ErrorBody),
+    ))]
+async fn update_generator(
+    State(g): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(def): JsonBody,
+) -> Result<Json<GeneratorResponse>, ApiError> {
+    blocking(move || g.update(&id, def)).await.map(Json)
+}
+
+/// Delete a generator (a running one is stopped first, its sink flushed).
+#[utoipa::path(delete, path = "/generators/{id}", tag = "generators",
+    params(("id" = String, Path, description = "Generator id")),
+    responses((status = 200, description = "Deleted", body = Object), (status = 404, body = ErrorBody)))]
+async fn delete_generator(
+    State(g): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let shown = id.clone();
+    blocking(move || g.delete(&id)).await?;
+    Ok(Json(serde_json::json!({ "id": shown, "deleted": true })))
+}
+
+macro_rules! lifecycle {
+    ($name:ident, $action:literal, $doc:literal, $call:expr) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = concat!("/generators/{id}/", $action), tag = "lifecycle",
+            params(("id" = String, Path, description = "Generator id")),
+            responses(
+                (status = 200, body = GeneratorResponse),
+                (status = 404, body = ErrorBody),
+                (status = 409, description = "Not allowed in the current status (named in the error)", body = ErrorBody),
+            ))]
+        async fn $name(State(g): State<AppState>, Path(id): Path<String>) -> Result<Json<GeneratorResponse>, ApiError> {
+            let call: fn(&Generators, &str) -> Result<GeneratorResponse, ApiError> = $call;
+            blocking(move || call(&g, &id)).await.map(Json)
+        }
+    };
+}
+
+lifecycle!(start_generator, "start", "Start a new run from row 0 (CREATED, COMPLETED, STOPPED, FAILED).", |g, id| g
+    .start(id));
+lifecycle!(pause_generator, "pause", "Pause a RUNNING generator.", |g, id| g.pause(id));
+lifecycle!(
+    resume_generator,
+    "resume",
+    "Resume a PAUSED generator, or continue one the server stopped mid-run from its last delivered row.",
+    |g, id| g.resume(id)
+);
+lifecycle!(
+    stop_generator,
+    "stop",
+    "Stop a RUNNING or PAUSED generator; answers once rows in flight are delivered and the sink closed.",
+    |g, id| {
+        let run = g.request_stop(id)?;
+        run.wait();
+        g.settle(id)
+    }
+);
+
+/// The engine's live metrics snapshot.
+#[utoipa::path(get, path = "/generators/{id}/metrics", tag = "metrics",
+    params(("id" = String, Path, description = "Generator id")),
+    responses((status = 200, description = "rows_generated, rows_delivered, rows_failed, bytes, errors, rows_per_sec, queue_depth, latencies (µs), status", body = Object),
+              (status = 404, body = ErrorBody)))]
+async fn generator_metrics(State(g): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    g.metrics(&id).map(|m| Json(m).into_response())
+}
+
+/// Server-Sent Events: a `metrics` event with the snapshot every second; ends after the run ends.
+#[utoipa::path(get, path = "/generators/{id}/metrics/stream", tag = "metrics",
+    params(("id" = String, Path, description = "Generator id")),
+    responses((status = 200, description = "text/event-stream of `metrics` events", content_type = "text/event-stream"),
+              (status = 404, body = ErrorBody)))]
+async fn generator_metrics_stream(
+    State(g): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    g.metrics(&id)?;
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let stream = futures_util::stream::unfold((g, id, ticker, false), |(g, id, mut ticker, done)| async move {
+        if done {
+            return None;
+        }
+        ticker.tick().await;
+        let m = g.metrics(&id).ok()?;
+        let last = m.status.is_terminal();
+        let event = Event::default().event("metrics").json_data(&m).unwrap_or_else(|_| Event::default());
+        Some((Ok(event), (g, id, ticker, last)))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// List reference-data pools.
+///
+/// Pools arrive with the pools/universes work; until then this list is empty.
+#[utoipa::path(get, path = "/pools", tag = "pools", responses((status = 200, body = [PoolResponse])))]
+async fn list_pools() -> Json<Vec<PoolResponse>> {
+    Json(Vec::new())
+}
+
+/// Get a pool.
+#[utoipa::path(get, path = "/pools/{poolName}", tag = "pools",
+    params(("poolName" = String, Path, description = "Pool name")),
+    responses((status = 200, body = PoolResponse), (status = 404, body = ErrorBody)))]
+async fn get_pool(Path(name): Path<String>) -> Result<Json<PoolResponse>, ApiError> {
+    Err(ApiError::not_found(format!("there is no pool `{name}` (GET /api/v1/pools lists them)")))
+}
+
+/// Reload a pool's data.
+#[utoipa::path(post, path = "/pools/{poolName}/refresh", tag = "pools",
+    params(("poolName" = String, Path, description = "Pool name")),
+    responses((status = 200, body = PoolResponse), (status = 404, body = ErrorBody)))]
+async fn refresh_pool(Path(name): Path<String>) -> Result<Json<PoolResponse>, ApiError> {
+    Err(ApiError::not_found(format!("there is no pool `{name}` (GET /api/v1/pools lists them)")))
+}
+
+/// List universes.
+#[utoipa::path(get, path = "/universes", tag = "universes", responses((status = 200, body = [UniverseResponse])))]
+async fn list_universes() -> Json<Vec<UniverseResponse>> {
+    Json(Vec::new())
+}
+
+/// Create a universe (not available in this version: answers 501).
+#[utoipa::path(post, path = "/universes", tag = "universes",
+    request_body = CreateUniverseRequest,
+    responses((status = 201, body = UniverseResponse), (status = 400, body = ErrorBody),
+              (status = 501, description = "This version cannot build universes yet", body = ErrorBody)))]
+async fn create_universe(JsonBody(body): JsonBody) -> Result<Json<UniverseResponse>, ApiError> {
+    let request: CreateUniverseRequest =
+        serde_json::from_value(body).map_err(|e| ApiError::validation(format!("the universe is not valid: {e}")))?;
+    Err(ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NOT_IMPLEMENTED",
+        format!(
+            "universes (shared keys across generators) are not built in this version; `{}` was not created",
+            request.name
+        ),
+    ))
+}
+
+/// Get a universe.
+#[utoipa::path(get, path = "/universes/{id}", tag = "universes",
+    params(("id" = String, Path, description = "Universe id")),
+    responses((status = 200, body = UniverseResponse), (status = 404, body = ErrorBody)))]
+async fn get_universe(Path(id): Path<String>) -> Result<Json<UniverseResponse>, ApiError> {
+    Err(ApiError::not_found(format!("there is no universe `{id}` (GET /api/v1/universes lists them)")))
+}
+
+/// Service health (never needs an API key).
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "healthy".into(), version: env!("CARGO_PKG_VERSION").into(), timestamp: now() })
+}

@@ -1,0 +1,264 @@
+//! sdg's control API (`sdg serve`): the generator lifecycle service of seed
+//! 001 over HTTP. `/api/v1` holds the routes (see `api`); `/openapi.json`,
+//! `/docs` (Swagger UI), `/redoc` and `/metrics` (Prometheus) sit at the
+//! root. Generators persist in `DATA_DIR/sdg.redb`; optional API keys and
+//! per-IP rate limits guard every route (see `guard`).
+
+mod api;
+pub mod destinations;
+mod error;
+mod guard;
+mod model;
+mod prom;
+mod state;
+mod store;
+
+pub use error::ErrorBody;
+pub use guard::hash_key;
+pub use model::GeneratorResponse;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use error::{ApiError, code_of};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::OpenApi;
+
+/// Settings of `sdg serve` (a YAML file given with `--config`; flags override).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Where generators are stored (`sdg.redb`).
+    pub data_dir: PathBuf,
+    /// SHA-256 hashes of the accepted API keys (`sha256:<hex>`, made by `sdg api-key`). Empty: no auth.
+    pub api_keys: Vec<String>,
+    /// Requests per client IP.
+    pub rate_limit: RateLimitConfig,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Worker threads per generator run (default: the cores).
+    pub workers: Option<usize>,
+}
+
+/// Requests per client IP; 0 turns a window off.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    pub per_minute: u32,
+    pub per_hour: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self { per_minute: 60, per_hour: 1000 }
+    }
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 50032)),
+            data_dir: PathBuf::from("sdg-data"),
+            api_keys: Vec::new(),
+            rate_limit: RateLimitConfig::default(),
+            max_body_bytes: 1 << 20,
+            workers: None,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Reads a YAML config file, naming the key and line of any problem.
+    pub fn from_file(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading the serve config {}: {e}", path.display()))?;
+        let de = serde_norway::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| anyhow::anyhow!("{}: `{}`: {}", path.display(), e.path(), e.inner()))
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "sdg control API", description = "Generator lifecycle, live metrics, pools and universes of sdg, a synthetic data streaming engine. Errors: {detail, error_code, status_code}."),
+    servers((url = "/api/v1")),
+    components(schemas(ErrorBody)),
+    modifiers(&ApiKeyScheme),
+    security(("api_key" = [])),
+    tags(
+        (name = "generators", description = "Definitions"),
+        (name = "lifecycle", description = "start, pause, resume, stop"),
+        (name = "metrics", description = "Live metrics"),
+        (name = "pools"), (name = "universes"), (name = "health"),
+    )
+)]
+struct ApiDoc;
+
+struct ApiKeyScheme;
+
+impl utoipa::Modify for ApiKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+    }
+}
+
+const REDOC_JS: &[u8] = include_bytes!("../assets/redoc/redoc.standalone.js");
+
+const REDOC_HTML: &str = r#"<!DOCTYPE html>
+<html><head><title>sdg control API — ReDoc</title><meta charset="utf-8"/>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><redoc spec-url="/openapi.json"></redoc><script src="/redoc/redoc.standalone.js"></script></body></html>"#;
+
+/// A running server's handles, for tests and the CLI.
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    generators: Arc<state::Generators>,
+}
+
+/// Builds the whole application: routes, docs, metrics, guards.
+fn app(config: &ServeConfig, generators: Arc<state::Generators>) -> anyhow::Result<(Router, Arc<guard::Limits>)> {
+    let keys = Arc::new(guard::Keys::parse(&config.api_keys)?);
+    let limits = Arc::new(guard::Limits::new(config.rate_limit.per_minute, config.rate_limit.per_hour));
+    let (api, mut doc) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api::routes())
+        .split_for_parts();
+    doc.servers = None;
+    let doc = Arc::new(doc);
+    let swagger = utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json"));
+    let openapi_json = {
+        let doc = Arc::clone(&doc);
+        move || async move { Json(doc.as_ref().clone()) }
+    };
+    let router = api
+        .with_state(Arc::clone(&generators))
+        .route("/metrics", get(prometheus).with_state(Arc::clone(&generators)))
+        .route("/openapi.json", get(openapi_json))
+        .route("/redoc", get(|| async { Html(REDOC_HTML) }))
+        .route(
+            "/redoc/redoc.standalone.js",
+            get(|| async { ([(header::CONTENT_TYPE, "application/javascript")], REDOC_JS) }),
+        )
+        .merge(swagger)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(keys, guard::require_key))
+        .layer(middleware::from_fn_with_state(Arc::clone(&limits), guard::rate_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::internal("the server hit a bug handling this request (it was logged)").into_response()
+        }));
+    Ok((router, limits))
+}
+
+async fn prometheus(State(g): State<Arc<state::Generators>>) -> Response {
+    let text = tokio::task::spawn_blocking(move || prom::render(&g.all_metrics())).await.unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        code_of(StatusCode::NOT_FOUND),
+        format!("no route {} {} (the API is under /api/v1; /docs lists every route)", req.method(), req.uri().path()),
+    )
+}
+
+async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        code_of(StatusCode::METHOD_NOT_ALLOWED),
+        format!("{} is not allowed on {} (/docs lists the methods of every route)", req.method(), req.uri().path()),
+    )
+}
+
+impl Server {
+    /// Opens the store, binds `config.addr` and serves until `shutdown`
+    /// resolves; then stops every generator (sinks flushed) and returns.
+    pub async fn run(
+        config: ServeConfig,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        bound: impl FnOnce(&Server) + Send,
+    ) -> anyhow::Result<()> {
+        let workers =
+            config.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+        let store = store::Store::open(&config.data_dir)?;
+        let generators = Arc::new(state::Generators::open(store, workers)?);
+        let (router, limits) = app(&config, Arc::clone(&generators))?;
+        let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
+            anyhow::anyhow!("listening on {}: {e} (is another server using it? try --addr)", config.addr)
+        })?;
+        let server = Server { addr: listener.local_addr()?, generators: Arc::clone(&generators) };
+        if config.api_keys.is_empty() {
+            tracing::warn!("no API keys configured: the API is open to anyone who can reach {}", server.addr);
+        } else {
+            tracing::info!(keys = config.api_keys.len(), "API keys required (X-API-Key) on every route but health");
+        }
+        tracing::info!(
+            addr = %server.addr,
+            data_dir = %config.data_dir.display(),
+            per_minute = config.rate_limit.per_minute,
+            per_hour = config.rate_limit.per_hour,
+            "sdg control API listening: /api/v1, /docs, /redoc, /openapi.json, /metrics"
+        );
+        bound(&server);
+        // Checkpoints once a second; forgets idle rate-limit clients once a minute.
+        let ticker = {
+            let generators = Arc::clone(&generators);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                let mut n = 0u64;
+                loop {
+                    tick.tick().await;
+                    let g = Arc::clone(&generators);
+                    let _ = tokio::task::spawn_blocking(move || g.checkpoint()).await;
+                    n += 1;
+                    if n.is_multiple_of(60) {
+                        limits.forget_idle();
+                    }
+                }
+            })
+        };
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        ticker.abort();
+        tracing::info!("shutting down: stopping generators and flushing their destinations");
+        let g = Arc::clone(&server.generators);
+        tokio::task::spawn_blocking(move || g.shutdown()).await?;
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,122 @@
+//! What the API stores and answers.
+
+use sdg_engine::{MetricsSnapshot, Status};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A generator as stored (`DATA_DIR/sdg.redb`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    /// The definition as accepted (the model of `sdg run`'s YAML, as JSON).
+    pub definition: serde_json::Value,
+    /// The last known status.
+    pub status: Status,
+    /// Why the status is what it is (an error, an interrupted run).
+    #[serde(default)]
+    pub status_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Rows before this index were delivered (or counted failed) by earlier runs:
+    /// where `resume` continues after the server stopped mid-run.
+    #[serde(default)]
+    pub next_row: u64,
+    /// Stopped by a server shutdown or crash: `resume` continues from `next_row`.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// The last metrics of the last run.
+    #[serde(default)]
+    pub metrics: Option<MetricsSnapshot>,
+}
+
+/// A generator, as every generator route answers it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GeneratorResponse {
+    /// The generator's id (a UUID).
+    pub id: String,
+    /// The definition's `name`.
+    pub name: String,
+    /// CREATED, RUNNING, PAUSED, COMPLETED, STOPPED or FAILED.
+    #[schema(example = "RUNNING")]
+    pub status: String,
+    /// Why: the error of a FAILED run, or that the server stopped while the generator ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC: the last change of definition or status.
+    pub updated_at: String,
+    /// The definition: the same model as the YAML file of `sdg run` (see docs/CONFIG.md).
+    #[schema(value_type = Object)]
+    pub definition: serde_json::Value,
+    /// The engine's live snapshot while a run exists (the last one's after it ended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub metrics: Option<MetricsSnapshot>,
+    /// Where `resume` continues when the server stopped mid-run.
+    pub next_row: u64,
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "healthy")]
+    pub status: String,
+    pub version: String,
+    /// RFC 3339, UTC.
+    pub timestamp: String,
+}
+
+/// `POST /generators/validate`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ValidationResponse {
+    pub valid: bool,
+    /// Every problem, each with its path and a hint.
+    pub errors: Vec<crate::error::IssueBody>,
+    /// The Arrow schema the generator produces (name and type per field), when valid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldType>,
+}
+
+/// One output column.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FieldType {
+    pub name: String,
+    pub data_type: String,
+    pub nullable: bool,
+}
+
+/// A reference-data pool (built by a later version; the list is empty until then).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PoolResponse {
+    pub name: String,
+    /// FULL, SAMPLED or INDEXED.
+    pub load_strategy: String,
+    pub status: String,
+    pub rows: u64,
+    pub refreshed_at: Option<String>,
+}
+
+/// A universe: generators whose foreign keys stay valid together.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UniverseResponse {
+    pub id: String,
+    pub name: String,
+    pub generators: Vec<String>,
+    pub created_at: String,
+}
+
+/// `POST /universes`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUniverseRequest {
+    pub name: String,
+    /// Ids of the generators that share the universe's keys.
+    #[serde(default)]
+    pub generators: Vec<String>,
+}
+
+/// Now, RFC 3339 with milliseconds, UTC.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
