@@ -81,6 +81,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stop_generator))
         .routes(routes!(generator_metrics))
         .routes(routes!(generator_metrics_stream))
+        .routes(routes!(profile_generator))
         .routes(routes!(list_pools))
         .routes(routes!(get_pool))
         .routes(routes!(refresh_pool))
@@ -252,6 +253,64 @@ async fn generator_metrics_stream(
         Some((Ok(event), (g, id, ticker, last)))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Query parameters of profiling.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ProfileParams {
+    /// Rows sampled from row 0, the first rows a run makes (1 … 1 000 000; default 10 000).
+    rows: Option<u64>,
+    /// Most frequent values per field (0 … 100; default 10).
+    top_k: Option<usize>,
+    /// Histogram bins for numbers and timestamps (1 … 1000; default 10).
+    bins: Option<usize>,
+}
+
+/// Profile the generated data (DataFusion).
+///
+/// For the first `rows` rows the generator makes with its seed, per field:
+/// count, nulls, distinct values (exact up to 200 000 rows, HyperLogLog
+/// above), min/max/mean/stddev of numbers, min/max of timestamps, the most
+/// frequent values and an equal-width histogram. Nothing is written anywhere.
+#[utoipa::path(post, path = "/generators/{id}/profiling", tag = "generators",
+    params(("id" = String, Path, description = "Generator id"), ProfileParams),
+    responses((status = 200, description = "rows, seed, elapsed_ms and one profile per field", body = Object),
+              (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 501, description = "This build has no profiling (feature `profiling`)", body = ErrorBody)))]
+async fn profile_generator(
+    State(g): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<axum::extract::Query<ProfileParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let axum::extract::Query(params) =
+        params.map_err(|e| ApiError::validation(format!("profiling parameters: {}", e.body_text())))?;
+    blocking(move || profile(&g, &id, params)).await.map(Json)
+}
+
+#[cfg(feature = "profiling")]
+fn profile(g: &Generators, id: &str, p: ProfileParams) -> Result<serde_json::Value, ApiError> {
+    let d = sdg_profile::Options::default();
+    let options = sdg_profile::Options {
+        rows: p.rows.unwrap_or(d.rows),
+        top_k: p.top_k.unwrap_or(d.top_k),
+        bins: p.bins.unwrap_or(d.bins),
+    };
+    options.check().map_err(ApiError::validation)?;
+    let plan = g.plan_of(id)?;
+    let profile = sdg_profile::profile(&plan, &options).map_err(ApiError::internal)?;
+    serde_json::to_value(profile).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+#[cfg(not(feature = "profiling"))]
+fn profile(g: &Generators, id: &str, _: ProfileParams) -> Result<serde_json::Value, ApiError> {
+    g.plan_of(id)?;
+    Err(ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NOT_IMPLEMENTED",
+        "this sdg was built without profiling (cargo feature `profiling` of sdg-control-api)",
+    ))
 }
 
 /// List reference-data pools.

@@ -162,6 +162,15 @@ impl Generators {
             .collect()
     }
 
+    /// The compiled plan of a generator's definition.
+    pub fn plan_of(&self, id: &str) -> Result<Plan, ApiError> {
+        let definition = {
+            let map = self.map.lock();
+            map.get(id).ok_or_else(|| not_found(id))?.rec.definition.clone()
+        };
+        check_definition(&definition).map(|(_, plan)| plan)
+    }
+
     pub fn create(&self, definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
         check_definition(&definition)?;
         let t = now();

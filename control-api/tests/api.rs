@@ -283,6 +283,7 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
         ("post", "/api/v1/generators/{id}/stop"),
         ("get", "/api/v1/generators/{id}/metrics"),
         ("get", "/api/v1/generators/{id}/metrics/stream"),
+        ("post", "/api/v1/generators/{id}/profiling"),
         ("post", "/api/v1/generators/validate"),
         ("get", "/api/v1/pools"),
         ("get", "/api/v1/pools/{poolName}"),
@@ -323,4 +324,30 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
     );
     assert_eq!(get(&s.api("/pools")).body, json!([]));
     assert_eq!(get(&s.api("/universes")).body, json!([]));
+}
+
+#[test]
+fn profiling_describes_the_rows_a_run_makes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = TestServer::start(config(dir.path()));
+    let id = post(&s.api("/generators"), &paced(dir.path(), "prof", 10)).body["id"].as_str().expect("id").to_string();
+    let r = post_empty(&s.api(&format!("/generators/{id}/profiling?rows=5000&top_k=2&bins=5")));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((r.body["rows"].as_u64(), r.body["seed"].as_u64()), (Some(5000), Some(7)));
+    let f = &r.body["fields"];
+    assert_eq!(f[0]["name"], "order_id");
+    assert_eq!((f[0]["distinct"].as_u64(), f[0]["max"].as_str()), (Some(5000), Some("5000")));
+    assert_eq!(f[0]["histogram"].as_array().expect("bins").len(), 5);
+    assert_eq!(f[1]["top"].as_array().expect("top").len(), 2, "NEW and PAID");
+    assert!((40.0..60.0).contains(&f[2]["mean"].as_f64().expect("mean")));
+    // Nothing was written: profiling generates in memory only.
+    assert!(!dir.path().join("prof.csv").exists());
+
+    let r = post_empty(&s.api(&format!("/generators/{id}/profiling?rows=0")));
+    assert_eq!((r.status, r.body["error_code"].as_str()), (400, Some("VALIDATION_ERROR")));
+    assert!(r.body["detail"].as_str().expect("detail").contains("rows must be between 1 and"));
+    let r = post_empty(&s.api(&format!("/generators/{id}/profiling?rowz=5")));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["detail"].as_str().expect("detail").contains("rowz"));
+    assert_eq!(post_empty(&s.api("/generators/nope/profiling")).status, 404);
 }
