@@ -259,6 +259,7 @@ async fn generator_metrics_stream(
 #[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
+#[cfg_attr(not(feature = "profiling"), allow(dead_code))]
 struct ProfileParams {
     /// Rows sampled from row 0, the first rows a run makes (1 … 1 000 000; default 10 000).
     rows: Option<u64>,

@@ -262,3 +262,23 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_configs_name_the_key_that_is_wrong() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("serve.yaml");
+        std::fs::write(&path, "addr: 0.0.0.0:9000\nrate_limit: { per_minute: 5 }\napi_keys: []\n").expect("write");
+        let c = ServeConfig::from_file(&path).expect("valid");
+        assert_eq!((c.addr.port(), c.rate_limit.per_minute, c.rate_limit.per_hour), (9000, 5, 1000));
+        std::fs::write(&path, "rate_limit: { per_mnute: 5 }\n").expect("write");
+        let e = ServeConfig::from_file(&path).expect_err("typo").to_string();
+        assert!(e.contains("rate_limit") && e.contains("per_mnute"), "{e}");
+        std::fs::write(&path, "max_body_bytes: lots\n").expect("write");
+        let e = ServeConfig::from_file(&path).expect_err("type").to_string();
+        assert!(e.contains("max_body_bytes"), "{e}");
+    }
+}
