@@ -18,6 +18,8 @@ struct Entry {
     run: Option<Arc<Run>>,
     /// The first row of the current run.
     run_start: u64,
+    /// Status and checkpoint last written by `checkpoint`.
+    stored: Option<(Status, u64)>,
 }
 
 impl Entry {
@@ -114,7 +116,7 @@ impl Generators {
                 }
                 changed.push(rec.id.clone());
             }
-            map.insert(rec.id.clone(), Entry { rec, run: None, run_start: 0 });
+            map.insert(rec.id.clone(), Entry { rec, run: None, run_start: 0, stored: None });
         }
         let this = Self { map: Mutex::new(map), store, workers };
         {
@@ -186,7 +188,7 @@ impl Generators {
             metrics: None,
         };
         self.store.put(&[&rec])?;
-        let entry = Entry { rec, run: None, run_start: 0 };
+        let entry = Entry { rec, run: None, run_start: 0, stored: None };
         let response = entry.response();
         self.map.lock().insert(response.id.clone(), entry);
         Ok(response)
@@ -353,20 +355,28 @@ impl Generators {
         Ok(e.response())
     }
 
-    /// Once a second: syncs every run and stores what changed, and the
-    /// checkpoints of running generators.
+    /// Once a second: syncs every run and stores what changed since the last
+    /// time (status or checkpoint). The store is written after the lock is
+    /// released, so requests never wait for the disk.
     pub fn checkpoint(&self) {
-        let mut map = self.map.lock();
-        let mut dirty = Vec::new();
-        for (id, e) in map.iter_mut() {
-            let had_run = e.run.is_some();
-            let changed = e.sync();
-            if had_run && (changed || e.active()) {
-                dirty.push(id.clone());
-            }
+        let dirty: Vec<Record> = {
+            let mut map = self.map.lock();
+            map.values_mut()
+                .filter_map(|e| {
+                    e.run.as_ref()?;
+                    e.sync();
+                    let now = (e.rec.status, e.rec.next_row);
+                    (e.stored != Some(now)).then(|| {
+                        e.stored = Some(now);
+                        e.rec.clone()
+                    })
+                })
+                .collect()
+        };
+        if dirty.is_empty() {
+            return;
         }
-        let recs: Vec<&Record> = dirty.iter().filter_map(|id| map.get(id)).map(|e| &e.rec).collect();
-        if let Err(e) = self.store.put(&recs) {
+        if let Err(e) = self.store.put(&dirty.iter().collect::<Vec<_>>()) {
             tracing::error!(error = %e.body.detail, "storing generator checkpoints");
         }
     }
