@@ -80,7 +80,14 @@ pub struct Metrics {
     timing: Mutex<Timing>,
     samples: Mutex<VecDeque<(Instant, u64)>>,
     last_error: Mutex<Option<String>>,
+    /// Percentiles of the last snapshot and when they were computed: merging
+    /// and walking the histograms costs tens of µs, so snapshots within
+    /// `LATENCY_REFRESH` of each other share them (counters are always live).
+    latencies: Mutex<Option<(Instant, Latency, Latency)>>,
 }
+
+/// How long computed latency percentiles are reused by later snapshots.
+const LATENCY_REFRESH: Duration = Duration::from_millis(100);
 
 fn histogram() -> Histogram<u64> {
     // 1 µs .. 1 h at 2 significant digits: constant, valid bounds.
@@ -102,6 +109,7 @@ impl Metrics {
             timing: Mutex::new(Timing::default()),
             samples: Mutex::new(VecDeque::new()),
             last_error: Mutex::new(None),
+            latencies: Mutex::new(None),
         }
     }
 
@@ -201,10 +209,21 @@ impl Metrics {
                 None => 0.0,
             }
         };
-        let mut generation = histogram();
-        for h in &self.gen_latency {
-            let _ = generation.add(&*h.lock());
-        }
+        let (gen_latency_us, sink_latency_us) = {
+            let mut cached = self.latencies.lock();
+            match *cached {
+                Some((at, g, k)) if !ended && now.duration_since(at) < LATENCY_REFRESH => (g, k),
+                _ => {
+                    let mut generation = histogram();
+                    for h in &self.gen_latency {
+                        let _ = generation.add(&*h.lock());
+                    }
+                    let fresh = (latency(&generation), latency(&self.sink_latency.lock()));
+                    *cached = Some((now, fresh.0, fresh.1));
+                    fresh
+                }
+            }
+        };
         MetricsSnapshot {
             status,
             rows_generated: generated,
@@ -215,8 +234,8 @@ impl Metrics {
             rows_per_sec,
             avg_rows_per_sec: if active > 0.0 { delivered as f64 / active } else { 0.0 },
             queue_depth: self.queue_depth.load(Relaxed),
-            gen_latency_us: latency(&generation),
-            sink_latency_us: latency(&self.sink_latency.lock()),
+            gen_latency_us,
+            sink_latency_us,
             elapsed_ms: elapsed.as_millis() as u64,
             last_error: self.last_error.lock().clone(),
         }

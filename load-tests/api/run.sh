@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The control API under load: oha sends GET /api/v1/generators/{id}/metrics and
 # GET /api/v1/generators at RATE requests/s in all (half each) for SECS seconds
-# while a generator runs flat out into the blackhole destination, then the same
-# generator runs SECS seconds without HTTP load. Prints the latency percentiles
+# while a generator runs flat out into the blackhole destination; the same
+# generator runs SECS seconds without HTTP load before and after. Prints the latency percentiles
 # and the generator's throughput both ways. Goal: p99 < 5 ms, loss < 5 %.
 #   bash load-tests/api/run.sh            RATE=1000 SECS=20 WORKERS=(serve default)
 set -euo pipefail
@@ -64,11 +64,15 @@ measure() {
   awk -v a="$r0" -v b="$r1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.0f", (b - a) / ((e - s) / 1000) }'
 }
 
-quiet=$(measure quiet)
+# Quiet runs before and after the loaded one: their mean is the baseline, so
+# drift over the minute (turbo, other tenants of the machine) cancels out.
+quiet1=$(measure quiet)
 loaded=$(measure load)
-python3 - "$work" "$quiet" "$loaded" "$RATE" <<'PY'
+quiet2=$(measure quiet)
+python3 - "$work" "$quiet1" "$quiet2" "$loaded" "$RATE" <<'PY'
 import json, sys
-work, quiet, loaded, rate = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+work, q1, q2, loaded, rate = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+quiet = (q1 + q2) / 2
 print(f"{'route':<34} {'req/s':>8} {'ok':>7} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
 for name, f in [("GET /generators/{id}/metrics", "metrics.json"), ("GET /generators", "list.json")]:
     d = json.load(open(f"{work}/{f}"))
@@ -79,5 +83,6 @@ for name, f in [("GET /generators/{id}/metrics", "metrics.json"), ("GET /generat
     others = {k: v for k, v in codes.items() if k != "200"}
     if others:
         print(f"  non-200 answers: {others}")
-print(f"generator rows/s without HTTP load {quiet:,.0f}, with {rate} req/s {loaded:,.0f}: {100 * (1 - loaded / quiet):+.1f} % lost")
+print(f"generator rows/s without HTTP load {quiet:,.0f} ({q1:,.0f} before, {q2:,.0f} after), "
+      f"with {rate} req/s {loaded:,.0f}: {100 * (1 - loaded / quiet):+.1f} % lost")
 PY
