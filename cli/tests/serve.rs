@@ -77,18 +77,27 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// The generator's rows delivered so far.
+fn delivered(api: &str, id: &str) -> u64 {
+    call("GET", &format!("{api}/generators/{id}/metrics"), None)["rows_delivered"].as_u64().expect("rows_delivered")
+}
+
+/// A server on `data` running the generator into `out`: (server, API base, generator id).
+fn running(data: &Path, out: &Path) -> (Serve, String, String) {
+    let s = serve(data);
+    let api = format!("{}/api/v1", s.base);
+    let id = call("POST", &format!("{api}/generators"), Some(&generator(out)))["id"].as_str().expect("id").to_string();
+    assert_eq!(call("POST", &format!("{api}/generators/{id}/start"), None)["status"], "RUNNING");
+    (s, api, id)
+}
+
 #[test]
 fn after_a_crash_the_generator_comes_back_stopped_and_resumes_from_its_checkpoint() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("data");
     let out = dir.path().join("crash.csv");
-    let mut s = serve(&data);
-    let api = format!("{}/api/v1", s.base);
-    let id = call("POST", &format!("{api}/generators"), Some(&generator(&out)))["id"].as_str().expect("id").to_string();
-    assert_eq!(call("POST", &format!("{api}/generators/{id}/start"), None)["status"], "RUNNING");
-    let delivered =
-        || call("GET", &format!("{api}/generators/{id}/metrics"), None)["rows_delivered"].as_u64().expect("n");
-    wait_for("rows", || delivered() > 20_000);
+    let (mut s, api, id) = running(&data, &out);
+    wait_for("rows", || delivered(&api, &id) > 20_000);
     std::thread::sleep(Duration::from_millis(1500)); // a checkpoint lands once a second
     s.child.kill().expect("SIGKILL");
     s.child.wait().expect("dead");
@@ -104,9 +113,7 @@ fn after_a_crash_the_generator_comes_back_stopped_and_resumes_from_its_checkpoin
     assert_eq!(before, (1..=before.len() as u64).collect::<Vec<_>>(), "the file is whole rows, in order");
 
     assert_eq!(call("POST", &format!("{api}/generators/{id}/resume"), None)["status"], "RUNNING");
-    let delivered =
-        || call("GET", &format!("{api}/generators/{id}/metrics"), None)["rows_delivered"].as_u64().expect("n");
-    wait_for("rows after resume", || delivered() > 5_000);
+    wait_for("rows after resume", || delivered(&api, &id) > 5_000);
     assert_eq!(call("POST", &format!("{api}/generators/{id}/stop"), None)["status"], "STOPPED");
     let after = ids(&dir.path().join(format!("crash.from-{next}.csv")));
     assert_eq!(after[0], next + 1, "resumed right after the checkpoint");
@@ -118,10 +125,7 @@ fn sigterm_stops_generators_and_flushes_before_exiting() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("data");
     let out = dir.path().join("term.csv");
-    let mut s = serve(&data);
-    let api = format!("{}/api/v1", s.base);
-    let id = call("POST", &format!("{api}/generators"), Some(&generator(&out)))["id"].as_str().expect("id").to_string();
-    call("POST", &format!("{api}/generators/{id}/start"), None);
+    let (mut s, _, id) = running(&data, &out);
     wait_for("rows", || ids(&out).len() > 5_000);
     let kill = Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status().expect("kill");
     assert!(kill.success());

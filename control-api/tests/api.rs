@@ -76,8 +76,7 @@ fn a_file_generator_goes_through_its_whole_lifecycle() {
 fn deleting_a_running_generator_stops_it_first() {
     let dir = tempfile::tempdir().expect("tmp");
     let s = TestServer::start(config(dir.path()));
-    let id =
-        post(&s.api("/generators"), &paced(dir.path(), "del", 20_000)).body["id"].as_str().expect("id").to_string();
+    let id = create(&s, &paced(dir.path(), "del", 20_000));
     post_empty(&s.api(&format!("/generators/{id}/start")));
     wait_for("rows", 20, || delivered(&s, &id) > 1_000);
     assert_eq!(delete(&s.api(&format!("/generators/{id}"))).status, 200);
@@ -198,9 +197,8 @@ fn rate_limits_count_per_client_and_answer_429() {
 fn generators_survive_a_restart_and_resume_where_they_stopped() {
     let dir = tempfile::tempdir().expect("tmp");
     let s = TestServer::start(config(dir.path()));
-    let idle = post(&s.api("/generators"), &paced(dir.path(), "idle", 10)).body["id"].as_str().expect("id").to_string();
-    let id =
-        post(&s.api("/generators"), &paced(dir.path(), "busy", 20_000)).body["id"].as_str().expect("id").to_string();
+    let idle = create(&s, &paced(dir.path(), "idle", 10));
+    let id = create(&s, &paced(dir.path(), "busy", 20_000));
     post_empty(&s.api(&format!("/generators/{id}/start")));
     wait_for("rows", 20, || delivered(&s, &id) > 3_000);
     s.shutdown(); // graceful: the run is stopped, its file closed, its checkpoint stored
@@ -231,7 +229,7 @@ fn generators_survive_a_restart_and_resume_where_they_stopped() {
 fn metrics_as_json_sse_and_prometheus() {
     let dir = tempfile::tempdir().expect("tmp");
     let s = TestServer::start(config(dir.path()));
-    let id = post(&s.api("/generators"), &paced(dir.path(), "m", 5_000)).body["id"].as_str().expect("id").to_string();
+    let id = create(&s, &paced(dir.path(), "m", 5_000));
     let m = get(&s.api(&format!("/generators/{id}/metrics")));
     assert_eq!(
         (m.status, m.body["status"].as_str(), m.body["rows_delivered"].as_u64()),
@@ -330,7 +328,7 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
 fn profiling_describes_the_rows_a_run_makes() {
     let dir = tempfile::tempdir().expect("tmp");
     let s = TestServer::start(config(dir.path()));
-    let id = post(&s.api("/generators"), &paced(dir.path(), "prof", 10)).body["id"].as_str().expect("id").to_string();
+    let id = create(&s, &paced(dir.path(), "prof", 10));
     let r = post_empty(&s.api(&format!("/generators/{id}/profiling?rows=5000&top_k=2&bins=5")));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((r.body["rows"].as_u64(), r.body["seed"].as_u64()), (Some(5000), Some(7)));

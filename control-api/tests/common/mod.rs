@@ -159,3 +159,10 @@ pub fn delivered(s: &TestServer, id: &str) -> u64 {
 pub fn csv_rows(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path).expect("csv").lines().skip(1).map(str::to_string).collect()
 }
+
+/// Creates a generator; its id.
+pub fn create(s: &TestServer, definition: &Value) -> String {
+    let r = post(&s.api("/generators"), definition);
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().expect("id").to_string()
+}
