@@ -20,6 +20,8 @@ struct Entry {
     run_start: u64,
     /// Status and checkpoint last written by `checkpoint`.
     stored: Option<(Status, u64)>,
+    /// A start or resume is opening the destination (outside the lock).
+    starting: bool,
 }
 
 impl Entry {
@@ -86,6 +88,18 @@ fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("there is no generator `{id}` (GET /api/v1/generators lists them)"))
 }
 
+/// Marks a generator as being started; a second start meanwhile is a conflict.
+fn claim(e: &mut Entry) -> Result<(), ApiError> {
+    if e.starting {
+        return Err(ApiError::conflict(
+            "the generator is being started (its destination is opening); try again in a moment",
+            e.rec.status.as_str(),
+        ));
+    }
+    e.starting = true;
+    Ok(())
+}
+
 fn refused(action: &str, status: Status, allowed: &str) -> ApiError {
     ApiError::conflict(
         format!("cannot {action} a generator that is {}; {action} applies to {allowed}", status.as_str()),
@@ -116,7 +130,7 @@ impl Generators {
                 }
                 changed.push(rec.id.clone());
             }
-            map.insert(rec.id.clone(), Entry { rec, run: None, run_start: 0, stored: None });
+            map.insert(rec.id.clone(), Entry { rec, run: None, run_start: 0, stored: None, starting: false });
         }
         let this = Self { map: Mutex::new(map), store, workers };
         {
@@ -188,7 +202,7 @@ impl Generators {
             metrics: None,
         };
         self.store.put(&[&rec])?;
-        let entry = Entry { rec, run: None, run_start: 0, stored: None };
+        let entry = Entry { rec, run: None, run_start: 0, stored: None, starting: false };
         let response = entry.response();
         self.map.lock().insert(response.id.clone(), entry);
         Ok(response)
@@ -200,7 +214,7 @@ impl Generators {
         let mut map = self.map.lock();
         let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
         e.sync();
-        if e.active() {
+        if e.active() || e.starting {
             return Err(refused("update", e.rec.status, "generators that are not RUNNING or PAUSED (stop it first)"));
         }
         e.rec.definition = definition;
@@ -240,6 +254,7 @@ impl Generators {
             if e.active() {
                 return Err(refused("start", e.rec.status, "CREATED, COMPLETED, STOPPED or FAILED generators"));
             }
+            claim(e)?;
             e.rec.definition.clone()
         };
         self.launch(id, &definition, 0, "start")
@@ -260,7 +275,10 @@ impl Generators {
                     self.store.put(&[&e.rec])?;
                     return Ok(e.response());
                 }
-                (None, Status::Stopped) if e.rec.interrupted => (e.rec.definition.clone(), e.rec.next_row),
+                (None, Status::Stopped) if e.rec.interrupted => {
+                    claim(e)?;
+                    (e.rec.definition.clone(), e.rec.next_row)
+                }
                 (_, s) => {
                     return Err(refused("resume", s, "PAUSED generators, and STOPPED ones the server interrupted"));
                 }
@@ -269,7 +287,23 @@ impl Generators {
         self.launch(id, &definition, from, "resume")
     }
 
+    /// Opens the destination and starts a run from row `from`; the caller
+    /// claimed the entry (`claim`), and the claim is released here.
     fn launch(
+        &self,
+        id: &str,
+        definition: &serde_json::Value,
+        from: u64,
+        action: &str,
+    ) -> Result<GeneratorResponse, ApiError> {
+        let result = self.open_and_run(id, definition, from, action);
+        if let Some(e) = self.map.lock().get_mut(id) {
+            e.starting = false;
+        }
+        result
+    }
+
+    fn open_and_run(
         &self,
         id: &str,
         definition: &serde_json::Value,

@@ -324,6 +324,7 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
     assert_eq!(get(&s.api("/universes")).body, json!([]));
 }
 
+#[cfg(feature = "profiling")]
 #[test]
 fn profiling_describes_the_rows_a_run_makes() {
     let dir = tempfile::tempdir().expect("tmp");

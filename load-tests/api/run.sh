@@ -14,7 +14,7 @@ PORT="${PORT:-50099}"
 
 command -v oha >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/oha" ] || cargo install oha --locked
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release -q -p sdg --no-default-features
+cargo build --release -q -p sdg
 sdg="$CARGO_TARGET_DIR/release/sdg"
 
 work="$(mktemp -d)"

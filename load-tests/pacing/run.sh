@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sdg-target}"
-cargo build --release -q -p sdg --no-default-features
+cargo build --release -q -p sdg
 sdg="$CARGO_TARGET_DIR/release/sdg"
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(1000 10000 100000 1000000)

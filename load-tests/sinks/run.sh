@@ -22,7 +22,7 @@ targets=("$@")
 
 bash scripts/services.sh up >/dev/null
 eval "$(bash scripts/services.sh env)"
-cargo build --release -q -p sdg -p sdg-load-tests --no-default-features
+cargo build --release -q -p sdg -p sdg-load-tests
 sdg="$CARGO_TARGET_DIR/release/sdg"
 def=load-tests/sinks/orders.yaml
 
