@@ -25,23 +25,30 @@ use utoipa_axum::routes;
 
 pub type AppState = Arc<Generators>;
 
-/// A JSON body, with errors that say what is wrong: not JSON (with line and
-/// column), too large, not `application/json`.
+/// A JSON body (or YAML, sent as `application/yaml`, so a file made for
+/// `sdg run` can be posted as it is), with errors that say what is wrong:
+/// not JSON (with line and column), too large, another media type.
 pub struct JsonBody(pub serde_json::Value);
+
+fn is_yaml(content_type: &str) -> bool {
+    ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"].iter().any(|t| content_type.starts_with(t))
+}
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let yaml = content_type.as_deref().is_some_and(is_yaml);
         if let Some(ct) = &content_type
+            && !yaml
             && !ct.starts_with("application/json")
             && !ct.ends_with("+json")
         {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 code_of(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-                format!("the body must be JSON (Content-Type: application/json), not {ct}"),
+                format!("the body must be JSON (Content-Type: application/json) or YAML (application/yaml), not {ct}"),
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
@@ -55,6 +62,14 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::validation("the body is empty; send the definition as JSON"));
+        }
+        if yaml {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|e| ApiError::validation(format!("the YAML body is not UTF-8: {e}")))?;
+            return serde_norway::from_str(text).map(JsonBody).map_err(|e| {
+                let at = e.location().map(|l| format!(" at line {}, column {}", l.line(), l.column()));
+                ApiError::validation(format!("the body is not valid YAML{}: {e}", at.unwrap_or_default()))
+            });
         }
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
             ApiError::validation(format!("the body is not valid JSON at line {}, column {}: {e}", e.line(), e.column()))

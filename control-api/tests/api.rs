@@ -128,6 +128,7 @@ fn malformed_requests_get_a_4xx_that_says_what_is_wrong() {
         (post_raw(&url, "application/json", b"{\"name\": "), 400, "not valid JSON at line 1"),
         (post_raw(&url, "application/json", b""), 400, "the body is empty"),
         (post_raw(&url, "text/plain", b"name: x"), 415, "must be JSON"),
+        (post_raw(&url, "application/yaml", b"name: [x"), 400, "not valid YAML at line"),
         (post(&url, &json!([1, 2])), 400, "not valid"),
         (post(&url, &json!({ "name": 5, "fields": "no" })), 400, "name"),
         (post_raw(&url, "application/json", &vec![b' '; 10_000]), 413, "larger than this server accepts"),
@@ -349,4 +350,14 @@ fn profiling_describes_the_rows_a_run_makes() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body["detail"].as_str().expect("detail").contains("rowz"));
     assert_eq!(post_empty(&s.api("/generators/nope/profiling")).status, 404);
+}
+
+#[test]
+fn a_yaml_file_can_be_posted_as_it_is() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = TestServer::start(config(dir.path()));
+    let yaml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/quickstart.yaml")).expect("config");
+    let r = post_raw(&s.api("/generators"), "application/yaml", &yaml);
+    assert_eq!((r.status, r.body["name"].as_str()), (201, Some("quickstart")), "{}", r.body);
+    assert_eq!(r.body["definition"]["end_condition"]["value"], 1_000_000);
 }
