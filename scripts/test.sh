@@ -9,10 +9,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sdg-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # Toolchain components used by the checks.
-if command -v rustup >/dev/null 2>&1; then
-  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
-  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-fi
+bash scripts/toolchain.sh
 
 # Real servers for the integration tests: PostgreSQL, Redis, a Kafka-protocol
 # broker (installed if missing, started if not running, loopback only).

@@ -165,7 +165,7 @@ fn ctrl_c_stops_cleanly_flushes_and_reports() {
         assert!(t0.elapsed() < Duration::from_secs(20), "no output");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    let kill = Command::new("bash").args(["-c", &format!("kill -INT {}", child.id())]).status().expect("kill");
     assert!(kill.success());
     let out = child.wait_with_output().expect("exits");
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Serve {
     child: Child,
@@ -69,12 +69,8 @@ fn ids(path: &Path) -> Vec<u64> {
     std::fs::read_to_string(path).expect("csv").lines().skip(1).map(|l| l.parse().expect("id")).collect()
 }
 
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let t0 = Instant::now();
-    while !f() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    sdg_testkit::wait_for(what, 30, f);
 }
 
 /// The generator's rows delivered so far.
@@ -127,7 +123,7 @@ fn sigterm_stops_generators_and_flushes_before_exiting() {
     let out = dir.path().join("term.csv");
     let (mut s, _, id) = running(&data, &out);
     wait_for("rows", || ids(&out).len() > 5_000);
-    let kill = Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status().expect("kill");
+    let kill = Command::new("bash").args(["-c", &format!("kill -TERM {}", s.child.id())]).status().expect("kill");
     assert!(kill.success());
     let status = s.child.wait().expect("exits");
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");

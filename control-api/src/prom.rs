@@ -15,7 +15,7 @@ const STATUSES: [Status; 6] =
 /// The exposition of every generator.
 pub fn render(all: &[(String, String, Status, Option<MetricsSnapshot>)]) -> String {
     let mut out = String::with_capacity(1024 + all.len() * 2048);
-    let zero = sdg_engine::metrics::Metrics::new(1).snapshot(Status::Created);
+    let zero = MetricsSnapshot::idle(Status::Created);
     type Get = fn(&MetricsSnapshot) -> f64;
     let series: [(&str, &str, &str, Get); 9] = [
         ("sdg_rows_generated_total", "counter", "Rows built by the workers.", |m| m.rows_generated as f64),

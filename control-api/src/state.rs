@@ -163,7 +163,7 @@ impl Generators {
         let mut map = self.map.lock();
         let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
         e.sync();
-        Ok(e.rec.metrics.clone().unwrap_or_else(|| sdg_engine::metrics::Metrics::new(1).snapshot(e.rec.status)))
+        Ok(e.rec.metrics.clone().unwrap_or_else(|| sdg_engine::MetricsSnapshot::idle(e.rec.status)))
     }
 
     /// Every generator's id, name, status and metrics (for Prometheus).

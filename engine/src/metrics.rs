@@ -58,6 +58,27 @@ pub struct MetricsSnapshot {
     pub last_error: Option<String>,
 }
 
+impl MetricsSnapshot {
+    /// The snapshot of a generator that has not run: every counter zero.
+    pub fn idle(status: Status) -> Self {
+        Self {
+            status,
+            rows_generated: 0,
+            rows_delivered: 0,
+            rows_failed: 0,
+            bytes: 0,
+            errors: 0,
+            rows_per_sec: 0.0,
+            avg_rows_per_sec: 0.0,
+            queue_depth: 0,
+            gen_latency_us: Latency::default(),
+            sink_latency_us: Latency::default(),
+            elapsed_ms: 0,
+            last_error: None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Timing {
     started: Option<Instant>,
@@ -251,5 +272,15 @@ fn latency(h: &Histogram<u64>) -> Latency {
         p90: h.value_at_quantile(0.9),
         p99: h.value_at_quantile(0.99),
         max: h.max(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_snapshot_equals_that_of_fresh_counters() {
+        assert_eq!(MetricsSnapshot::idle(Status::Created), Metrics::new(2).snapshot(Status::Created));
     }
 }

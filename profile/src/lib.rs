@@ -246,13 +246,11 @@ async fn profile_batches(batches: Vec<DfBatch>, o: &Options) -> Result<Vec<Field
                 name,
             )
             .await?;
-            for b in &top {
-                for r in 0..b.num_rows() {
-                    p.top.push(TopValue {
-                        value: text(std::slice::from_ref(b), 0, r)?.unwrap_or_default(),
-                        count: int(std::slice::from_ref(b), 1, r)?.unwrap_or(0) as u64,
-                    });
-                }
+            for r in 0..row_count(&top) {
+                p.top.push(TopValue {
+                    value: text(&top, 0, r)?.unwrap_or_default(),
+                    count: int(&top, 1, r)?.unwrap_or(0) as u64,
+                });
             }
         }
         out.push(p);
@@ -288,15 +286,12 @@ async fn histogram(
             count: 0,
         })
         .collect();
-    for b in &result {
-        for r in 0..b.num_rows() {
-            let (Some(bin), Some(n)) = (int(std::slice::from_ref(b), 0, r)?, int(std::slice::from_ref(b), 1, r)?)
-            else {
-                continue;
-            };
-            if let Some(slot) = out.get_mut(bin.clamp(0, last as i64) as usize) {
-                slot.count += n as u64;
-            }
+    for r in 0..row_count(&result) {
+        let (Some(bin), Some(n)) = (int(&result, 0, r)?, int(&result, 1, r)?) else {
+            continue;
+        };
+        if let Some(slot) = out.get_mut(bin.clamp(0, last as i64) as usize) {
+            slot.count += n as u64;
         }
     }
     Ok(out)
@@ -306,6 +301,11 @@ async fn query(ctx: &SessionContext, sql: &str, field: &str) -> Result<Vec<DfBat
     let context = format!("field `{field}`");
     let df = ctx.sql(sql).await.map_err(err(&context))?;
     df.collect().await.map_err(err(&context))
+}
+
+/// Rows of a query result.
+fn row_count(batches: &[DfBatch]) -> usize {
+    batches.iter().map(DfBatch::num_rows).sum()
 }
 
 /// The cell at (column `c`, row `r`) across result batches, cast to `to`.

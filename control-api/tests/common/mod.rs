@@ -6,7 +6,7 @@ use sdg_control_api::{ServeConfig, Server};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A server running on its own runtime thread; dropping it shuts it down gracefully.
 pub struct TestServer {
@@ -143,13 +143,7 @@ pub fn paced(dir: &Path, name: &str, rate: u64) -> Value {
     })
 }
 
-pub fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let t0 = Instant::now();
-    while !f() {
-        assert!(t0.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+pub use sdg_testkit::wait_for;
 
 pub fn delivered(s: &TestServer, id: &str) -> u64 {
     get(&s.api(&format!("/generators/{id}/metrics"))).body["rows_delivered"].as_u64().expect("rows_delivered")

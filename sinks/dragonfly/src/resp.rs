@@ -54,6 +54,17 @@ fn number(out: &mut Vec<u8>, n: u64) {
     bulk(out, itoa::Buffer::new().format(n).as_bytes());
 }
 
+/// `EXPIRE key ttl` as a command of its own, when a ttl is set.
+fn expire(ttl: Option<u64>, out: &mut Encoded, key: &[u8]) {
+    if let Some(ttl) = ttl {
+        array(&mut out.bytes, 3);
+        bulk(&mut out.bytes, b"EXPIRE");
+        bulk(&mut out.bytes, key);
+        number(&mut out.bytes, ttl);
+        out.end_row();
+    }
+}
+
 impl RespEncoder {
     pub(crate) fn new(layout: Arc<Layout>) -> Self {
         let json = matches!(layout.mode, Mode::Json | Mode::List | Mode::Pubsub).then(JsonLinesEncoder::new);
@@ -77,17 +88,6 @@ impl RespEncoder {
                     cells.put(*c, row, &mut self.key);
                 }
             }
-        }
-    }
-
-    /// `EXPIRE key ttl`, when a ttl is set.
-    fn expire(&self, out: &mut Encoded, key: &[u8]) {
-        if let Some(ttl) = self.layout.ttl {
-            array(&mut out.bytes, 3);
-            bulk(&mut out.bytes, b"EXPIRE");
-            bulk(&mut out.bytes, key);
-            number(&mut out.bytes, ttl);
-            out.end_row();
         }
     }
 
@@ -144,9 +144,7 @@ impl BatchEncoder for RespEncoder {
                     }
                     b.extend_from_slice(&self.args);
                     out.end_row();
-                    let key = std::mem::take(&mut self.key);
-                    self.expire(out, &key);
-                    self.key = key;
+                    expire(layout.ttl, out, &self.key);
                 }
             }
             Mode::Json => {
@@ -197,7 +195,7 @@ impl BatchEncoder for RespEncoder {
                         bulk(&mut out.bytes, self.json_row(row));
                     }
                     out.end_row();
-                    self.expire(out, key);
+                    expire(layout.ttl, out, key);
                     start = end;
                 }
             }
