@@ -1,7 +1,9 @@
 //! The Kafka ceiling for the sink load scenario: a raw librdkafka
 //! `BaseProducer` (the same settings sdg uses: acks=all, idempotence, linger
-//! 5 ms, lz4) sending N messages of S bytes to a topic created beforehand,
-//! counting delivery reports. Prints `messages seconds msg_per_sec`.
+//! 5 ms, lz4) sending N messages to a topic created beforehand, counting
+//! delivery reports. The messages are the lines of `--payloads FILE` (the
+//! very rows sdg sends, keyed 1, 2, 3 … as sdg's `order_id`), or else
+//! pseudo-random text of `--size` bytes. Prints `messages seconds msg_per_sec`.
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -24,9 +26,14 @@ struct Args {
     /// Messages to send.
     #[arg(long, default_value_t = 1_000_000)]
     messages: u64,
-    /// Bytes per message value.
+    /// Bytes per message value (without --payloads).
     #[arg(long, default_value_t = 200)]
     size: usize,
+    /// A file of messages, one per line (e.g. `sdg run … --to file:rows.jsonl`),
+    /// read into memory before the clock starts and sent in order, repeated
+    /// when shorter than --messages; each gets its 1-based line number as key.
+    #[arg(long)]
+    payloads: Option<std::path::PathBuf>,
     /// Key bytes per message (0: no key).
     #[arg(long, default_value_t = 7)]
     key_size: usize,
@@ -68,25 +75,28 @@ fn main() -> Result<()> {
     let topic = NewTopic::new(&a.topic, a.partitions, TopicReplication::Fixed(1));
     let _ = futures_executor::block_on(admin.create_topics([&topic], &AdminOptions::new()));
     let producer: BaseProducer<Counts> = config.create_with_context(Counts::default()).context("producer")?;
-    // 1024 distinct payloads of pseudo-random text (as hard to compress as
-    // generated rows, unlike a repeated pattern), and keys that vary as
-    // sdg's order ids do, so messages spread over the partitions.
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let payloads: Vec<Vec<u8>> = (0..1024)
-        .map(|_| {
-            (0..a.size)
-                .map(|_| {
-                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                    b"0123456789abcdefghijklmnopqrstuvwxyz,:\"{}"[((state >> 33) % 41) as usize]
-                })
-                .collect()
-        })
-        .collect();
+    let payloads = match &a.payloads {
+        Some(path) => {
+            let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let lines: Vec<Vec<u8>> =
+                text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect();
+            if lines.is_empty() {
+                bail!("{} has no lines", path.display());
+            }
+            lines
+        }
+        None => random_payloads(a.size),
+    };
+    let keyed_by_line = a.payloads.is_some();
     let t0 = Instant::now();
     let mut key = String::new();
     for i in 0..a.messages {
-        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&a.topic).payload(&payloads[(i % 1024) as usize]);
-        if a.key_size > 0 {
+        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&a.topic).payload(&payloads[(i % payloads.len() as u64) as usize]);
+        if keyed_by_line {
+            key.clear();
+            key.push_str(&(i + 1).to_string());
+            record = record.key(key.as_bytes());
+        } else if a.key_size > 0 {
             key.clear();
             key.push_str(&(1_000_000 + i).to_string());
             key.truncate(a.key_size);
@@ -112,4 +122,20 @@ fn main() -> Result<()> {
     }
     println!("{ok} {secs:.3} {:.0}", ok as f64 / secs);
     Ok(())
+}
+
+/// 1024 distinct payloads of pseudo-random text (as hard to compress as
+/// generated rows, unlike a repeated pattern).
+fn random_payloads(size: usize) -> Vec<Vec<u8>> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    (0..1024)
+        .map(|_| {
+            (0..size)
+                .map(|_| {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    b"0123456789abcdefghijklmnopqrstuvwxyz,:\"{}"[((state >> 33) % 41) as usize]
+                })
+                .collect()
+        })
+        .collect()
 }
