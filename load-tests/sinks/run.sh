@@ -5,7 +5,7 @@
 #   PostgreSQL  psql \copy (FORMAT binary) of the very rows sdg loaded
 #   Redis       redis-benchmark -c 1 -P <sdg's pipeline depth> HSET of 10 fields
 #   Kafka       a raw librdkafka producer (load-tests/src/bin/kafka_ceiling.rs),
-#               same settings, messages of the same size
+#               same settings and start, sending the very rows sdg sends
 # Goal: sdg >= 90 % of each ceiling.
 #   bash load-tests/sinks/run.sh [postgres|redis|kafka ...]
 # ROWS=1000000 rows per measurement; RUNS=3 interleaved sdg/ceiling pairs per
@@ -86,16 +86,18 @@ for t in "${targets[@]}"; do
       report redis "$ss" "$cs"
       ;;
     kafka)
-      size=$("$sdg" run "$def" --rows 1000 --to "file:-?format=jsonl" -q | wc -c)
-      size=$((size / 1000 - 1))
+      # The ceiling sends the very rows sdg sends (JSON lines, keyed like order_id).
+      rows="$(mktemp -d)/rows.jsonl"
+      "$sdg" run "$def" --rows "$ROWS" --to "file:$rows" -q
       ss="" cs=""
       for _ in $(seq "$RUNS"); do
         fresh_kafka
         ss+=" $(sdg_rate --to "kafka://$SDG_TEST_KAFKA_BROKERS/load-sdg-$$?key_field=order_id&compression=lz4")"
         fresh_kafka
         cs+=" $("$CARGO_TARGET_DIR/release/kafka-ceiling" --brokers "$SDG_TEST_KAFKA_BROKERS" --topic "load-raw-$$" \
-              --messages "$ROWS" --size "$size" --key-size 7 | awk '{ print $3 }')"
+              --messages "$ROWS" --payloads "$rows" | awk '{ print $3 }')"
       done
+      rm -f "$rows"
       fresh_kafka
       report kafka "$ss" "$cs"
       ;;

@@ -71,10 +71,6 @@ fn main() -> Result<()> {
         .set("linger.ms", "5")
         .set("compression.type", &a.compression)
         .set("queue.buffering.max.messages", "100000");
-    let admin: AdminClient<DefaultClientContext> = config.create().context("admin client")?;
-    let topic = NewTopic::new(&a.topic, a.partitions, TopicReplication::Fixed(1));
-    let _ = futures_executor::block_on(admin.create_topics([&topic], &AdminOptions::new()));
-    let producer: BaseProducer<Counts> = config.create_with_context(Counts::default()).context("producer")?;
     let payloads = match &a.payloads {
         Some(path) => {
             let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -87,11 +83,27 @@ fn main() -> Result<()> {
         }
         None => random_payloads(a.size),
     };
+    // The same start as sdg's sink: producer, topic, metadata listing the
+    // topic; the clock starts right after, as sdg's does after opening it.
+    let producer: BaseProducer<Counts> = config.create_with_context(Counts::default()).context("producer")?;
+    let admin: AdminClient<DefaultClientContext> = config.create().context("admin client")?;
+    let topic = NewTopic::new(&a.topic, a.partitions, TopicReplication::Fixed(1));
+    let _ = futures_executor::block_on(admin.create_topics([&topic], &AdminOptions::new()));
+    let listed = Instant::now() + Duration::from_secs(10);
+    while !producer.client().fetch_metadata(Some(&a.topic), Duration::from_secs(1)).is_ok_and(|m| {
+        m.topics().iter().any(|t| t.name() == a.topic && t.error().is_none() && !t.partitions().is_empty())
+    }) {
+        if Instant::now() > listed {
+            bail!("topic {} not listed by the brokers", a.topic);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let keyed_by_line = a.payloads.is_some();
     let t0 = Instant::now();
     let mut key = String::new();
     for i in 0..a.messages {
-        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&a.topic).payload(&payloads[(i % payloads.len() as u64) as usize]);
+        let mut record: BaseRecord<'_, [u8], [u8]> =
+            BaseRecord::to(&a.topic).payload(&payloads[(i % payloads.len() as u64) as usize]);
         if keyed_by_line {
             key.clear();
             key.push_str(&(i + 1).to_string());
@@ -106,7 +118,14 @@ fn main() -> Result<()> {
             match producer.send(record) {
                 Ok(()) => break,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    producer.poll(Duration::from_millis(10));
+                    // Serve waiting reports, else sleep briefly: rdkafka's
+                    // poll(timeout) waits out its whole timeout and spins
+                    // through its last millisecond.
+                    let before = producer.context().ok.load(Ordering::Relaxed);
+                    producer.poll(Duration::ZERO);
+                    if producer.context().ok.load(Ordering::Relaxed) == before {
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
                     record = r;
                 }
                 Err((e, _)) => bail!("send: {e}"),

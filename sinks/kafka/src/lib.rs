@@ -207,6 +207,8 @@ struct Undelivered {
 struct Counters {
     delivered: AtomicU64,
     bytes: AtomicU64,
+    /// Failed delivery reports served (ever), to tell when a poll served any.
+    served_failures: AtomicU64,
     undelivered: Mutex<Vec<Undelivered>>,
     last_error: Mutex<Option<String>>,
 }
@@ -234,6 +236,7 @@ impl ProducerContext for Reports {
                 self.bytes.fetch_add((m.payload_len() + m.key_len()) as u64, Relaxed);
             }
             Err((e, m)) => {
+                self.served_failures.fetch_add(1, Relaxed);
                 if let Ok(mut last) = self.last_error.lock() {
                     *last = Some(e.to_string());
                 }
@@ -247,6 +250,12 @@ impl ProducerContext for Reports {
         }
     }
 }
+
+/// Rows produced between two servings of delivery reports.
+const SERVE_REPORTS_EVERY: usize = 1024;
+
+/// How long the sink sleeps while the producer queue is full and no delivery report is waiting.
+const QUEUE_FULL_WAIT: Duration = Duration::from_micros(200);
 
 /// Produces rows to a Kafka topic.
 pub struct KafkaSink {
@@ -306,12 +315,13 @@ impl KafkaSink {
         for (k, v) in &config.properties {
             client.set(k, v);
         }
-        if config.create_topic.unwrap_or(true) {
-            create_topic(&client, &config)?;
-        }
+        // The producer first: an idempotent one asks for its producer id on
+        // a 500 ms timer from its creation, which then runs while the topic
+        // is looked up (and created), not after.
         let producer: BaseProducer<Reports> = client
             .create_with_context(Reports::default())
             .map_err(|e| kafka_error("creating the Kafka producer", &e))?;
+        prepare_topic(&producer, &client, &config)?;
         let client = client.clone();
         let headers = (!config.headers.is_empty()).then(|| {
             config
@@ -395,8 +405,15 @@ impl KafkaSink {
             match self.producer.send(record) {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    // Backpressure: serve delivery reports until there is room.
-                    self.producer.poll(Duration::from_millis(50));
+                    // Backpressure: serve delivery reports until there is
+                    // room, sleeping briefly while none is waiting. Not
+                    // `poll(timeout)`: rdkafka's poll always waits out its whole
+                    // timeout, even after serving reports (50 ms slices cost a
+                    // third of a run's time), and spins through the last
+                    // millisecond (1 ms slices kept a core busy doing nothing).
+                    if !self.serve_reports() {
+                        std::thread::sleep(QUEUE_FULL_WAIT);
+                    }
                     record = r;
                 }
                 Err((e, _)) => return Err(kafka_error(&format!("producing to {}", self.config.topic), &e)),
@@ -432,9 +449,94 @@ impl KafkaSink {
                 record = record.headers(h.clone());
             }
             self.send_record(record)?;
+            if row % SERVE_REPORTS_EVERY == SERVE_REPORTS_EVERY - 1 {
+                self.serve_reports();
+            }
         }
-        self.producer.poll(Duration::ZERO);
+        self.serve_reports();
         Ok(())
+    }
+
+    /// Serves every delivery report waiting, without blocking. A message
+    /// leaves the producer queue only once its report is served, so reports
+    /// left waiting fill the queue as surely as a slow broker.
+    /// True when it served any.
+    fn serve_reports(&self) -> bool {
+        let ctx = self.producer.context();
+        let mut served = false;
+        loop {
+            let before = (ctx.delivered.load(Relaxed), ctx.served_failures.load(Relaxed));
+            // One event (one report of many messages) per call.
+            self.producer.poll(Duration::ZERO);
+            if (ctx.delivered.load(Relaxed), ctx.served_failures.load(Relaxed)) == before {
+                return served;
+            }
+            served = true;
+        }
+    }
+}
+
+/// How long opening the sink waits for the brokers to answer, and for a
+/// created topic to be listed.
+const OPEN_WAIT: Duration = Duration::from_secs(10);
+
+/// Whether the brokers list `topic` with its partitions; `Err` when they
+/// cannot be reached within `timeout`. A missing topic comes with the reason.
+/// Asks for every topic: a request naming the topic would let a broker with
+/// `auto.create.topics.enable` create it, with its default partitions.
+fn topic_listed(
+    producer: &BaseProducer<Reports>,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Result<(), String>, KafkaError> {
+    let m = producer.client().fetch_metadata(None, timeout)?;
+    Ok(match m.topics().iter().find(|t| t.name() == topic) {
+        Some(t) if t.error().is_none() && !t.partitions().is_empty() => Ok(()),
+        Some(t) => Err(t.error().map(|e| format!("{:?}", RDKafkaErrorCode::from(e))).unwrap_or("no partitions".into())),
+        None => Err("not listed".into()),
+    })
+}
+
+/// Connects the producer and makes sure the topic is there (creating it when
+/// allowed), so a run starts with the producer connected, and an unreachable
+/// broker or a missing topic is an error at start, not a stall. The
+/// connection stays open for the producer.
+fn prepare_topic(
+    producer: &BaseProducer<Reports>,
+    client: &ClientConfig,
+    config: &KafkaConfig,
+) -> Result<(), SinkError> {
+    let (topic, brokers) = (config.topic.as_str(), config.brokers.as_str());
+    let unreachable = |e: KafkaError| {
+        SinkError::retryable(format!(
+            "cannot reach the Kafka brokers at {brokers} within {} s ({e}) — check `brokers` and that they are up",
+            OPEN_WAIT.as_secs()
+        ))
+    };
+    let problem = match topic_listed(producer, topic, OPEN_WAIT).map_err(unreachable)? {
+        Ok(()) => return Ok(()),
+        Err(problem) => problem,
+    };
+    if !config.create_topic.unwrap_or(true) {
+        return Err(SinkError::fatal(format!(
+            "topic {topic} does not exist at {brokers} ({problem}) — create it, or leave create_topic on (the default)"
+        )));
+    }
+    create_topic(client, config)?;
+    // A topic just created takes a moment to appear in the metadata.
+    let deadline = std::time::Instant::now() + OPEN_WAIT;
+    loop {
+        let problem = match topic_listed(producer, topic, OPEN_WAIT).map_err(unreachable)? {
+            Ok(()) => return Ok(()),
+            Err(problem) => problem,
+        };
+        if std::time::Instant::now() >= deadline {
+            return Err(SinkError::retryable(format!(
+                "topic {topic} was created but the brokers at {brokers} did not list it within {} s ({problem})",
+                OPEN_WAIT.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

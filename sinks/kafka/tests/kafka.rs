@@ -6,7 +6,7 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use sdg_engine::Status;
-use sdg_sink_kafka::ValueFormat;
+use sdg_sink_kafka::{KafkaSink, ValueFormat};
 use std::collections::HashSet;
 
 mod common;
@@ -71,4 +71,21 @@ fn csv_and_avro_values() {
         let apache_avro::types::Value::Long(id) = **id else { panic!("long") };
         assert_eq!(id, ids.value((id - 1) as usize));
     }
+}
+
+#[test]
+fn a_missing_topic_or_an_unreachable_broker_is_an_error_at_open() {
+    let Some(brokers) = brokers() else { return };
+    let schema = plan(10, "").schema().clone();
+    let topic = unique("missing");
+    let mut c = config(&brokers, &topic, ValueFormat::Json);
+    c.create_topic = Some(false);
+    let err = KafkaSink::open(c, schema.clone()).expect_err("the topic does not exist");
+    assert!(!err.retryable, "{}", err.message);
+    assert!(err.message.contains(&topic) && err.message.contains("create_topic"), "{}", err.message);
+
+    // Nothing listens on port 1: refused, retried until the open timeout, then a clear error.
+    let err = KafkaSink::open(config("127.0.0.1:1", &topic, ValueFormat::Json), schema).expect_err("unreachable");
+    assert!(err.retryable, "{}", err.message);
+    assert!(err.message.contains("cannot reach the Kafka brokers at 127.0.0.1:1"), "{}", err.message);
 }
