@@ -42,11 +42,13 @@ report() { # name "sdg rates" "ceiling rates"
   c=$(median <<<"$3")
   awk -v n="$1" -v s="$s" -v c="$c" -v runs="$RUNS" \
     'BEGIN { printf "%-10s %14.0f %14.0f %8.1f%%   (median of %d)\n", n, s, c, s / c * 100, runs }'
+  # shellcheck disable=SC2086 # the rates are space-separated on purpose
+  echo "           runs: sdg$(printf ' %.0f' $2); ceiling$(printf ' %.0f' $3)"
 }
 
 fresh_kafka() {
   bash scripts/services.sh stop kafka >/dev/null
-  bash scripts/services.sh start kafka >/dev/null
+  bash scripts/services.sh start kafka >/dev/null 2>&1
 }
 
 printf '%-10s %14s %14s %9s\n' sink sdg_rows/s ceiling/s ratio

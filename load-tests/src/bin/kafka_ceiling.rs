@@ -133,7 +133,18 @@ fn main() -> Result<()> {
         }
         producer.poll(Duration::ZERO);
     }
-    producer.flush(Duration::from_secs(120)).context("flush")?;
+    // Flush without rdkafka's `flush`, whose 100 ms poll steps each wait out
+    // their whole 100 ms (sdg's sink flushes the same way).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        producer.poll(Duration::ZERO);
+        match producer.flush(Duration::ZERO) {
+            Ok(()) => break,
+            Err(e) if Instant::now() > deadline => bail!("flush: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_micros(200)),
+        }
+    }
+    producer.poll(Duration::ZERO);
     let secs = t0.elapsed().as_secs_f64();
     let ok = producer.context().ok.load(Ordering::Relaxed);
     if producer.context().failed.load(Ordering::Relaxed) > 0 {

@@ -12,6 +12,7 @@
 //! a topic the broker auto-creates can be far slower on some brokers).
 
 pub mod avro;
+mod native;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -251,6 +252,9 @@ impl ProducerContext for Reports {
     }
 }
 
+/// How long a flush waits for outstanding deliveries.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Rows produced between two servings of delivery reports.
 const SERVE_REPORTS_EVERY: usize = 1024;
 
@@ -261,6 +265,9 @@ const QUEUE_FULL_WAIT: Duration = Duration::from_micros(200);
 pub struct KafkaSink {
     config: KafkaConfig,
     client: ClientConfig,
+    /// The producer's handle of the topic: declared before the producer, so
+    /// it is dropped first. None only while the producer is being replaced.
+    topic: Option<native::TopicHandle>,
     producer: BaseProducer<Reports>,
     key_column: Option<usize>,
     headers: Option<OwnedHeaders>,
@@ -268,6 +275,9 @@ pub struct KafkaSink {
     /// Failed deliveries were reported to the pipeline; the next write re-sends them.
     failure_reported: bool,
     scratch: Encoded,
+    /// The keys of the batch being produced, back to back, and each row's (None: no key).
+    keys: Vec<u8>,
+    key_spans: Vec<Option<(usize, usize)>>,
 }
 
 impl std::fmt::Debug for KafkaSink {
@@ -322,6 +332,7 @@ impl KafkaSink {
             .create_with_context(Reports::default())
             .map_err(|e| kafka_error("creating the Kafka producer", &e))?;
         prepare_topic(&producer, &client, &config)?;
+        let topic = Some(topic_handle(&producer, &config.topic)?);
         let client = client.clone();
         let headers = (!config.headers.is_empty()).then(|| {
             config
@@ -332,12 +343,15 @@ impl KafkaSink {
         Ok(Self {
             config,
             client,
+            topic,
             producer,
             key_column,
             headers,
             reported: (0, 0),
             failure_reported: false,
             scratch: Encoded::default(),
+            keys: Vec::new(),
+            key_spans: Vec::new(),
         })
     }
 
@@ -381,8 +395,10 @@ impl KafkaSink {
         self.producer.purge(PurgeConfig::default().queue().inflight());
         self.producer.poll(Duration::from_millis(100));
         let context = Reports::clone(self.producer.context());
+        self.topic = None;
         self.producer =
             self.client.create_with_context(context).map_err(|e| kafka_error("re-creating the Kafka producer", &e))?;
+        self.topic = Some(topic_handle(&self.producer, &self.config.topic)?);
         let messages =
             self.producer.context().undelivered.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default();
         for m in &messages {
@@ -431,30 +447,89 @@ impl KafkaSink {
 
     fn produce(&mut self, batch: &RecordBatch, values: &Encoded) -> Result<(), SinkError> {
         let mut cells = TextCells::new(batch).map_err(|e| SinkError::fatal(e.to_string()))?;
-        let mut key = Vec::new();
-        let strip = self.config.format != ValueFormat::Avro;
-        for row in 0..batch.num_rows() {
-            let mut value = values.slice(row, row + 1);
-            if strip {
-                value = value.strip_suffix(b"\n").unwrap_or(value);
+        let rows = batch.num_rows();
+        self.keys.clear();
+        self.key_spans.clear();
+        if let Some(c) = self.key_column {
+            for row in 0..rows {
+                let start = self.keys.len();
+                let present = cells.put(c, row, &mut self.keys);
+                self.key_spans.push(present.then_some((start, self.keys.len())));
             }
-            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&self.config.topic).payload(value);
-            if let Some(c) = self.key_column {
-                key.clear();
-                if cells.put(c, row, &mut key) {
-                    record = record.key(key.as_slice());
+        }
+        let strip = self.config.format != ValueFormat::Avro;
+        let value = |row: usize| {
+            let v = values.slice(row, row + 1);
+            if strip { v.strip_suffix(b"\n").unwrap_or(v) } else { v }
+        };
+        let key = |row: usize| self.key_spans.get(row).copied().flatten().map(|(a, b)| &self.keys[a..b]);
+        if let Some(h) = &self.headers {
+            // Headers need librdkafka's one-message call.
+            for row in 0..rows {
+                let mut record: BaseRecord<'_, [u8], [u8]> =
+                    BaseRecord::to(&self.config.topic).payload(value(row)).headers(h.clone());
+                if let Some(k) = key(row) {
+                    record = record.key(k);
+                }
+                self.send_record(record)?;
+                if row % SERVE_REPORTS_EVERY == SERVE_REPORTS_EVERY - 1 {
+                    self.serve_reports();
                 }
             }
-            if let Some(h) = &self.headers {
-                record = record.headers(h.clone());
-            }
-            self.send_record(record)?;
-            if row % SERVE_REPORTS_EVERY == SERVE_REPORTS_EVERY - 1 {
+        } else {
+            let mut starts = 0;
+            let mut messages = Vec::with_capacity(SERVE_REPORTS_EVERY.min(rows));
+            while starts < rows {
+                let end = (starts + SERVE_REPORTS_EVERY).min(rows);
+                messages.clear();
+                messages.extend((starts..end).map(|row| native::Message { value: value(row), key: key(row) }));
+                starts += self.enqueue(&messages)?;
                 self.serve_reports();
             }
         }
         self.serve_reports();
         Ok(())
+    }
+
+    /// Waits until every message is acknowledged (or failed) and its report
+    /// served. Not rdkafka's `flush`, which polls in 100 ms steps that each
+    /// wait out their whole 100 ms.
+    fn drain(&self, timeout: Duration) -> Result<(), KafkaError> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            self.serve_reports();
+            // One non-blocking librdkafka flush: sends what lingers, says whether all is done.
+            match self.producer.flush(Duration::ZERO) {
+                Ok(()) => {
+                    self.serve_reports();
+                    return Ok(());
+                }
+                Err(e) if std::time::Instant::now() >= deadline => return Err(e),
+                Err(_) => std::thread::sleep(QUEUE_FULL_WAIT),
+            }
+        }
+    }
+
+    /// Enqueues messages in order; returns how many the producer took
+    /// (fewer when its queue is full, after waiting a moment for room).
+    fn enqueue(&self, messages: &[native::Message<'_>]) -> Result<usize, SinkError> {
+        let topic = self.topic.as_ref().ok_or_else(|| SinkError::retryable("the Kafka producer is being replaced"))?;
+        match native::produce_batch(topic, messages) {
+            (n, None) => Ok(n),
+            (n, Some(err)) => match RDKafkaErrorCode::from(err) {
+                RDKafkaErrorCode::QueueFull => {
+                    // Backpressure, as in `send_record`.
+                    if !self.serve_reports() {
+                        std::thread::sleep(QUEUE_FULL_WAIT);
+                    }
+                    Ok(n)
+                }
+                code => Err(kafka_error(
+                    &format!("producing to {}", self.config.topic),
+                    &KafkaError::MessageProduction(code),
+                )),
+            },
+        }
     }
 
     /// Serves every delivery report waiting, without blocking. A message
@@ -540,6 +615,11 @@ fn prepare_topic(
     }
 }
 
+fn topic_handle(producer: &BaseProducer<Reports>, topic: &str) -> Result<native::TopicHandle, SinkError> {
+    native::TopicHandle::new(producer, topic)
+        .ok_or_else(|| SinkError::fatal(format!("librdkafka refused a handle for topic {topic:?}")))
+}
+
 fn create_topic(client: &ClientConfig, config: &KafkaConfig) -> Result<(), SinkError> {
     let admin: AdminClient<DefaultClientContext> =
         client.create().map_err(|e| kafka_error("creating the Kafka admin client", &e))?;
@@ -586,7 +666,7 @@ impl Sink for KafkaSink {
 
     fn flush(&mut self) -> Result<Delivered, SinkError> {
         self.handle_undelivered()?;
-        if let Err(e) = self.producer.flush(Duration::from_secs(60)) {
+        if let Err(e) = self.drain(FLUSH_TIMEOUT) {
             return Err(kafka_error(&format!("flushing {} messages", self.producer.in_flight_count()), &e));
         }
         // Deliveries that failed during the flush go through on_error too.
@@ -596,7 +676,7 @@ impl Sink for KafkaSink {
     }
 
     fn close(&mut self) -> Result<Delivered, SinkError> {
-        let flushed = self.producer.flush(Duration::from_secs(60));
+        let flushed = self.drain(FLUSH_TIMEOUT);
         let mut d = self.take_reports();
         if let Err(e) = flushed {
             // Still unacknowledged after the flush timeout: counted as failed, never as delivered.
