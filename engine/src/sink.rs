@@ -107,6 +107,14 @@ pub trait Sink: Send {
         Ok(Delivered::default())
     }
 
+    /// Called when no batch is waiting after a write: a sink that groups
+    /// batches (PostgreSQL's transactions) finishes the group here, so rows
+    /// never wait on a quiet pipeline. Unlike `flush`, it need not wait for
+    /// acknowledgements that arrive on their own (Kafka's).
+    fn idle(&mut self) -> Result<Delivered, SinkError> {
+        Ok(Delivered::default())
+    }
+
     /// Finishes the output (file footers, producer flush). Called once, last.
     fn close(&mut self) -> Result<Delivered, SinkError> {
         self.flush()

@@ -9,8 +9,9 @@
 # Goal: sdg >= 90 % of each ceiling.
 #   bash load-tests/sinks/run.sh [postgres|redis|kafka ...]
 # ROWS=1000000 rows per measurement; RUNS=3 interleaved sdg/ceiling pairs per
-# sink, reported as the median of each (single runs on 2 shared cores vary by
-# +-15 %). Kafka gets a fresh broker before every measurement: tansu's
+# sink, reported as the median of each, their ratio, and the median of the
+# pairs' own ratios (single runs on 2 shared cores vary by +-15 %). Kafka
+# gets a fresh broker before every measurement: tansu's
 # memory:// storage slows down as earlier runs' topics pile up.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,13 +37,17 @@ sdg_rate() {
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-report() { # name "sdg rates" "ceiling rates"
-  local s c
+report() { # name "sdg rates" "ceiling rates" (pairs in the order measured)
+  local s c r
   s=$(median <<<"$2")
   c=$(median <<<"$3")
-  awk -v n="$1" -v s="$s" -v c="$c" -v runs="$RUNS" \
-    'BEGIN { printf "%-10s %14.0f %14.0f %8.1f%%   (median of %d)\n", n, s, c, s / c * 100, runs }'
+  # The ratio of each sdg/ceiling pair measured back to back, then their
+  # median: the machine's speed drifts between pairs more than within one.
   # shellcheck disable=SC2086 # the rates are space-separated on purpose
+  r=$(paste -d' ' <(printf '%s\n' $2) <(printf '%s\n' $3) | awk '{ print $1 / $2 * 100 }' | median)
+  awk -v n="$1" -v s="$s" -v c="$c" -v r="$r" -v runs="$RUNS" \
+    'BEGIN { printf "%-10s %14.0f %14.0f %8.1f%% %8.1f%%   (medians of %d)\n", n, s, c, s / c * 100, r, runs }'
+  # shellcheck disable=SC2086
   echo "           runs: sdg$(printf ' %.0f' $2); ceiling$(printf ' %.0f' $3)"
 }
 
@@ -51,7 +56,7 @@ fresh_kafka() {
   bash scripts/services.sh start kafka >/dev/null 2>&1
 }
 
-printf '%-10s %14s %14s %9s\n' sink sdg_rows/s ceiling/s ratio
+printf '%-10s %14s %14s %9s %9s\n' sink sdg_rows/s ceiling/s ratio pair_ratio
 for t in "${targets[@]}"; do
   case "$t" in
     postgres)

@@ -438,6 +438,8 @@ fn sink_stage(
     let mut pending: BTreeMap<u64, (RecordBatch, Option<Encoded>)> = BTreeMap::new();
     let mut next = s.config.start_row;
     let mut broken = false;
+    // Batches were written since the sink was last told the pipeline is idle.
+    let mut written = false;
     loop {
         match data.recv_timeout(POLL) {
             Ok((start, batch, encoded)) => {
@@ -452,6 +454,7 @@ fn sink_stage(
             if !broken && !deliver(s, sink.as_mut(), &batch, encoded.as_ref()) {
                 broken = true;
             }
+            written = true;
             if let Some(e) = encoded {
                 // Full means the workers hold enough buffers already: drop it.
                 let _ = recycle.try_send(e);
@@ -459,6 +462,12 @@ fn sink_stage(
             let _ = credits.send(());
         }
         s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
+        if written && !broken && data.is_empty() {
+            written = false;
+            if !with_policy(s, 0, || sink.idle()) {
+                broken = true;
+            }
+        }
     }
     // Workers finish every batch they claim, so nothing contiguous is left;
     // batches after a generation failure's gap are dropped, never delivered out of order.

@@ -1,8 +1,11 @@
-//! The POSTGRES destination: every batch goes in one `COPY … FROM STDIN
-//! (FORMAT binary)`, which PostgreSQL runs as one transaction, so a batch is
-//! either all in the table or not at all and a retried batch never
-//! duplicates rows. Tuples are encoded by the pipeline's workers
-//! ([`binary::PgBinaryEncoder`]); the sink sends them in one chunk per batch.
+//! The POSTGRES destination: batches stream into a `COPY … FROM STDIN
+//! (FORMAT binary)`, one transaction for several batches: it commits when it
+//! holds `commit_bytes` of tuples, when it is `commit_interval_ms` old, when
+//! no batch is waiting (the pipeline is idle) and at the end. A transaction is
+//! all in the table or not at all, and the sink keeps its tuples until the
+//! commit: after a failure it replays them in a new COPY, so rows are neither
+//! lost nor duplicated. Rows count as delivered at the commit. Tuples are
+//! encoded by the pipeline's workers ([`binary::PgBinaryEncoder`]).
 //!
 //! Identifiers from the config are always quoted, so a table or column name
 //! can never inject SQL. A lost connection is re-established with backoff on
@@ -19,8 +22,10 @@ use sdg_engine::issue::{Issue, Issues};
 use sdg_engine::spec::Destination;
 use sdg_engine::{BatchEncoder, Delivered, Encoded, Sink, SinkError};
 use serde::Deserialize;
+use std::pin::Pin;
 use std::time::Duration;
-use tokio_postgres::{Client, NoTls};
+use std::time::Instant;
+use tokio_postgres::{Client, CopyInSink, NoTls, Statement};
 
 /// Settings of the POSTGRES destination.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -39,10 +44,22 @@ pub struct PostgresConfig {
     /// Connection attempts (with doubling backoff from 100 ms) before a write reports an error.
     #[serde(default)]
     pub connect_attempts: Option<u32>,
+    /// Commit once the open transaction holds this many bytes of tuples (default 32 MiB).
+    #[serde(default)]
+    pub commit_bytes: Option<u64>,
+    /// Commit once the open transaction is this old, in milliseconds (default 1000).
+    #[serde(default)]
+    pub commit_interval_ms: Option<u64>,
 }
 
 /// The keys `PostgresConfig` accepts.
-pub const KEYS: &[&str] = &["url", "table", "schema", "create_table", "connect_attempts"];
+pub const KEYS: &[&str] =
+    &["url", "table", "schema", "create_table", "connect_attempts", "commit_bytes", "commit_interval_ms"];
+
+/// Default `commit_bytes`.
+pub const COMMIT_BYTES: u64 = 32 << 20;
+/// Default `commit_interval_ms`.
+pub const COMMIT_INTERVAL_MS: u64 = 1000;
 
 impl PostgresConfig {
     fn schema(&self) -> &str {
@@ -72,6 +89,12 @@ pub fn config(dest: &Destination, issues: &mut Issues) -> Option<PostgresConfig>
     }
     if cfg.connect_attempts == Some(0) {
         issues.push(Issue::new("destination.config.connect_attempts", "connect_attempts is 0").hint("use 1 or more"));
+    }
+    if cfg.commit_bytes == Some(0) {
+        issues.push(
+            Issue::new("destination.config.commit_bytes", "commit_bytes is 0")
+                .hint(format!("use 1 or more; the default is {COMMIT_BYTES} (32 MiB)")),
+        );
     }
     (issues.len() == before).then_some(cfg)
 }
@@ -125,12 +148,32 @@ fn classify(context: &str, e: &tokio_postgres::Error) -> SinkError {
     }
 }
 
+/// The open transaction: its COPY (None after a failure, until the replay)
+/// and every tuple sent in it, kept until the commit.
+#[derive(Default)]
+struct Transaction {
+    copy: Option<Pin<Box<CopyInSink<Bytes>>>>,
+    chunks: Vec<Bytes>,
+    rows: u64,
+    bytes: u64,
+    since: Option<Instant>,
+}
+
+impl Transaction {
+    fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+}
+
 /// Loads batches into a PostgreSQL table.
 pub struct PostgresSink {
     config: PostgresConfig,
     schema: SchemaRef,
-    runtime: tokio::runtime::Runtime,
+    /// Declared before the runtime: dropped (aborting an open COPY) while it still runs.
+    open: Transaction,
     client: Option<Client>,
+    copy: Option<Statement>,
+    runtime: tokio::runtime::Runtime,
     copy_sql: String,
     scratch: Encoded,
 }
@@ -144,14 +187,27 @@ impl std::fmt::Debug for PostgresSink {
 impl PostgresSink {
     /// Connects, creates or checks the table, and prepares the COPY statement.
     pub fn open(config: PostgresConfig, schema: SchemaRef) -> Result<Self, SinkError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // One runtime thread of its own drives the connection, so tuples
+        // reach the server while the sink thread waits for the next batch.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("sdg-postgres")
             .enable_all()
             .build()
             .map_err(|e| SinkError::fatal(format!("starting the PostgreSQL client runtime: {e}")))?;
         let target = format!("{}.{}", quote_ident(config.schema()), quote_ident(&config.table));
         let columns: Vec<String> = schema.fields().iter().map(|f| quote_ident(f.name())).collect();
         let copy_sql = format!("COPY {target} ({}) FROM STDIN (FORMAT binary)", columns.join(", "));
-        let mut sink = Self { config, schema, runtime, client: None, copy_sql, scratch: Encoded::default() };
+        let mut sink = Self {
+            config,
+            schema,
+            open: Transaction::default(),
+            client: None,
+            copy: None,
+            runtime,
+            copy_sql,
+            scratch: Encoded::default(),
+        };
         sink.connect()?;
         sink.prepare_table()?;
         Ok(sink)
@@ -163,6 +219,7 @@ impl PostgresSink {
             return Ok(());
         }
         self.client = None;
+        self.copy = None;
         let attempts = self.config.connect_attempts.unwrap_or(6).max(1);
         let mut delay = Duration::from_millis(100);
         let mut last = None;
@@ -255,32 +312,95 @@ impl PostgresSink {
         Ok(())
     }
 
-    /// One COPY of the encoded tuples; returns the rows PostgreSQL reports.
-    fn copy(&mut self, tuples: &[u8]) -> Result<u64, SinkError> {
+    /// Starts a COPY (preparing its statement once per connection) and
+    /// sends the binary header and the tuples kept from a failed attempt.
+    fn begin(&mut self) -> Result<(), SinkError> {
         self.connect()?;
-        let client = self.client()?;
-        let sql = self.copy_sql.as_str();
-        let mut data = Vec::with_capacity(HEADER.len() + tuples.len() + TRAILER.len());
-        data.extend_from_slice(HEADER);
-        data.extend_from_slice(tuples);
-        data.extend_from_slice(TRAILER);
+        let client = self.client.as_ref().ok_or_else(|| SinkError::retryable("not connected to PostgreSQL"))?;
+        let (sql, prepared, chunks) = (self.copy_sql.as_str(), self.copy.clone(), self.open.chunks.clone());
         let result = self.runtime.block_on(async {
-            let sink = client.copy_in::<_, Bytes>(sql).await?;
-            futures_util::pin_mut!(sink);
-            sink.send(Bytes::from(data)).await?;
-            sink.as_mut().finish().await
+            let statement = match prepared {
+                Some(s) => s,
+                None => client.prepare(sql).await?,
+            };
+            let mut copy = Box::pin(client.copy_in::<_, Bytes>(&statement).await?);
+            copy.send(Bytes::from_static(HEADER)).await?;
+            for chunk in chunks {
+                copy.send(chunk).await?;
+            }
+            Ok::<_, tokio_postgres::Error>((statement, copy))
         });
         match result {
-            Ok(n) => Ok(n),
-            Err(e) => {
-                let err = classify("COPY into PostgreSQL", &e);
-                if err.retryable {
-                    // Reconnect on the next attempt.
-                    self.client = None;
-                }
-                Err(err)
+            Ok((statement, copy)) => {
+                self.copy = Some(statement);
+                self.open.copy = Some(copy);
+                self.open.since.get_or_insert_with(Instant::now);
+                Ok(())
             }
+            Err(e) => Err(self.failed("starting a COPY into PostgreSQL", &e)),
         }
+    }
+
+    /// Sends one batch's tuples in the open transaction (starting one when needed).
+    fn send(&mut self, tuples: &[u8], rows: u64) -> Result<(), SinkError> {
+        if self.open.copy.is_none() {
+            self.begin()?;
+        }
+        let chunk = Bytes::copy_from_slice(tuples);
+        let Some(copy) = self.open.copy.as_mut() else { return Err(SinkError::retryable("no open COPY")) };
+        match self.runtime.block_on(copy.send(chunk.clone())) {
+            Ok(()) => {
+                self.open.chunks.push(chunk);
+                self.open.rows += rows;
+                self.open.bytes += tuples.len() as u64;
+                Ok(())
+            }
+            Err(e) => Err(self.failed("COPY into PostgreSQL", &e)),
+        }
+    }
+
+    /// Commits the open transaction; returns its rows as delivered.
+    fn commit(&mut self) -> Result<Delivered, SinkError> {
+        if self.open.is_empty() {
+            return Ok(Delivered::default());
+        }
+        if self.open.copy.is_none() {
+            self.begin()?;
+        }
+        let Some(mut copy) = self.open.copy.take() else { return Err(SinkError::retryable("no open COPY")) };
+        let result = self.runtime.block_on(async {
+            copy.send(Bytes::from_static(TRAILER)).await?;
+            copy.as_mut().finish().await
+        });
+        match result {
+            Ok(n) => {
+                if n != self.open.rows {
+                    tracing::warn!(expected = self.open.rows, copied = n, "PostgreSQL copied another number of rows");
+                }
+                let done = Delivered::new(n, self.open.bytes);
+                self.open = Transaction::default();
+                Ok(done)
+            }
+            Err(e) => Err(self.failed("committing a COPY into PostgreSQL", &e)),
+        }
+    }
+
+    /// After a failure: the transaction is gone on the server (its tuples are
+    /// kept for the replay); a lost connection is re-established next time.
+    fn failed(&mut self, context: &str, e: &tokio_postgres::Error) -> SinkError {
+        self.open.copy = None;
+        let err = classify(context, e);
+        if err.retryable {
+            self.client = None;
+            self.copy = None;
+        }
+        err
+    }
+
+    fn due(&self) -> bool {
+        let bytes = self.config.commit_bytes.unwrap_or(COMMIT_BYTES).max(1);
+        let interval = Duration::from_millis(self.config.commit_interval_ms.unwrap_or(COMMIT_INTERVAL_MS));
+        self.open.bytes >= bytes || self.open.since.is_some_and(|t| t.elapsed() >= interval)
     }
 }
 
@@ -299,9 +419,32 @@ impl Sink for PostgresSink {
                 scratch.bytes.as_slice()
             }
         };
-        let result = self.copy(tuples).map(|rows| Delivered::new(rows, tuples.len() as u64));
+        // A failed batch is not kept: the pipeline retries it (or gives it up) itself.
+        let result = self.send(tuples, batch.num_rows() as u64);
         self.scratch = scratch;
-        result
+        result?;
+        if self.due() { self.commit() } else { Ok(Delivered::default()) }
+    }
+
+    fn idle(&mut self) -> Result<Delivered, SinkError> {
+        self.commit()
+    }
+
+    fn flush(&mut self) -> Result<Delivered, SinkError> {
+        self.commit()
+    }
+
+    fn close(&mut self) -> Result<Delivered, SinkError> {
+        match self.commit() {
+            Ok(d) => Ok(d),
+            Err(e) => {
+                // Never delivered: counted as failed.
+                tracing::error!(rows = self.open.rows, error = %e.message, "PostgreSQL rows not committed at close");
+                let failed = self.open.rows;
+                self.open = Transaction::default();
+                Ok(Delivered { rows: 0, bytes: 0, failed })
+            }
+        }
     }
 }
 

@@ -78,3 +78,31 @@ fn table_names_cannot_inject_sql() {
     assert_eq!(db.count("SELECT count(*) FROM \"sdg_it_x\"\"; DROP TABLE sdg_it_victim; --\""), 100);
     assert_eq!(db.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'sdg_it_victim'"), 1);
 }
+
+/// Batches share transactions, but a paced run's rows are committed as they
+/// come (the pipeline goes idle between batches), even with size and age
+/// limits that never trigger: what the run reports as delivered is in the
+/// table while it still runs.
+#[test]
+fn rows_of_a_paced_run_are_committed_as_they_come() {
+    let Some(url) = url() else { return };
+    let db = client(&url);
+    db.exec("DROP TABLE IF EXISTS sdg_it_paced");
+    let p = plan("sdg_it_paced", 20_000, "rate: 5000");
+    let mut c = config(&url, "sdg_it_paced", true);
+    c.commit_bytes = Some(1 << 40);
+    c.commit_interval_ms = Some(3_600_000);
+    let s = sdg_sink_postgres::PostgresSink::open(c, p.schema().clone()).expect("opens");
+    let run = run(p, s, 2);
+    let t0 = std::time::Instant::now();
+    while run.metrics().rows_delivered < 5_000 {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(20), "no progress: {:?}", run.metrics());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let delivered = run.metrics().rows_delivered;
+    let in_table = db.count("SELECT count(*) FROM sdg_it_paced") as u64;
+    assert_eq!(run.status(), Status::Running, "still running when checked");
+    assert!(in_table >= delivered && in_table < 20_000, "{in_table} rows in the table, {delivered} delivered");
+    assert_eq!(run.wait(), Status::Completed, "{:?}", run.metrics().last_error);
+    assert_eq!(db.count("SELECT count(*) FROM sdg_it_paced"), 20_000);
+}

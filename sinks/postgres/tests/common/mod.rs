@@ -52,14 +52,19 @@ pub fn plan(table: &str, rows: u64, extra: &str) -> Plan {
 }
 
 pub fn sink(url: &str, table: &str, create: bool, plan: &Plan) -> Result<PostgresSink, sdg_engine::SinkError> {
-    let config = PostgresConfig {
+    PostgresSink::open(config(url, table, create), plan.schema().clone())
+}
+
+pub fn config(url: &str, table: &str, create: bool) -> PostgresConfig {
+    PostgresConfig {
         url: url.to_string(),
         table: table.to_string(),
         schema: None,
         create_table: create,
         connect_attempts: Some(3),
-    };
-    PostgresSink::open(config, plan.schema().clone())
+        commit_bytes: None,
+        commit_interval_ms: None,
+    }
 }
 
 pub fn run(plan: Plan, sink: PostgresSink, workers: usize) -> Run {
