@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use sdg_engine::{Run, Status};
+use sdg_engine::{Run, Sink, Status};
 use std::process::Command;
 use std::time::Duration;
 
@@ -64,4 +64,33 @@ fn server_restarts_lose_nothing_under_every_policy() {
     assert!(m.last_error.as_deref().unwrap_or("").contains("PostgreSQL"), "{:?}", m.last_error);
     assert!(m.rows_delivered < 40_000);
     assert_eq!(db.count("SELECT count(*) FROM sdg_it_stop") as u64, m.rows_delivered);
+
+    // A transaction of several batches cut by a restart: the next write
+    // replays the batches it held, then the commit delivers each row once.
+    db.exec("DROP TABLE IF EXISTS sdg_it_replay");
+    let p = plan("sdg_it_replay", 3_000, "");
+    let mut c = config(&url, "sdg_it_replay", true);
+    c.commit_bytes = Some(1 << 40);
+    c.commit_interval_ms = Some(3_600_000);
+    let mut s = sdg_sink_postgres::PostgresSink::open(c, p.schema().clone()).expect("opens");
+    let batch = |from| p.generate(from, 1_000).expect("generates");
+    assert_eq!(s.write(&batch(0), None).expect("first batch").rows, 0, "not committed yet");
+    assert_eq!(s.write(&batch(1_000), None).expect("second batch").rows, 0, "not committed yet");
+    cluster("stop");
+    cluster("start");
+    wait_for("PostgreSQL back", 30, || std::net::TcpStream::connect("127.0.0.1:5432").is_ok());
+    let third = batch(2_000);
+    let mut failures = 0;
+    while let Err(e) = s.write(&third, None) {
+        assert!(e.retryable, "{}", e.message);
+        failures += 1;
+        assert!(failures < 20, "never recovered: {}", e.message);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(failures > 0, "the restart cut the open COPY");
+    let db = client(&url);
+    assert_eq!(db.count("SELECT count(*) FROM sdg_it_replay"), 0, "nothing committed before the flush");
+    assert_eq!(s.flush().expect("commits").rows, 3_000);
+    assert_eq!(db.count("SELECT count(*) FROM sdg_it_replay"), 3_000);
+    assert_eq!(db.count("SELECT count(DISTINCT order_id) FROM sdg_it_replay"), 3_000);
 }
