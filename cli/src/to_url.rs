@@ -15,7 +15,8 @@ use sdg_engine::spec::{Destination, DestinationType};
 use serde_json::{Map, Value};
 
 /// Keys that belong in the PostgreSQL destination's config rather than its connection URL.
-const POSTGRES_KEYS: &[&str] = &["table", "schema", "create_table", "connect_attempts"];
+const POSTGRES_KEYS: &[&str] =
+    &["table", "schema", "create_table", "connect_attempts", "commit_bytes", "commit_interval_ms"];
 /// Keys that belong in the Redis destination's config rather than its connection URL.
 const REDIS_KEYS: &[&str] = &["mode", "key", "ttl", "maxlen", "timeout"];
 
@@ -111,11 +112,12 @@ mod tests {
             json!({"brokers": "127.0.0.1:9092", "topic": "orders", "format": "avro", "key_field": "order_id", "partitions": 6})
         );
 
-        let d = parse("postgres://u:p@h:5432/db?table=orders&create_table=true&sslmode=disable").expect("pg");
+        let d = parse("postgres://u:p@h:5432/db?table=orders&create_table=true&sslmode=disable&commit_bytes=1048576")
+            .expect("pg");
         assert_eq!(d.kind, DestinationType::Postgres);
         assert_eq!(
             cfg(&d),
-            json!({"url": "postgres://u:p@h:5432/db?sslmode=disable", "table": "orders", "create_table": true})
+            json!({"url": "postgres://u:p@h:5432/db?sslmode=disable", "table": "orders", "create_table": true, "commit_bytes": 1048576})
         );
 
         let d = parse("redis://127.0.0.1:6379?mode=stream&key=orders&maxlen=1000").expect("redis");
