@@ -518,11 +518,18 @@ impl KafkaSink {
             (n, None) => Ok(n),
             (n, Some(err)) => match RDKafkaErrorCode::from(err) {
                 RDKafkaErrorCode::QueueFull => {
-                    // Backpressure, as in `send_record`.
-                    if !self.serve_reports() {
-                        std::thread::sleep(QUEUE_FULL_WAIT);
+                    // Backpressure, as in `send_record`, but waiting until the
+                    // queue is below its limit before the caller builds the next
+                    // call (a broker outage would otherwise rebuild it every 200 µs).
+                    let limit = i32::try_from(self.config.queue_messages.unwrap_or(100_000)).unwrap_or(i32::MAX);
+                    loop {
+                        if !self.serve_reports() {
+                            std::thread::sleep(QUEUE_FULL_WAIT);
+                        }
+                        if self.producer.in_flight_count() < limit {
+                            return Ok(n);
+                        }
                     }
-                    Ok(n)
                 }
                 code => Err(kafka_error(
                     &format!("producing to {}", self.config.topic),
