@@ -421,15 +421,7 @@ impl KafkaSink {
             match self.producer.send(record) {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    // Backpressure: serve delivery reports until there is
-                    // room, sleeping briefly while none is waiting. Not
-                    // `poll(timeout)`: rdkafka's poll always waits out its whole
-                    // timeout, even after serving reports (50 ms slices cost a
-                    // third of a run's time), and spins through the last
-                    // millisecond (1 ms slices kept a core busy doing nothing).
-                    if !self.serve_reports() {
-                        std::thread::sleep(QUEUE_FULL_WAIT);
-                    }
+                    self.wait_for_room();
                     record = r;
                 }
                 Err((e, _)) => return Err(kafka_error(&format!("producing to {}", self.config.topic), &e)),
@@ -478,12 +470,10 @@ impl KafkaSink {
             }
         } else {
             let mut starts = 0;
-            let mut messages = Vec::with_capacity(SERVE_REPORTS_EVERY.min(rows));
             while starts < rows {
                 let end = (starts + SERVE_REPORTS_EVERY).min(rows);
-                messages.clear();
-                messages.extend((starts..end).map(|row| native::Message { value: value(row), key: key(row) }));
-                starts += self.enqueue(&messages)?;
+                starts +=
+                    self.enqueue((starts..end).map(|row| native::Message { value: value(row), key: key(row) }))?;
                 self.serve_reports();
             }
         }
@@ -511,31 +501,40 @@ impl KafkaSink {
     }
 
     /// Enqueues messages in order; returns how many the producer took
-    /// (fewer when its queue is full, after waiting a moment for room).
-    fn enqueue(&self, messages: &[native::Message<'_>]) -> Result<usize, SinkError> {
+    /// (fewer when its queue is full, after waiting for room).
+    fn enqueue<'a>(&self, messages: impl ExactSizeIterator<Item = native::Message<'a>>) -> Result<usize, SinkError> {
         let topic = self.topic.as_ref().ok_or_else(|| SinkError::retryable("the Kafka producer is being replaced"))?;
         match native::produce_batch(topic, messages) {
             (n, None) => Ok(n),
             (n, Some(err)) => match RDKafkaErrorCode::from(err) {
                 RDKafkaErrorCode::QueueFull => {
-                    // Backpressure, as in `send_record`, but waiting until the
-                    // queue is below its limit before the caller builds the next
-                    // call (a broker outage would otherwise rebuild it every 200 µs).
-                    let limit = i32::try_from(self.config.queue_messages.unwrap_or(100_000)).unwrap_or(i32::MAX);
-                    loop {
-                        if !self.serve_reports() {
-                            std::thread::sleep(QUEUE_FULL_WAIT);
-                        }
-                        if self.producer.in_flight_count() < limit {
-                            return Ok(n);
-                        }
-                    }
+                    self.wait_for_room();
+                    Ok(n)
                 }
                 code => Err(kafka_error(
                     &format!("producing to {}", self.config.topic),
                     &KafkaError::MessageProduction(code),
                 )),
             },
+        }
+    }
+
+    /// Backpressure on a full producer queue: serves delivery reports,
+    /// sleeping briefly while none is waiting, until the queue is below its
+    /// limit (so a broker outage does not rebuild a refused call every 200 µs).
+    /// Not `poll(timeout)`: rdkafka's poll always waits out its whole timeout,
+    /// even after serving reports (50 ms slices cost a third of a run's time),
+    /// and spins through the last millisecond (1 ms slices kept a core busy
+    /// doing nothing).
+    fn wait_for_room(&self) {
+        let limit = i32::try_from(self.config.queue_messages.unwrap_or(100_000)).unwrap_or(i32::MAX);
+        loop {
+            if !self.serve_reports() {
+                std::thread::sleep(QUEUE_FULL_WAIT);
+            }
+            if self.producer.in_flight_count() < limit {
+                return;
+            }
         }
     }
 
@@ -595,30 +594,32 @@ fn prepare_topic(
             OPEN_WAIT.as_secs()
         ))
     };
-    let problem = match topic_listed(producer, topic, OPEN_WAIT).map_err(unreachable)? {
-        Ok(()) => return Ok(()),
-        Err(problem) => problem,
-    };
-    if !config.create_topic.unwrap_or(true) {
-        return Err(SinkError::fatal(format!(
-            "topic {topic} does not exist at {brokers} ({problem}) — create it, or leave create_topic on (the default)"
-        )));
-    }
-    create_topic(client, config)?;
-    // A topic just created takes a moment to appear in the metadata.
-    let deadline = std::time::Instant::now() + OPEN_WAIT;
+    let mut created = None;
     loop {
         let problem = match topic_listed(producer, topic, OPEN_WAIT).map_err(unreachable)? {
             Ok(()) => return Ok(()),
             Err(problem) => problem,
         };
-        if std::time::Instant::now() >= deadline {
-            return Err(SinkError::retryable(format!(
-                "topic {topic} was created but the brokers at {brokers} did not list it within {} s ({problem})",
-                OPEN_WAIT.as_secs()
-            )));
+        match created {
+            None if !config.create_topic.unwrap_or(true) => {
+                return Err(SinkError::fatal(format!(
+                    "topic {topic} does not exist at {brokers} ({problem}) — create it, or leave create_topic on (the default)"
+                )));
+            }
+            None => {
+                create_topic(client, config)?;
+                created = Some(std::time::Instant::now());
+                continue;
+            }
+            // A topic just created takes a moment to appear in the metadata.
+            Some(at) if at.elapsed() >= OPEN_WAIT => {
+                return Err(SinkError::retryable(format!(
+                    "topic {topic} was created but the brokers at {brokers} did not list it within {} s ({problem})",
+                    OPEN_WAIT.as_secs()
+                )));
+            }
+            Some(_) => std::thread::sleep(Duration::from_millis(50)),
         }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -51,9 +51,11 @@ pub(crate) struct Message<'a> {
 /// places each by its key). Returns how many were taken before the first
 /// refusal, and that refusal's error code: when the queue is full, none of
 /// the later messages was taken, so the caller goes on from there.
-pub(crate) fn produce_batch(topic: &TopicHandle, messages: &[Message<'_>]) -> (usize, Option<RDKafkaRespErr>) {
+pub(crate) fn produce_batch<'a>(
+    topic: &TopicHandle,
+    messages: impl ExactSizeIterator<Item = Message<'a>>,
+) -> (usize, Option<RDKafkaRespErr>) {
     let mut native: Vec<rdsys::rd_kafka_message_t> = messages
-        .iter()
         .map(|m| rdsys::rd_kafka_message_t {
             err: RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR,
             rkt: null_mut(),

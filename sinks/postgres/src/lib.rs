@@ -316,7 +316,7 @@ impl PostgresSink {
     /// sends the binary header and the tuples kept from a failed attempt.
     fn begin(&mut self) -> Result<(), SinkError> {
         self.connect()?;
-        let client = self.client.as_ref().ok_or_else(|| SinkError::retryable("not connected to PostgreSQL"))?;
+        let client = self.client()?;
         let (sql, prepared, chunks) = (self.copy_sql.as_str(), self.copy.clone(), self.open.chunks.clone());
         let result = self.runtime.block_on(async {
             let statement = match prepared {
@@ -334,7 +334,6 @@ impl PostgresSink {
             Ok((statement, copy)) => {
                 self.copy = Some(statement);
                 self.open.copy = Some(copy);
-                self.open.since.get_or_insert_with(Instant::now);
                 Ok(())
             }
             Err(e) => Err(self.failed("starting a COPY into PostgreSQL", &e)),
@@ -350,6 +349,9 @@ impl PostgresSink {
         let Some(copy) = self.open.copy.as_mut() else { return Err(SinkError::retryable("no open COPY")) };
         match self.runtime.block_on(copy.send(chunk.clone())) {
             Ok(()) => {
+                if self.open.is_empty() {
+                    self.open.since = Some(Instant::now());
+                }
                 self.open.chunks.push(chunk);
                 self.open.rows += rows;
                 self.open.bytes += tuples.len() as u64;
