@@ -11,9 +11,10 @@ use crate::state::{Generators, check_definition};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
@@ -73,6 +74,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         }
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
             ApiError::validation(format!("the body is not valid JSON at line {}, column {}: {e}", e.line(), e.column()))
+        })
+    }
+}
+
+/// A path parameter (a generator id, a pool name), with the project's error
+/// body when it cannot be read (e.g. percent-encoding that is not UTF-8).
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state).await.map(|Path(p)| PathId(p)).map_err(|e| {
+            let status = e.status();
+            ApiError::new(status, code_of(status), format!("the path is not valid: {}", e.body_text()))
         })
     }
 }
@@ -165,7 +181,7 @@ async fn validate_generator(JsonBody(def): JsonBody) -> Result<Json<ValidationRe
 #[utoipa::path(get, path = "/generators/{id}", tag = "generators",
     params(("id" = String, Path, description = "Generator id")),
     responses((status = 200, body = GeneratorResponse), (status = 404, body = ErrorBody)))]
-async fn get_generator(State(g): State<AppState>, Path(id): Path<String>) -> Result<Json<GeneratorResponse>, ApiError> {
+async fn get_generator(State(g): State<AppState>, PathId(id): PathId) -> Result<Json<GeneratorResponse>, ApiError> {
     g.get(&id).map(Json)
 }
 
@@ -180,7 +196,7 @@ async fn get_generator(State(g): State<AppState>, Path(id): Path<String>) -> Res
     ))]
 async fn update_generator(
     State(g): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     JsonBody(def): JsonBody,
 ) -> Result<Json<GeneratorResponse>, ApiError> {
     blocking(move || g.update(&id, def)).await.map(Json)
@@ -190,17 +206,14 @@ async fn update_generator(
 #[utoipa::path(delete, path = "/generators/{id}", tag = "generators",
     params(("id" = String, Path, description = "Generator id")),
     responses((status = 200, description = "Deleted", body = Object), (status = 404, body = ErrorBody)))]
-async fn delete_generator(
-    State(g): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+async fn delete_generator(State(g): State<AppState>, PathId(id): PathId) -> Result<Json<serde_json::Value>, ApiError> {
     let shown = id.clone();
     blocking(move || g.delete(&id)).await?;
     Ok(Json(serde_json::json!({ "id": shown, "deleted": true })))
 }
 
 macro_rules! lifecycle {
-    ($name:ident, $action:literal, $doc:literal, $call:expr) => {
+    ($name:ident, $action:literal, $doc:literal, $call:expr $(, $extra:tt)*) => {
         #[doc = $doc]
         #[utoipa::path(post, path = concat!("/generators/{id}/", $action), tag = "lifecycle",
             params(("id" = String, Path, description = "Generator id")),
@@ -208,22 +221,39 @@ macro_rules! lifecycle {
                 (status = 200, body = GeneratorResponse),
                 (status = 404, body = ErrorBody),
                 (status = 409, description = "Not allowed in the current status (named in the error)", body = ErrorBody),
+                $($extra,)*
             ))]
-        async fn $name(State(g): State<AppState>, Path(id): Path<String>) -> Result<Json<GeneratorResponse>, ApiError> {
+        async fn $name(State(g): State<AppState>, PathId(id): PathId) -> Result<Json<GeneratorResponse>, ApiError> {
             let call: fn(&Generators, &str) -> Result<GeneratorResponse, ApiError> = $call;
             blocking(move || call(&g, &id)).await.map(Json)
         }
     };
 }
 
-lifecycle!(start_generator, "start", "Start a new run from row 0 (CREATED, COMPLETED, STOPPED, FAILED).", |g, id| g
-    .start(id));
+lifecycle!(
+    start_generator,
+    "start",
+    "Start a new run from row 0 (CREATED, COMPLETED, STOPPED, FAILED).",
+    |g, id| g.start(id),
+    (
+        status = 422,
+        description = "The destination refused the generator (a table column of another type, a missing topic, refused credentials): the generator is FAILED",
+        body = ErrorBody
+    ),
+    (
+        status = 502,
+        description = "The destination could not be reached: the generator is FAILED; start again once it is up",
+        body = ErrorBody
+    )
+);
 lifecycle!(pause_generator, "pause", "Pause a RUNNING generator.", |g, id| g.pause(id));
 lifecycle!(
     resume_generator,
     "resume",
     "Resume a PAUSED generator, or continue one the server stopped mid-run from its last delivered row.",
-    |g, id| g.resume(id)
+    |g, id| g.resume(id),
+    (status = 422, description = "The destination refused the generator: the generator is FAILED", body = ErrorBody),
+    (status = 502, description = "The destination could not be reached: the generator is FAILED", body = ErrorBody)
 );
 lifecycle!(
     stop_generator,
@@ -241,7 +271,7 @@ lifecycle!(
     params(("id" = String, Path, description = "Generator id")),
     responses((status = 200, description = "rows_generated, rows_delivered, rows_failed, bytes, errors, rows_per_sec, queue_depth, latencies (µs), status", body = Object),
               (status = 404, body = ErrorBody)))]
-async fn generator_metrics(State(g): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn generator_metrics(State(g): State<AppState>, PathId(id): PathId) -> Result<Response, ApiError> {
     g.metrics(&id).map(|m| Json(m).into_response())
 }
 
@@ -252,7 +282,7 @@ async fn generator_metrics(State(g): State<AppState>, Path(id): Path<String>) ->
               (status = 404, body = ErrorBody)))]
 async fn generator_metrics_stream(
     State(g): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     g.metrics(&id)?;
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -297,7 +327,7 @@ struct ProfileParams {
               (status = 501, description = "This build has no profiling (feature `profiling`)", body = ErrorBody)))]
 async fn profile_generator(
     State(g): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     params: Result<axum::extract::Query<ProfileParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let axum::extract::Query(params) =
@@ -341,7 +371,7 @@ async fn list_pools() -> Json<Vec<PoolResponse>> {
 #[utoipa::path(get, path = "/pools/{poolName}", tag = "pools",
     params(("poolName" = String, Path, description = "Pool name")),
     responses((status = 200, body = PoolResponse), (status = 404, body = ErrorBody)))]
-async fn get_pool(Path(name): Path<String>) -> Result<Json<PoolResponse>, ApiError> {
+async fn get_pool(PathId(name): PathId) -> Result<Json<PoolResponse>, ApiError> {
     Err(ApiError::not_found(format!("there is no pool `{name}` (GET /api/v1/pools lists them)")))
 }
 
@@ -349,7 +379,7 @@ async fn get_pool(Path(name): Path<String>) -> Result<Json<PoolResponse>, ApiErr
 #[utoipa::path(post, path = "/pools/{poolName}/refresh", tag = "pools",
     params(("poolName" = String, Path, description = "Pool name")),
     responses((status = 200, body = PoolResponse), (status = 404, body = ErrorBody)))]
-async fn refresh_pool(Path(name): Path<String>) -> Result<Json<PoolResponse>, ApiError> {
+async fn refresh_pool(PathId(name): PathId) -> Result<Json<PoolResponse>, ApiError> {
     Err(ApiError::not_found(format!("there is no pool `{name}` (GET /api/v1/pools lists them)")))
 }
 
@@ -362,7 +392,7 @@ async fn list_universes() -> Json<Vec<UniverseResponse>> {
 /// Create a universe (not available in this version: answers 501).
 #[utoipa::path(post, path = "/universes", tag = "universes",
     request_body = CreateUniverseRequest,
-    responses((status = 201, body = UniverseResponse), (status = 400, body = ErrorBody),
+    responses((status = 400, body = ErrorBody),
               (status = 501, description = "This version cannot build universes yet", body = ErrorBody)))]
 async fn create_universe(JsonBody(body): JsonBody) -> Result<Json<UniverseResponse>, ApiError> {
     let request: CreateUniverseRequest =
@@ -381,12 +411,21 @@ async fn create_universe(JsonBody(body): JsonBody) -> Result<Json<UniverseRespon
 #[utoipa::path(get, path = "/universes/{id}", tag = "universes",
     params(("id" = String, Path, description = "Universe id")),
     responses((status = 200, body = UniverseResponse), (status = 404, body = ErrorBody)))]
-async fn get_universe(Path(id): Path<String>) -> Result<Json<UniverseResponse>, ApiError> {
+async fn get_universe(PathId(id): PathId) -> Result<Json<UniverseResponse>, ApiError> {
     Err(ApiError::not_found(format!("there is no universe `{id}` (GET /api/v1/universes lists them)")))
 }
 
-/// Service health (never needs an API key).
-#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
-async fn health() -> Json<Health> {
-    Json(Health { status: "healthy".into(), version: env!("CARGO_PKG_VERSION").into(), timestamp: now() })
+/// Service health (never needs an API key): healthy when the generator
+/// store answers a read.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, description = "healthy", body = Health),
+              (status = 503, description = "unhealthy: `detail` says what failed", body = Health)))]
+async fn health(State(g): State<AppState>) -> Response {
+    let (status, detail) = match g.check_store() {
+        Ok(()) => (StatusCode::OK, None),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Some(format!("the generator store does not answer: {e}"))),
+    };
+    let word = if status == StatusCode::OK { "healthy" } else { "unhealthy" };
+    let body = Health { status: word.into(), version: env!("CARGO_PKG_VERSION").into(), timestamp: now(), detail };
+    (status, Json(body)).into_response()
 }

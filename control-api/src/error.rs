@@ -14,7 +14,8 @@ pub struct ErrorBody {
     /// What went wrong, and how to fix it.
     pub detail: String,
     /// VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT,
-    /// PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED, INTERNAL_ERROR.
+    /// PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, DESTINATION_REJECTED (422),
+    /// RATE_LIMITED, NOT_IMPLEMENTED, DESTINATION_ERROR (502), INTERNAL_ERROR.
     pub error_code: String,
     /// The HTTP status, repeated.
     pub status_code: u16,

@@ -43,15 +43,16 @@ impl Keys {
     pub fn parse(entries: &[String]) -> anyhow::Result<Self> {
         let mut out = Vec::new();
         for (i, e) in entries.iter().enumerate() {
-            let hex = e.strip_prefix("sha256:").filter(|h| h.len() == 64).ok_or_else(|| {
+            // Hex digits only: anything else (a non-ASCII character too) is refused here, before slicing.
+            let hex = e.strip_prefix("sha256:").filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+            let hex = hex.ok_or_else(|| {
                 anyhow::anyhow!(
                     "api_keys[{i}]: expected `sha256:` and 64 hex digits (keys are configured hashed; `sdg api-key` makes a key and its hash)"
                 )
             })?;
             let mut hash = [0u8; 32];
             for (j, byte) in hash.iter_mut().enumerate() {
-                *byte = u8::from_str_radix(&hex[2 * j..2 * j + 2], 16)
-                    .map_err(|_| anyhow::anyhow!("api_keys[{i}]: `{}` is not hexadecimal", &hex[2 * j..2 * j + 2]))?;
+                *byte = u8::from_str_radix(&hex[2 * j..2 * j + 2], 16)?;
             }
             out.push(hash);
         }
@@ -206,5 +207,14 @@ mod tests {
         assert!(!keys.accepts(b""));
         assert!(Keys::parse(&["s3cret-key".into()]).is_err(), "plain keys are refused");
         assert!(Keys::parse(&[format!("sha256:{}", "zz".repeat(32))]).is_err());
+    }
+
+    #[test]
+    fn a_key_entry_with_non_ascii_characters_is_an_error_not_a_panic() {
+        // 64 bytes, but 'é' is two of them: slicing by byte pairs would cut it.
+        let entry = format!("sha256:{}é{}", "a".repeat(31), "b".repeat(31));
+        assert_eq!(entry.len(), "sha256:".len() + 64);
+        let err = Keys::parse(&[entry]).expect_err("refused");
+        assert!(err.to_string().contains("64 hex digits"), "{err}");
     }
 }

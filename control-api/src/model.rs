@@ -65,6 +65,9 @@ pub struct Health {
     pub version: String,
     /// RFC 3339, UTC.
     pub timestamp: String,
+    /// What is wrong, when unhealthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// `POST /generators/validate`.

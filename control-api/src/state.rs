@@ -2,11 +2,16 @@
 //! Records live in memory and in the store; a run's status and metrics are
 //! read from the engine when asked, and written to the store on every
 //! transition and once a second while it runs (the resume checkpoint).
+//!
+//! The generators lock guards memory only: a change bumps the record's
+//! version under it, and the copy is written to the store after the lock is
+//! released (the store skips a copy older than one it already wrote), so a
+//! slow disk holds up the request that wrote, never the others.
 
 use crate::destinations;
 use crate::error::ApiError;
 use crate::model::{GeneratorResponse, Record, now};
-use crate::store::Store;
+use crate::store::{Store, Versioned};
 use parking_lot::Mutex;
 use sdg_engine::spec::{DestinationType, spec_from_value};
 use sdg_engine::{GeneratorSpec, Plan, Run, RunConfig, Status};
@@ -16,21 +21,40 @@ use std::sync::Arc;
 struct Entry {
     rec: Record,
     run: Option<Arc<Run>>,
-    /// The first row of the current run.
-    run_start: u64,
     /// Status and checkpoint last written by `checkpoint`.
     stored: Option<(Status, u64)>,
     /// A start or resume is opening the destination (outside the lock).
     starting: bool,
+    /// Bumped at every change that is to be stored.
+    version: u64,
+}
+
+/// A copy of a record to store once the lock is released.
+type Pending = (Record, u64);
+
+fn versioned(pending: &[Pending]) -> Vec<Versioned<'_>> {
+    pending.iter().map(|(r, v)| (r, *v)).collect()
 }
 
 impl Entry {
+    fn new(rec: Record) -> Self {
+        Self { rec, run: None, stored: None, starting: false, version: 0 }
+    }
+
+    /// The record as it is now, to be stored (a new version).
+    fn changed(&mut self) -> Pending {
+        self.version += 1;
+        (self.rec.clone(), self.version)
+    }
+
     /// Reads the run's status and metrics into the record; true if the status changed.
     fn sync(&mut self) -> bool {
         let Some(run) = &self.run else { return false };
         let m = run.metrics();
         let status = m.status;
-        self.rec.next_row = self.run_start + m.rows_delivered + m.rows_failed;
+        // A prefix of settled rows, not a count of acknowledgements (which
+        // Kafka returns out of row order): see `Run::checkpoint`.
+        self.rec.next_row = run.checkpoint();
         let changed = status != self.rec.status;
         if changed {
             self.rec.status = status;
@@ -130,15 +154,17 @@ impl Generators {
                 }
                 changed.push(rec.id.clone());
             }
-            map.insert(rec.id.clone(), Entry { rec, run: None, run_start: 0, stored: None, starting: false });
+            map.insert(rec.id.clone(), Entry::new(rec));
         }
-        let this = Self { map: Mutex::new(map), store, workers };
-        {
-            let map = this.map.lock();
-            let recs: Vec<&Record> = changed.iter().filter_map(|id| map.get(id)).map(|e| &e.rec).collect();
-            this.store.put(&recs).map_err(|e| anyhow::anyhow!(e.body.detail))?;
-        }
-        Ok(this)
+        let pending: Vec<Pending> =
+            map.iter_mut().filter(|(id, _)| changed.contains(id)).map(|(_, e)| e.changed()).collect();
+        store.put(&versioned(&pending)).map_err(|e| anyhow::anyhow!(e.body.detail))?;
+        Ok(Self { map: Mutex::new(map), store, workers })
+    }
+
+    /// Whether the store answers a read (for `/health`).
+    pub fn check_store(&self) -> Result<(), String> {
+        self.store.check()
     }
 
     pub fn list(&self) -> Vec<GeneratorResponse> {
@@ -187,8 +213,11 @@ impl Generators {
         check_definition(&definition).map(|(_, plan)| plan)
     }
 
-    pub fn create(&self, definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
+    /// Stores a new generator. A definition without a `seed` gets one here,
+    /// once, so every run and every resume of it makes the same rows.
+    pub fn create(&self, mut definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
         check_definition(&definition)?;
+        with_seed(&mut definition);
         let t = now();
         let rec = Record {
             id: uuid::Uuid::new_v4().to_string(),
@@ -201,16 +230,19 @@ impl Generators {
             interrupted: false,
             metrics: None,
         };
-        self.store.put(&[&rec])?;
-        let entry = Entry { rec, run: None, run_start: 0, stored: None, starting: false };
+        let mut entry = Entry::new(rec);
+        let pending = entry.changed();
+        self.store.put(&versioned(&[pending]))?;
         let response = entry.response();
         self.map.lock().insert(response.id.clone(), entry);
         Ok(response)
     }
 
-    /// Replaces the definition of a generator that is not running; it becomes CREATED.
-    pub fn update(&self, id: &str, definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
+    /// Replaces the definition of a generator that is not running; it
+    /// becomes CREATED (with a new seed when the definition names none).
+    pub fn update(&self, id: &str, mut definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
         check_definition(&definition)?;
+        with_seed(&mut definition);
         let mut map = self.map.lock();
         let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
         e.sync();
@@ -225,8 +257,10 @@ impl Generators {
         e.rec.interrupted = false;
         e.rec.metrics = None;
         e.run = None;
-        self.store.put(&[&e.rec])?;
-        Ok(e.response())
+        let (pending, response) = (e.changed(), e.response());
+        drop(map);
+        self.store.put(&versioned(&[pending]))?;
+        Ok(response)
     }
 
     /// Stops a running generator (blocking until its sink closed), then forgets it.
@@ -272,8 +306,10 @@ impl Generators {
                     run.resume().map_err(|t| refused("resume", t.current, "PAUSED generators"))?;
                     e.sync();
                     e.rec.status_reason = None;
-                    self.store.put(&[&e.rec])?;
-                    return Ok(e.response());
+                    let (pending, response) = (e.changed(), e.response());
+                    drop(map);
+                    self.store.put(&versioned(&[pending]))?;
+                    return Ok(response);
                 }
                 (None, Status::Stopped) if e.rec.interrupted => {
                     claim(e)?;
@@ -333,10 +369,21 @@ impl Generators {
                 e.rec.status = Status::Failed;
                 e.rec.status_reason = Some(format!("opening the destination: {}", err.message));
                 e.rec.updated_at = now();
-                self.store.put(&[&e.rec])?;
+                let pending = e.changed();
+                drop(map);
+                self.store.put(&versioned(&[pending]))?;
+                // A destination that cannot be reached is the server side's
+                // problem (502); one that refuses the generator — a column of
+                // another type, a missing topic, a refused password — is the
+                // definition's (422), and the message names what to change.
+                let (status, code) = if err.retryable {
+                    (axum::http::StatusCode::BAD_GATEWAY, "DESTINATION_ERROR")
+                } else {
+                    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, "DESTINATION_REJECTED")
+                };
                 let mut api = ApiError::new(
-                    axum::http::StatusCode::BAD_GATEWAY,
-                    "DESTINATION_ERROR",
+                    status,
+                    code,
                     format!("cannot {action}: opening the destination failed: {}", err.message),
                 );
                 api.body.current_status = Some(Status::Failed.as_str().into());
@@ -347,14 +394,15 @@ impl Generators {
         let run = Arc::new(Run::new(plan, config));
         run.start(sink).map_err(|t| refused(action, t.current, "generators that are not running"))?;
         e.run = Some(run);
-        e.run_start = from;
         e.rec.interrupted = false;
         e.rec.status_reason = note;
         e.sync();
         e.rec.status = Status::Running;
         e.rec.updated_at = now();
-        self.store.put(&[&e.rec])?;
-        Ok(e.response())
+        let (pending, response) = (e.changed(), e.response());
+        drop(map);
+        self.store.put(&versioned(&[pending]))?;
+        Ok(response)
     }
 
     pub fn pause(&self, id: &str) -> Result<GeneratorResponse, ApiError> {
@@ -365,8 +413,10 @@ impl Generators {
         let Some(run) = run else { return Err(refused("pause", e.rec.status, "RUNNING generators")) };
         run.pause().map_err(|t| refused("pause", t.current, "RUNNING generators"))?;
         e.sync();
-        self.store.put(&[&e.rec])?;
-        Ok(e.response())
+        let (pending, response) = (e.changed(), e.response());
+        drop(map);
+        self.store.put(&versioned(&[pending]))?;
+        Ok(response)
     }
 
     /// Asks a RUNNING or PAUSED generator to stop; returns its run to wait on.
@@ -385,15 +435,16 @@ impl Generators {
         let mut map = self.map.lock();
         let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
         e.sync();
-        self.store.put(&[&e.rec])?;
-        Ok(e.response())
+        let (pending, response) = (e.changed(), e.response());
+        drop(map);
+        self.store.put(&versioned(&[pending]))?;
+        Ok(response)
     }
 
     /// Once a second: syncs every run and stores what changed since the last
-    /// time (status or checkpoint). The store is written after the lock is
-    /// released, so requests never wait for the disk.
+    /// time (status or checkpoint).
     pub fn checkpoint(&self) {
-        let dirty: Vec<Record> = {
+        let dirty: Vec<Pending> = {
             let mut map = self.map.lock();
             map.values_mut()
                 .filter_map(|e| {
@@ -402,7 +453,7 @@ impl Generators {
                     let now = (e.rec.status, e.rec.next_row);
                     (e.stored != Some(now)).then(|| {
                         e.stored = Some(now);
-                        e.rec.clone()
+                        e.changed()
                     })
                 })
                 .collect()
@@ -410,7 +461,7 @@ impl Generators {
         if dirty.is_empty() {
             return;
         }
-        if let Err(e) = self.store.put(&dirty.iter().collect::<Vec<_>>()) {
+        if let Err(e) = self.store.put(&versioned(&dirty)) {
             tracing::error!(error = %e.body.detail, "storing generator checkpoints");
         }
     }
@@ -425,21 +476,37 @@ impl Generators {
         for (_, run) in &runs {
             let _ = run.request_stop();
         }
-        let mut map = self.map.lock();
-        for (id, run) in runs {
+        for (_, run) in &runs {
             run.wait();
-            if let Some(e) = map.get_mut(&id) {
-                e.sync();
-                e.rec.interrupted = true;
-                e.rec.status_reason =
-                    Some(format!("stopped by a server shutdown; POST …/resume continues from row {}", e.rec.next_row));
-                tracing::info!(%id, next_row = e.rec.next_row, "generator stopped for shutdown");
-            }
         }
-        let recs: Vec<&Record> = map.values().map(|e| &e.rec).collect();
-        if let Err(e) = self.store.put(&recs) {
+        let pending: Vec<Pending> = {
+            let mut map = self.map.lock();
+            for (id, _) in &runs {
+                if let Some(e) = map.get_mut(id) {
+                    e.sync();
+                    e.rec.interrupted = true;
+                    e.rec.status_reason = Some(format!(
+                        "stopped by a server shutdown; POST …/resume continues from row {}",
+                        e.rec.next_row
+                    ));
+                    tracing::info!(%id, next_row = e.rec.next_row, "generator stopped for shutdown");
+                }
+            }
+            map.values_mut().map(Entry::changed).collect()
+        };
+        if let Err(e) = self.store.put(&versioned(&pending)) {
             tracing::error!(error = %e.body.detail, "storing generators at shutdown");
         }
+    }
+}
+
+/// Gives a definition without a `seed` one, drawn now: the definition is
+/// stored with it, so every run and resume makes the same rows.
+fn with_seed(definition: &mut serde_json::Value) {
+    if let Some(obj) = definition.as_object_mut()
+        && obj.get("seed").is_none_or(serde_json::Value::is_null)
+    {
+        obj.insert("seed".into(), sdg_engine::rng::random_seed().into());
     }
 }
 
@@ -456,9 +523,85 @@ fn continued_path(path: &str, from: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{Generators, Status};
+    use crate::store::Store;
+    use serde_json::json;
+    use std::sync::Arc;
+    use std::time::Duration;
+
     #[test]
     fn continued_paths_keep_the_extension() {
         assert_eq!(super::continued_path("out/orders.csv", 1200), "out/orders.from-1200.csv");
         assert_eq!(super::continued_path("data", 5), "data.from-5");
+    }
+
+    fn definition(name: &str) -> serde_json::Value {
+        json!({
+            "name": name,
+            "destination": { "type": "BLACKHOLE" },
+            "fields": [{ "name": "id", "type": "UUID_GENERATED" }]
+        })
+    }
+
+    fn generators(dir: &std::path::Path) -> Arc<Generators> {
+        Arc::new(Generators::open(Store::open(dir).expect("store"), 1).expect("generators"))
+    }
+
+    /// Runs `f` on another thread; None when it has not returned within 10 s
+    /// (it is blocked: the point of the test, not a speed limit).
+    fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    #[test]
+    fn a_write_waiting_for_the_disk_does_not_hold_up_other_requests() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let g = generators(dir.path());
+        let a = g.create(definition("a")).expect("a").id;
+        let b = g.create(definition("b")).expect("b").id;
+        // A commit that takes long: the store's writers wait.
+        let held = g.store.hold_writes();
+        let writer = {
+            let (g, a) = (Arc::clone(&g), a.clone());
+            std::thread::spawn(move || g.update(&a, definition("a2")).map(|r| r.name))
+        };
+        std::thread::sleep(Duration::from_millis(200)); // the update is now waiting for the store
+        let reads = within({
+            let (g, b) = (Arc::clone(&g), b.clone());
+            move || (g.get(&b).map(|r| r.name).ok(), g.list().len(), g.metrics(&b).map(|m| m.status).ok())
+        });
+        assert_eq!(
+            reads,
+            Some((Some("b".to_string()), 2, Some(Status::Created))),
+            "reads waited for another generator's store write"
+        );
+        drop(held);
+        assert_eq!(writer.join().expect("update thread").expect("updated"), "a2");
+        // And the newer version is what is stored.
+        drop(g);
+        let again = generators(dir.path());
+        assert_eq!(again.get(&a).expect("a").name, "a2");
+    }
+
+    #[test]
+    fn a_definition_without_a_seed_gets_one_once_and_keeps_it() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let g = generators(dir.path());
+        let created = g.create(definition("s")).expect("created");
+        let seed = created.definition["seed"].as_u64().expect("a seed was drawn");
+        assert!(seed < 1 << 53, "exact in JSON numbers of any client");
+        assert_eq!(g.get(&created.id).expect("get").definition["seed"].as_u64(), Some(seed));
+        assert_eq!(g.plan_of(&created.id).expect("plan").seed(), seed, "every compile uses the stored seed");
+        drop(g);
+        let g = generators(dir.path());
+        assert_eq!(g.plan_of(&created.id).expect("plan").seed(), seed, "and so does a restarted server");
+        // A seed given is kept as it is.
+        let mut given = definition("t");
+        given["seed"] = json!(7);
+        assert_eq!(g.create(given).expect("created").definition["seed"], json!(7));
     }
 }

@@ -52,7 +52,7 @@ impl Plan {
     /// Validates and compiles `spec`, reporting every problem found.
     pub fn compile(spec: &GeneratorSpec) -> Result<Self, Issues> {
         let mut issues = check_spec(spec);
-        let seed = spec.seed.unwrap_or_else(random_seed);
+        let seed = spec.seed.unwrap_or_else(crate::rng::random_seed);
         let ctx = CompileCtx { seed, mode: spec.mode };
         let mut fields = Vec::with_capacity(spec.fields.len());
         let mut groups = Vec::with_capacity(spec.fields.len());
@@ -302,10 +302,4 @@ fn check_spec(spec: &GeneratorSpec) -> Issues {
         }
     }
     issues
-}
-
-fn random_seed() -> u64 {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
-    crate::rng::mix64(nanos ^ (std::process::id() as u64).rotate_left(32))
 }

@@ -19,6 +19,15 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A fresh seed, for a definition that names none: time and process mixed,
+/// kept below 2^53 so it survives a round trip through JSON numbers in
+/// any client (JavaScript's are doubles).
+pub fn random_seed() -> u64 {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    mix64(nanos ^ (std::process::id() as u64).rotate_left(32)) >> 11
+}
+
 /// The key of one random stream; `at(row)` is that row's 64 random bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamKey(u64);

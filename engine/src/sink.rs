@@ -8,6 +8,11 @@
 use arrow_array::RecordBatch;
 
 /// What a destination acknowledged during a call (possibly for earlier batches).
+///
+/// `rows` counts acknowledgements as they come (the live metrics);
+/// `settled` is what a resume may skip: it grows only when every row the
+/// sink accepted before is acknowledged too. The two differ only for a sink
+/// whose acknowledgements arrive out of row order (Kafka's, per partition).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Delivered {
     /// Rows the destination acknowledged.
@@ -16,13 +21,20 @@ pub struct Delivered {
     pub bytes: u64,
     /// Rows the destination finally refused after the sink's own retries
     /// (reported late, e.g. by Kafka delivery reports): counted as failed.
+    /// They never count as settled, so a resume sends them again.
     pub failed: u64,
+    /// How far the settled prefix grew: rows of batches the sink accepted
+    /// (`write` returned `Ok`), counted in the order they were written,
+    /// whose every row — and every row written before them — is now
+    /// acknowledged. The run's checkpoint is built from it.
+    pub settled: u64,
 }
 
 impl Delivered {
-    /// `rows` rows of `bytes` bytes.
+    /// `rows` rows of `bytes` bytes, acknowledged in the order they were
+    /// written (so they are settled too): every sink but Kafka.
     pub fn new(rows: u64, bytes: u64) -> Self {
-        Self { rows, bytes, failed: 0 }
+        Self { rows, bytes, failed: 0, settled: rows }
     }
 }
 
@@ -99,7 +111,10 @@ pub trait Sink: Send {
     }
 
     /// Writes one batch (with its encoding, when the sink asked for one);
-    /// returns what was acknowledged during the call.
+    /// returns what was acknowledged during the call. `Ok` means the sink
+    /// took the whole batch (its rows settle later, in order); an error means
+    /// it took none of it that will count: the pipeline retries the same
+    /// batch or gives it up, as `on_error` says.
     fn write(&mut self, batch: &RecordBatch, encoded: Option<&Encoded>) -> Result<Delivered, SinkError>;
 
     /// Pushes buffered rows to the destination; returns what that acknowledged.

@@ -51,6 +51,10 @@ pub struct Collect {
     pub fail_from: u64,
     pub writes: Arc<AtomicU64>,
     pub retryable: bool,
+    /// Acknowledge each batch at once but settle it only this many writes
+    /// later (as a destination that acknowledges out of row order would).
+    pub settle_lag: usize,
+    pub unsettled: Arc<Mutex<std::collections::VecDeque<u64>>>,
 }
 
 impl Sink for Collect {
@@ -64,7 +68,20 @@ impl Sink for Collect {
             return Err(SinkError { message: format!("injected failure on write {n}"), retryable: self.retryable });
         }
         self.batches.lock().push(batch.clone());
-        Ok(Delivered::new(batch.num_rows() as u64, batch.get_array_memory_size() as u64))
+        let rows = batch.num_rows() as u64;
+        let mut d = Delivered::new(rows, batch.get_array_memory_size() as u64);
+        let mut unsettled = self.unsettled.lock();
+        unsettled.push_back(rows);
+        d.settled = 0;
+        while unsettled.len() > self.settle_lag {
+            d.settled += unsettled.pop_front().unwrap_or(0);
+        }
+        Ok(d)
+    }
+
+    fn close(&mut self) -> Result<Delivered, SinkError> {
+        let settled = self.unsettled.lock().drain(..).sum();
+        Ok(Delivered { settled, ..Delivered::default() })
     }
 }
 

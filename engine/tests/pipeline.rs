@@ -193,6 +193,37 @@ fn on_error_continue_retries_then_counts_failed_rows() {
     let ids = sink.i64_column("id");
     assert_eq!(ids.len(), 1900);
     assert!(!ids.contains(&501) && ids.contains(&500) && ids.contains(&601));
+    assert_eq!(run.checkpoint(), 2000, "a given-up batch is behind the checkpoint, as the run went on past it");
+}
+
+#[test]
+fn the_checkpoint_is_the_settled_prefix_not_the_count_of_acknowledgements() {
+    // Acknowledged at once, settled two writes later; the 6th write fails and pauses the run.
+    let yaml = "name: e
+batch_size: 100
+end_condition: { type: RECORD_COUNT, value: 3000 }
+on_error: PAUSE
+destination: { type: BLACKHOLE }
+fields: [{ name: id, type: SEQUENCE }]";
+    let sink = Collect { fail_from: 5, retryable: true, settle_lag: 2, ..Default::default() };
+    sink.fail_count.store(1, Ordering::SeqCst);
+    let run = Run::new(Arc::new(plan(yaml)), RunConfig { start_row: 1000, ..config(2) });
+    run.start(Box::new(sink.clone())).expect("starts");
+    let t0 = Instant::now();
+    while run.status() != Status::Paused {
+        assert!(t0.elapsed() < Duration::from_secs(10), "never paused");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let m = run.metrics();
+    assert_eq!(m.rows_delivered, 500, "five batches acknowledged");
+    assert_eq!(run.checkpoint(), 1000 + 300, "three of them settled: a resume starts after those only");
+
+    // Stopped while paused on the error: the batch that failed was never
+    // delivered, so the checkpoint stays before it (and before the batches
+    // still unsettled until the sink closed them).
+    run.stop().expect("stops");
+    assert_eq!(run.checkpoint(), 1000 + 500);
+    assert_eq!(run.metrics().rows_failed, 100);
 }
 
 #[test]
@@ -214,6 +245,7 @@ fn on_error_pause_pauses_and_resume_retries_the_failed_batch_first() {
     assert_eq!(run.wait(), Status::Completed);
     let m = run.metrics();
     assert_eq!((m.rows_delivered, m.rows_failed), (3000, 0));
+    assert_eq!(run.checkpoint(), 3000);
     assert_eq!(sink.i64_column("id"), (1..=3000).collect::<Vec<_>>(), "nothing lost, nothing duplicated");
 }
 

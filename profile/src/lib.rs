@@ -147,9 +147,12 @@ fn err(context: &str) -> impl Fn(datafusion::error::DataFusionError) -> String +
 }
 
 /// Generates the sample, moves it into DataFusion, and profiles every field.
+/// A run that makes fewer rows than asked (a smaller RECORD_COUNT) is
+/// profiled whole: the sample never holds rows the run would not make.
 pub fn profile(plan: &Plan, options: &Options) -> Result<Profile, String> {
     options.check()?;
     let t0 = std::time::Instant::now();
+    let options = &Options { rows: plan.row_limit().map_or(options.rows, |n| n.min(options.rows)), ..*options };
     let batches = sample(plan, options.rows)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -398,6 +401,24 @@ fields:
         // The same rows, the same profile (elapsed aside).
         let again = profile(&p, &Options { rows: 10_000, top_k: 3, bins: 4 }).expect("profile");
         assert_eq!(again.fields, prof.fields);
+    }
+
+    #[test]
+    fn a_run_of_fewer_rows_is_profiled_whole() {
+        let p = plan(
+            r#"
+name: p
+seed: 3
+end_condition: { type: RECORD_COUNT, value: 250 }
+destination: { type: FILE, config: { path: x.csv } }
+fields:
+  - { name: id, type: SEQUENCE, params: { start: 1 } }
+"#,
+        );
+        let prof = profile(&p, &Options::default()).expect("profile");
+        assert_eq!(prof.rows, 250);
+        let id = &prof.fields[0];
+        assert_eq!((id.count, id.max.as_deref()), (250, Some("250")));
     }
 
     #[test]

@@ -19,6 +19,22 @@ use sdg_engine::spec::{Destination, DestinationType};
 use sdg_engine::{Sink, SinkError};
 use serde::de::DeserializeOwned;
 
+/// A destination URL fit for messages and logs: the password is hidden,
+/// the user kept (`postgres://u:***@h/db`); a user part without `:` may be a
+/// bare password (`redis://secret@h`), so all of it is hidden (`***@h`).
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.find(':') {
+                Some(c) => format!("{}:***{}", &url[..s + 3 + c], &url[at..]),
+                None => format!("{}***{}", &url[..s + 3], &url[at..]),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// Reading a destination's `config` into a sink's typed settings.
 pub mod config {
     pub use super::parse_config as parse;
@@ -115,4 +131,19 @@ pub fn open_sink(dest: &Destination, schema: &SchemaRef) -> Result<Box<dyn Sink>
         }
     };
     sink.ok_or_else(|| SinkError::fatal(issues.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn urls_hide_passwords_the_same_way_for_every_destination() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("redis://:secret@h:6379/0"), "redis://:***@h:6379/0");
+        assert_eq!(redact_url("redis://default:secret@h"), "redis://default:***@h");
+        assert_eq!(redact_url("redis://secret@h"), "redis://***@h");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
 }

@@ -21,6 +21,7 @@
 //!   built are still delivered. Resume continues from the counter.
 
 mod pacer;
+mod watermark;
 
 use crate::mapping::BatchCtx;
 use crate::metrics::{Metrics, MetricsSnapshot};
@@ -37,6 +38,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
+use watermark::Watermark;
 
 /// How often blocked threads look at the stop and pause flags.
 const POLL: Duration = Duration::from_millis(20);
@@ -128,6 +130,8 @@ struct Shared {
     failed: AtomicBool,
     /// Set by the sink stage once the sink is closed and the final status set.
     finished: AtomicBool,
+    /// The resume checkpoint (see [`Run::checkpoint`]), published by the sink stage.
+    checkpoint: AtomicU64,
     pacer: Pacer,
     metrics: Metrics,
 }
@@ -157,6 +161,7 @@ impl Run {
             exhausted: AtomicBool::new(false),
             failed: AtomicBool::new(false),
             finished: AtomicBool::new(false),
+            checkpoint: AtomicU64::new(config.start_row),
             plan,
             config,
         };
@@ -303,6 +308,14 @@ impl Run {
         self.shared.finished.load(SeqCst)
     }
 
+    /// The first row a resume must generate: every row below it is
+    /// acknowledged by the destination, or was given up under
+    /// `on_error: CONTINUE`. A prefix, unlike `rows_delivered`, which counts
+    /// acknowledgements in the order they arrive (Kafka's are per partition).
+    pub fn checkpoint(&self) -> u64 {
+        self.shared.checkpoint.load(SeqCst)
+    }
+
     /// True once the run has ended and its sink is closed.
     pub fn is_finished(&self) -> bool {
         self.shared.finished.load(SeqCst)
@@ -437,6 +450,7 @@ fn sink_stage(
 ) {
     let mut pending: BTreeMap<u64, (RecordBatch, Option<Encoded>)> = BTreeMap::new();
     let mut next = s.config.start_row;
+    let mut marks = Watermark::new(s.config.start_row);
     let mut broken = false;
     // Batches were written since the sink was last told the pipeline is idle.
     let mut written = false;
@@ -451,7 +465,7 @@ fn sink_stage(
         while let Some((batch, encoded)) = pending.remove(&next) {
             next += batch.num_rows() as u64;
             s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
-            if !broken && !deliver(s, sink.as_mut(), &batch, encoded.as_ref()) {
+            if !broken && !deliver(s, &mut marks, sink.as_mut(), &batch, encoded.as_ref()) {
                 broken = true;
             }
             written = true;
@@ -464,7 +478,7 @@ fn sink_stage(
         s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
         if written && !broken && data.is_empty() {
             written = false;
-            if !with_policy(s, 0, || sink.idle()) {
+            if !with_policy(s, &mut marks, 0, || sink.idle()) {
                 broken = true;
             }
         }
@@ -477,10 +491,14 @@ fn sink_stage(
     // flushed under the same policy as writes, so a failure at the very end
     // pauses, retries or fails like any other.
     if !broken && !s.failed.load(SeqCst) {
-        with_policy(s, 0, || sink.flush());
+        with_policy(s, &mut marks, 0, || sink.flush());
     }
     match sink.close() {
-        Ok(d) => s.metrics.record_delivered(d.rows, d.bytes, d.failed),
+        Ok(d) => {
+            s.metrics.record_delivered(d.rows, d.bytes, d.failed);
+            marks.settled(d.settled);
+            s.checkpoint.store(marks.next_row(), SeqCst);
+        }
         Err(e) => {
             s.metrics.record_error(e.message.clone());
             if !s.failed.load(SeqCst) {
@@ -502,14 +520,26 @@ fn sink_stage(
 }
 
 /// Delivers one batch under the run's `on_error` policy; false when the run failed.
-fn deliver(s: &Shared, sink: &mut dyn Sink, batch: &RecordBatch, encoded: Option<&Encoded>) -> bool {
-    with_policy(s, batch.num_rows() as u64, || sink.write(batch, encoded))
+fn deliver(
+    s: &Shared,
+    marks: &mut Watermark,
+    sink: &mut dyn Sink,
+    batch: &RecordBatch,
+    encoded: Option<&Encoded>,
+) -> bool {
+    with_policy(s, marks, batch.num_rows() as u64, || sink.write(batch, encoded))
 }
 
 /// Runs a sink operation under the run's `on_error` policy (retrying, pausing
-/// or failing); `rows` count as failed when the operation is given up.
-/// False when the run failed.
-fn with_policy(s: &Shared, rows: u64, mut op: impl FnMut() -> Result<Delivered, SinkError>) -> bool {
+/// or failing): a write of `rows` rows, or (0) a flush or an idle call. The
+/// rows count as failed when the write is given up; the checkpoint learns
+/// what the sink accepted and settled. False when the run failed.
+fn with_policy(
+    s: &Shared,
+    marks: &mut Watermark,
+    rows: u64,
+    mut op: impl FnMut() -> Result<Delivered, SinkError>,
+) -> bool {
     let mut attempt = 0u32;
     loop {
         let t0 = Instant::now();
@@ -518,6 +548,9 @@ fn with_policy(s: &Shared, rows: u64, mut op: impl FnMut() -> Result<Delivered, 
         let err = match result {
             Ok(d) => {
                 s.metrics.record_delivered(d.rows, d.bytes, d.failed);
+                marks.written(rows);
+                marks.settled(d.settled);
+                s.checkpoint.store(marks.next_row(), SeqCst);
                 return true;
             }
             Err(e) => e,
@@ -537,6 +570,8 @@ fn with_policy(s: &Shared, rows: u64, mut op: impl FnMut() -> Result<Delivered, 
                     continue;
                 }
                 s.metrics.rows_failed.fetch_add(rows, Relaxed);
+                marks.given_up(rows);
+                s.checkpoint.store(marks.next_row(), SeqCst);
                 return true;
             }
             OnError::Pause => {
@@ -549,7 +584,9 @@ fn with_policy(s: &Shared, rows: u64, mut op: impl FnMut() -> Result<Delivered, 
                     }
                 }
                 if !s.wait_while_paused() {
-                    // Stopped while paused on an error: the batch was never delivered.
+                    // Stopped while paused on an error: the batch was never
+                    // delivered, and the checkpoint stays before it, so a
+                    // resume sends it.
                     s.metrics.rows_failed.fetch_add(rows, Relaxed);
                     return false;
                 }

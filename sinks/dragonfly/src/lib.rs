@@ -120,8 +120,11 @@ pub fn config(dest: &Destination, issues: &mut Issues) -> Option<DragonflyConfig
     let before = issues.len();
     if let Err(e) = Config::from_url(&cfg.url) {
         issues.push(
-            Issue::new("destination.config.url", format!("`{}` is not a Redis URL: {e}", redact(&cfg.url)))
-                .hint("write it like redis://127.0.0.1:6379"),
+            Issue::new(
+                "destination.config.url",
+                format!("`{}` is not a Redis URL: {e}", sdg_sinks::redact_url(&cfg.url)),
+            )
+            .hint("write it like redis://127.0.0.1:6379"),
         );
     }
     if cfg.key.is_empty() {
@@ -176,7 +179,7 @@ impl std::fmt::Debug for DragonflySink {
 
 /// Host, port, credentials and database of a `redis://` URL.
 fn target(config: &DragonflyConfig) -> Result<Target, SinkError> {
-    let shown = redact(&config.url);
+    let shown = sdg_sinks::redact_url(&config.url);
     let parsed =
         Config::from_url(&config.url).map_err(|e| SinkError::fatal(format!("`{shown}` is not a Redis URL: {e}")))?;
     let ServerConfig::Centralized { server } = &parsed.server else {
@@ -227,14 +230,6 @@ impl DragonflySink {
             // The connection is dropped; the next write opens a new one.
             Err(e) => Err(e),
         }
-    }
-}
-
-/// Hides the password of a URL for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-        _ => url.to_string(),
     }
 }
 

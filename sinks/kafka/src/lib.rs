@@ -200,6 +200,54 @@ pub fn validate(dest: &Destination, schema: Option<&SchemaRef>) -> Issues {
 struct Undelivered {
     key: Option<Vec<u8>>,
     payload: Vec<u8>,
+    /// The ledger entry of its batch (its delivery opaque).
+    batch: usize,
+}
+
+/// Which batches are wholly acknowledged. Kafka acknowledges per partition,
+/// so reports arrive out of row order: a batch settles when its last
+/// message is acknowledged and every batch before it has settled. Every
+/// message carries its batch's number as its delivery opaque.
+#[derive(Default)]
+struct Ledger {
+    /// The number of the batch at the front of `open`.
+    first: usize,
+    /// Batches not yet settled, oldest first: (messages unacknowledged, rows
+    /// it settles — 0 for the part of a batch whose write failed, which the
+    /// pipeline sends again or gives up itself).
+    open: std::collections::VecDeque<(u64, u64)>,
+    /// Rows settled so far (ever).
+    settled: u64,
+}
+
+impl Ledger {
+    /// Opens the entry of a batch of `rows` messages; returns its number.
+    fn open(&mut self, rows: u64) -> usize {
+        self.open.push_back((rows, rows));
+        self.first + self.open.len() - 1
+    }
+
+    /// `count` messages of `batch` are acknowledged (or will never be sent).
+    fn acknowledged(&mut self, batch: usize, count: u64) {
+        if let Some(entry) = batch.checked_sub(self.first).and_then(|i| self.open.get_mut(i)) {
+            entry.0 = entry.0.saturating_sub(count);
+        }
+        while let Some(&(0, rows)) = self.open.front() {
+            self.settled += rows;
+            self.open.pop_front();
+            self.first += 1;
+        }
+    }
+
+    /// The write of `batch` failed after its first `taken` messages: the
+    /// rest will never be sent under this number, and the batch settles
+    /// nothing (the pipeline retries it whole or gives it up).
+    fn cut(&mut self, batch: usize, rows: u64, taken: u64) {
+        if let Some(entry) = batch.checked_sub(self.first).and_then(|i| self.open.get_mut(i)) {
+            entry.1 = 0;
+        }
+        self.acknowledged(batch, rows - taken);
+    }
 }
 
 /// Counts delivery reports and keeps the messages that failed; shared by
@@ -212,6 +260,14 @@ struct Counters {
     served_failures: AtomicU64,
     undelivered: Mutex<Vec<Undelivered>>,
     last_error: Mutex<Option<String>>,
+    /// Reports are served on the sink's thread (`poll`): never contended.
+    ledger: Mutex<Ledger>,
+}
+
+impl Counters {
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// The producer context: reports into the sink's counters.
@@ -228,13 +284,15 @@ impl std::ops::Deref for Reports {
 impl ClientContext for Reports {}
 
 impl ProducerContext for Reports {
-    type DeliveryOpaque = ();
+    /// The message's batch in the [`Ledger`].
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, batch: usize) {
         match result {
             Ok(m) => {
                 self.delivered.fetch_add(1, Relaxed);
                 self.bytes.fetch_add((m.payload_len() + m.key_len()) as u64, Relaxed);
+                self.ledger().acknowledged(batch, 1);
             }
             Err((e, m)) => {
                 self.served_failures.fetch_add(1, Relaxed);
@@ -245,6 +303,7 @@ impl ProducerContext for Reports {
                     u.push(Undelivered {
                         key: m.key().map(<[u8]>::to_vec),
                         payload: m.payload().unwrap_or_default().to_vec(),
+                        batch,
                     });
                 }
             }
@@ -271,7 +330,8 @@ pub struct KafkaSink {
     producer: BaseProducer<Reports>,
     key_column: Option<usize>,
     headers: Option<OwnedHeaders>,
-    reported: (u64, u64),
+    /// Delivered rows, bytes and settled rows reported to the pipeline so far.
+    reported: (u64, u64, u64),
     /// Failed deliveries were reported to the pipeline; the next write re-sends them.
     failure_reported: bool,
     scratch: Encoded,
@@ -347,7 +407,7 @@ impl KafkaSink {
             producer,
             key_column,
             headers,
-            reported: (0, 0),
+            reported: (0, 0, 0),
             failure_reported: false,
             scratch: Encoded::default(),
             keys: Vec::new(),
@@ -355,11 +415,16 @@ impl KafkaSink {
         })
     }
 
-    /// Successful delivery reports since the last call.
+    /// Successful delivery reports (and batches settled) since the last call.
     fn take_reports(&mut self) -> Delivered {
         let ctx = self.producer.context();
-        let now = (ctx.delivered.load(Relaxed), ctx.bytes.load(Relaxed));
-        let d = Delivered::new(now.0 - self.reported.0, now.1 - self.reported.1);
+        let now = (ctx.delivered.load(Relaxed), ctx.bytes.load(Relaxed), ctx.ledger().settled);
+        let d = Delivered {
+            rows: now.0 - self.reported.0,
+            bytes: now.1 - self.reported.1,
+            failed: 0,
+            settled: now.2 - self.reported.2,
+        };
         self.reported = now;
         d
     }
@@ -402,7 +467,8 @@ impl KafkaSink {
         let messages =
             self.producer.context().undelivered.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default();
         for m in &messages {
-            let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&self.config.topic).payload(&m.payload);
+            let mut record: BaseRecord<'_, [u8], [u8], usize> =
+                BaseRecord::with_opaque_to(&self.config.topic, m.batch).payload(&m.payload);
             if let Some(k) = &m.key {
                 record = record.key(k.as_slice());
             }
@@ -416,7 +482,7 @@ impl KafkaSink {
     }
 
     /// Sends one record, waiting (polling) while the producer queue is full.
-    fn send_record(&self, mut record: BaseRecord<'_, [u8], [u8]>) -> Result<(), SinkError> {
+    fn send_record(&self, mut record: BaseRecord<'_, [u8], [u8], usize>) -> Result<(), SinkError> {
         loop {
             match self.producer.send(record) {
                 Ok(()) => return Ok(()),
@@ -437,7 +503,29 @@ impl KafkaSink {
         }
     }
 
+    /// Produces every row of the batch under one ledger entry; when it fails
+    /// part way, the entry settles nothing (the pipeline retries the batch
+    /// whole or gives it up).
     fn produce(&mut self, batch: &RecordBatch, values: &Encoded) -> Result<(), SinkError> {
+        let rows = batch.num_rows() as u64;
+        let entry = self.producer.context().ledger().open(rows);
+        let mut taken = 0;
+        let result = self.produce_rows(batch, values, entry, &mut taken);
+        if result.is_err() {
+            self.producer.context().ledger().cut(entry, rows, taken as u64);
+        }
+        result
+    }
+
+    /// Produces the rows of a batch as messages of ledger entry `entry`,
+    /// counting in `taken` those the producer took.
+    fn produce_rows(
+        &mut self,
+        batch: &RecordBatch,
+        values: &Encoded,
+        entry: usize,
+        taken: &mut usize,
+    ) -> Result<(), SinkError> {
         let mut cells = TextCells::new(batch).map_err(|e| SinkError::fatal(e.to_string()))?;
         let rows = batch.num_rows();
         self.keys.clear();
@@ -458,22 +546,25 @@ impl KafkaSink {
         if let Some(h) = &self.headers {
             // Headers need librdkafka's one-message call.
             for row in 0..rows {
-                let mut record: BaseRecord<'_, [u8], [u8]> =
-                    BaseRecord::to(&self.config.topic).payload(value(row)).headers(h.clone());
+                let mut record: BaseRecord<'_, [u8], [u8], usize> =
+                    BaseRecord::with_opaque_to(&self.config.topic, entry).payload(value(row)).headers(h.clone());
                 if let Some(k) = key(row) {
                     record = record.key(k);
                 }
                 self.send_record(record)?;
+                *taken += 1;
                 if row % SERVE_REPORTS_EVERY == SERVE_REPORTS_EVERY - 1 {
                     self.serve_reports();
                 }
             }
         } else {
-            let mut starts = 0;
-            while starts < rows {
-                let end = (starts + SERVE_REPORTS_EVERY).min(rows);
-                starts +=
-                    self.enqueue((starts..end).map(|row| native::Message { value: value(row), key: key(row) }))?;
+            while *taken < rows {
+                let end = (*taken + SERVE_REPORTS_EVERY).min(rows);
+                *taken += self.enqueue((*taken..end).map(|row| native::Message {
+                    value: value(row),
+                    key: key(row),
+                    batch: entry,
+                }))?;
                 self.serve_reports();
             }
         }

@@ -41,10 +41,12 @@ impl Drop for TopicHandle {
     }
 }
 
-/// One message for [`produce_batch`]: value and optional key, borrowed.
+/// One message for [`produce_batch`]: value and optional key, borrowed, and
+/// its delivery opaque (the sink's ledger entry).
 pub(crate) struct Message<'a> {
     pub value: &'a [u8],
     pub key: Option<&'a [u8]>,
+    pub batch: usize,
 }
 
 /// Enqueues `messages` in order (librdkafka copies them; the partitioner
@@ -66,7 +68,10 @@ pub(crate) fn produce_batch<'a>(
             key: m.key.map_or(null_mut(), |k| k.as_ptr().cast_mut().cast()),
             key_len: m.key.map_or(0, <[u8]>::len),
             offset: 0,
-            _private: null_mut(),
+            // The per-message opaque librdkafka hands back with the delivery
+            // report; rdkafka reads it as the context's `usize` opaque. An
+            // integer carried in a pointer, never dereferenced.
+            _private: m.batch as *mut std::ffi::c_void,
         })
         .collect();
     let count = i32::try_from(native.len()).unwrap_or(i32::MAX);

@@ -78,8 +78,11 @@ pub fn config(dest: &Destination, issues: &mut Issues) -> Option<PostgresConfig>
     let before = issues.len();
     if !(cfg.url.starts_with("postgres://") || cfg.url.starts_with("postgresql://")) {
         issues.push(
-            Issue::new("destination.config.url", format!("`{}` is not a PostgreSQL URL", redact(&cfg.url)))
-                .hint("write it like postgres://user:password@127.0.0.1:5432/database"),
+            Issue::new(
+                "destination.config.url",
+                format!("`{}` is not a PostgreSQL URL", sdg_sinks::redact_url(&cfg.url)),
+            )
+            .hint("write it like postgres://user:password@127.0.0.1:5432/database"),
         );
     } else if let Err(e) = cfg.url.parse::<tokio_postgres::Config>() {
         issues.push(Issue::new("destination.config.url", format!("invalid PostgreSQL URL: {e}")));
@@ -118,17 +121,6 @@ pub fn validate(dest: &Destination, schema: Option<&SchemaRef>) -> Issues {
         }
     }
     issues
-}
-
-/// Hides the password of a URL for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
-            Some(c) => format!("{}:***{}", &url[..s + 3 + c], &url[at..]),
-            None => url.to_string(),
-        },
-        _ => url.to_string(),
-    }
 }
 
 /// Whether retrying a failed operation may help.
@@ -245,7 +237,10 @@ impl PostgresSink {
             }
         }
         let e = last.map(|e| e.to_string()).unwrap_or_default();
-        Err(SinkError::retryable(format!("connecting to PostgreSQL at {}: {e}", redact(&self.config.url))))
+        Err(SinkError::retryable(format!(
+            "connecting to PostgreSQL at {}: {e}",
+            sdg_sinks::redact_url(&self.config.url)
+        )))
     }
 
     fn client(&self) -> Result<&Client, SinkError> {
@@ -425,7 +420,20 @@ impl Sink for PostgresSink {
         let result = self.send(tuples, batch.num_rows() as u64);
         self.scratch = scratch;
         result?;
-        if self.due() { self.commit() } else { Ok(Delivered::default()) }
+        if !self.due() {
+            return Ok(Delivered::default());
+        }
+        // The batch is taken (kept in the open transaction for a replay), so
+        // a failed commit is not this write's error: the pipeline would send
+        // the batch again and the replay would hold it twice. The next write,
+        // `idle` or `flush` retries the commit and reports what fails then.
+        match self.commit() {
+            Ok(d) => Ok(d),
+            Err(e) => {
+                tracing::warn!(error = %e.message, rows = self.open.rows, "PostgreSQL commit failed; retried with the next call");
+                Ok(Delivered::default())
+            }
+        }
     }
 
     fn idle(&mut self) -> Result<Delivered, SinkError> {
@@ -444,7 +452,7 @@ impl Sink for PostgresSink {
                 tracing::error!(rows = self.open.rows, error = %e.message, "PostgreSQL rows not committed at close");
                 let failed = self.open.rows;
                 self.open = Transaction::default();
-                Ok(Delivered { rows: 0, bytes: 0, failed })
+                Ok(Delivered { failed, ..Delivered::default() })
             }
         }
     }
@@ -458,11 +466,5 @@ mod tests {
     fn identifiers_are_quoted() {
         assert_eq!(quote_ident("orders"), "\"orders\"");
         assert_eq!(quote_ident("a\"; DROP TABLE x; --"), "\"a\"\"; DROP TABLE x; --\"");
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
     }
 }
