@@ -71,7 +71,7 @@ impl Overrides {
     }
 }
 
-pub use sdg_control_api::destinations::check;
+pub use sdg_destinations::check;
 
 /// Reads, overrides and checks; prints every problem and fails if there is one.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<(GeneratorSpec, Plan)> {

@@ -5,7 +5,6 @@
 //! per-IP rate limits guard every route (see `guard`).
 
 mod api;
-pub mod destinations;
 mod error;
 mod guard;
 mod model;

@@ -8,11 +8,11 @@
 //! released (the store skips a copy older than one it already wrote), so a
 //! slow disk holds up the request that wrote, never the others.
 
-use crate::destinations;
 use crate::error::ApiError;
 use crate::model::{GeneratorResponse, Record, now};
 use crate::store::{Store, Versioned};
 use parking_lot::Mutex;
+use sdg_destinations as destinations;
 use sdg_engine::spec::{DestinationType, spec_from_value};
 use sdg_engine::{GeneratorSpec, Plan, Run, RunConfig, Status};
 use std::collections::BTreeMap;

@@ -17,6 +17,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 const GENERATORS: TableDefinition<&str, &[u8]> = TableDefinition::new("generators");
+/// One row, rewritten by the health check: a commit proves the disk takes writes.
+const HEALTH: TableDefinition<&str, u64> = TableDefinition::new("health");
+/// How long a health check's result is reused (a check commits to disk).
+const HEALTH_REUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The open database.
 pub struct Store {
@@ -24,6 +28,8 @@ pub struct Store {
     /// The version of each record last written (`u64::MAX` once deleted);
     /// held while writing, so writes are serialised (as redb's are anyway).
     written: Mutex<HashMap<String, u64>>,
+    /// The last health check: when, and what it found.
+    health: Mutex<Option<(std::time::Instant, Result<(), String>)>>,
 }
 
 /// A record as of one version of it.
@@ -48,10 +54,14 @@ impl Store {
         let db = Database::create(&path).map_err(|e| {
             anyhow::anyhow!("opening {}: {e} (is another `sdg serve` using this --data-dir?)", path.display())
         })?;
+        Self::with_database(db)
+    }
+
+    fn with_database(db: Database) -> anyhow::Result<Self> {
         let tx = db.begin_write()?;
         tx.open_table(GENERATORS)?;
         tx.commit()?;
-        Ok(Self { db, written: Mutex::new(HashMap::new()) })
+        Ok(Self { db, written: Mutex::new(HashMap::new()), health: Mutex::new(None) })
     }
 
     /// Every stored record.
@@ -106,10 +116,29 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the database answers a read (for `/health`).
+    /// Whether the database reads and commits (for `/health`): what every
+    /// request that stores a generator needs. Reused for a second, so a
+    /// health check hammered by a probe costs one commit a second.
     pub fn check(&self) -> Result<(), String> {
-        let tx = self.db.begin_read().map_err(|e| e.to_string())?;
-        tx.open_table(GENERATORS).map_err(|e| e.to_string())?;
+        let mut last = self.health.lock();
+        if let Some((at, result)) = &*last
+            && at.elapsed() < HEALTH_REUSE
+        {
+            return result.clone();
+        }
+        let result = self.probe().map_err(|e| e.to_string());
+        *last = Some((std::time::Instant::now(), result.clone()));
+        result
+    }
+
+    fn probe(&self) -> Result<(), redb::Error> {
+        self.db.begin_read()?.open_table(GENERATORS)?;
+        let tx = self.db.begin_write()?;
+        {
+            let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            tx.open_table(HEALTH)?.insert("probe", secs)?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -117,5 +146,59 @@ impl Store {
     #[cfg(test)]
     pub(crate) fn hold_writes(&self) -> parking_lot::MutexGuard<'_, HashMap<String, u64>> {
         self.written.lock()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Store;
+    use redb::StorageBackend;
+    use redb::backends::InMemoryBackend;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Storage whose writes start failing on demand, as a full or lost disk's do.
+    #[derive(Debug)]
+    struct Failing(InMemoryBackend, Arc<AtomicBool>);
+
+    impl Failing {
+        fn check(&self) -> std::io::Result<()> {
+            if self.1.load(Ordering::SeqCst) { Err(std::io::Error::other("no space left on device")) } else { Ok(()) }
+        }
+    }
+
+    impl StorageBackend for Failing {
+        fn len(&self) -> std::io::Result<u64> {
+            self.0.len()
+        }
+        fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+            self.0.read(offset, out)
+        }
+        fn set_len(&self, len: u64) -> std::io::Result<()> {
+            self.check()?;
+            self.0.set_len(len)
+        }
+        fn sync_data(&self) -> std::io::Result<()> {
+            self.check()?;
+            self.0.sync_data()
+        }
+        fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+            self.check()?;
+            self.0.write(offset, data)
+        }
+    }
+
+    #[test]
+    fn the_health_check_fails_when_the_disk_refuses_writes() {
+        let broken = Arc::new(AtomicBool::new(false));
+        let db = redb::Database::builder()
+            .create_with_backend(Failing(InMemoryBackend::new(), Arc::clone(&broken)))
+            .expect("database");
+        let store = Store::with_database(db).expect("store");
+        assert_eq!(store.check(), Ok(()));
+        broken.store(true, Ordering::SeqCst);
+        *store.health.lock() = None; // past the reuse second
+        let err = store.check().expect_err("a store that cannot commit is not healthy");
+        assert!(err.contains("no space left"), "{err}");
     }
 }

@@ -361,3 +361,47 @@ fn a_yaml_file_can_be_posted_as_it_is() {
     assert_eq!((r.status, r.body["name"].as_str()), (201, Some("quickstart")), "{}", r.body);
     assert_eq!(r.body["definition"]["end_condition"]["value"], 1_000_000);
 }
+
+#[test]
+fn a_path_that_cannot_be_read_gets_the_error_body() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = TestServer::start(config(dir.path()));
+    // %FF is not UTF-8: axum's own rejection would be plain text.
+    let r = get(&s.api("/generators/%FF"));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error_code"], "VALIDATION_ERROR", "{}", r.body);
+    assert!(r.body["detail"].as_str().expect("detail").contains("path"), "{}", r.body);
+    // The document promises only what the routes answer.
+    let doc = get(&s.url("/openapi.json")).body;
+    let universes = &doc["paths"]["/api/v1/universes"]["post"]["responses"];
+    assert!(universes.get("201").is_none() && universes.get("501").is_some(), "{universes}");
+}
+
+#[test]
+fn a_destination_that_refuses_the_schema_is_a_client_error_naming_the_column() {
+    let Some(url) = sdg_testkit::server("SDG_TEST_POSTGRES_URL") else { return };
+    let table = format!("sdg_api_mismatch_{}", std::process::id());
+    let psql = |sql: &str| {
+        let out = std::process::Command::new("psql").args([url.as_str(), "-qAtc", sql]).output().expect("psql");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    psql(&format!("DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (order_id bigint, amount text)"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = TestServer::start(config(dir.path()));
+    let id = create(
+        &s,
+        &json!({
+            "name": "mismatch",
+            "destination": { "type": "POSTGRES", "config": { "url": url, "table": table } },
+            "fields": [
+                { "name": "order_id", "type": "SEQUENCE" },
+                { "name": "amount", "type": "NUMERIC_RANGE", "params": { "min": 1, "max": 9 } }
+            ]
+        }),
+    );
+    let r = post_empty(&s.api(&format!("/generators/{id}/start")));
+    assert_eq!((r.status, r.body["error_code"].as_str()), (422, Some("DESTINATION_REJECTED")), "{}", r.body);
+    assert!(r.body["detail"].as_str().expect("detail").contains("column `amount`"), "{}", r.body);
+    assert_eq!(r.body["current_status"], "FAILED");
+    psql(&format!("DROP TABLE {table}"));
+}

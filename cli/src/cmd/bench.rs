@@ -60,7 +60,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     spec.mode = GenerationMode::Batch;
     spec.rate = None;
     let plan = Arc::new(load::check(&spec).map_err(|i| load::report(&args.file, &i))?);
-    let sink = sdg_control_api::destinations::open(&spec.destination, plan.schema())?;
+    let sink = sdg_destinations::open(&spec.destination, plan.schema())?;
     let mut config = RunConfig::default();
     if let Some(w) = args.workers {
         config.workers = w.max(1);

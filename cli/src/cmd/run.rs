@@ -66,8 +66,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         );
     }
     let plan = Arc::new(plan);
-    let sink =
-        sdg_control_api::destinations::open(&spec.destination, plan.schema()).context("opening the destination")?;
+    let sink = sdg_destinations::open(&spec.destination, plan.schema()).context("opening the destination")?;
     let mut config = RunConfig::default();
     if let Some(w) = args.workers {
         config.workers = w.max(1);

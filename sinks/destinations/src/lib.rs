@@ -1,5 +1,7 @@
-//! The one place that knows every destination crate: validation and opening
-//! dispatch on the destination type.
+//! sdg-destinations: the one place that knows every destination crate.
+//! Validation and opening dispatch on the destination type, for `sdg run`,
+//! `sdg bench` and `sdg serve` alike, so neither the CLI nor the control API
+//! repeats the wiring, and the CLI's commands need nothing of the server.
 
 use arrow_schema::SchemaRef;
 use sdg_engine::spec::{Destination, DestinationType};
