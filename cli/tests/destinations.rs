@@ -1,8 +1,15 @@
 //! `sdg run --to URL` end to end, against the real servers of
-//! scripts/services.sh: the summary counts what the destination holds.
+//! scripts/services.sh: the summary counts what the destination holds, and
+//! the Kafka topic holds exactly the generator's rows.
 
+use apache_avro::types::Value as AvroValue;
+use arrow_array::Array;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_schema::{DataType, TimeUnit};
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 fn env(name: &str) -> Option<String> {
     sdg_testkit::server(name)
@@ -59,10 +66,76 @@ fn to_redis() {
     assert_eq!(shell("redis-cli", &["-p", &port, "xlen", "sdg:cli:stream"]), "3000");
 }
 
+/// Every message of `topic` (all its partitions), until `expected` arrived
+/// and the topic stayed quiet for 2 s, or 60 s: (key, value).
+fn consume(brokers: &str, topic: &str, expected: usize) -> Vec<(Option<Vec<u8>>, Vec<u8>)> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{Message, Offset, TopicPartitionList};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("{topic}-reader"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("topic metadata");
+    let partitions = metadata.topics().first().map_or(0, |t| t.partitions().len());
+    assert!(partitions > 0, "topic {topic} has no partitions");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions as i32 {
+        tpl.add_partition_offset(topic, p, Offset::Beginning).expect("partition");
+    }
+    consumer.assign(&tpl).expect("assign");
+    let (t0, mut last) = (Instant::now(), Instant::now());
+    let mut out = Vec::new();
+    while t0.elapsed() < Duration::from_secs(60) && (out.len() < expected || last.elapsed() < Duration::from_secs(2)) {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            last = Instant::now();
+            out.push((m.key().map(<[u8]>::to_vec), m.payload().unwrap_or_default().to_vec()));
+        }
+    }
+    out
+}
+
+/// A decoded Avro value as comparable text (None for null).
+fn avro_text(v: &AvroValue) -> Option<String> {
+    match v {
+        AvroValue::Null => None,
+        AvroValue::Union(_, inner) => avro_text(inner),
+        AvroValue::Long(n) | AvroValue::TimestampMicros(n) => Some(n.to_string()),
+        AvroValue::Double(x) => Some(format!("{x:?}")),
+        AvroValue::String(s) => Some(s.clone()),
+        AvroValue::Uuid(u) => Some(u.to_string()),
+        other => panic!("unexpected Avro value {other:?}"),
+    }
+}
+
+/// Cell `row` of an Arrow column as the same text as [`avro_text`].
+fn arrow_text(column: &dyn Array, row: usize) -> Option<String> {
+    if column.is_null(row) {
+        return None;
+    }
+    Some(match column.data_type() {
+        DataType::Int64 => column.as_primitive::<Int64Type>().value(row).to_string(),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            column.as_primitive::<TimestampMicrosecondType>().value(row).to_string()
+        }
+        DataType::Float64 => format!("{:?}", column.as_primitive::<Float64Type>().value(row)),
+        DataType::FixedSizeBinary(16) => {
+            uuid::Uuid::from_slice(column.as_fixed_size_binary().value(row)).expect("16 bytes").to_string()
+        }
+        DataType::Dictionary(..) => {
+            let d = column.as_dictionary::<Int32Type>();
+            d.values().as_string::<i32>().value(d.keys().value(row) as usize).to_string()
+        }
+        other => panic!("unexpected column type {other}"),
+    })
+}
+
 #[test]
 fn to_kafka() {
     let Some(brokers) = env("SDG_TEST_KAFKA_BROKERS") else { return };
-    let topic = format!("sdg-cli-{}", std::process::id());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let topic = format!("sdg-cli-{}-{nanos}", std::process::id());
     let s = summary(&sdg(&[
         "run",
         "configs/quickstart.yaml",
@@ -72,6 +145,42 @@ fn to_kafka() {
         &format!("kafka://{brokers}/{topic}?key_field=order_id&format=avro"),
     ]));
     assert!(s.contains("quickstart: 4000 rows in"), "delivery reports count every row: {s}");
+
+    // What the topic holds: 4000 Avro datums, keyed by order_id, equal to the generator's rows.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
+    let yaml = std::fs::read_to_string(root.join("configs/quickstart.yaml")).expect("quickstart.yaml");
+    let plan = sdg_engine::Plan::compile(&sdg_engine::spec::parse_yaml(&yaml).expect("parses")).expect("compiles");
+    let expected = plan.generate(0, 4000).expect("generates");
+    // The reader's schema as a consumer writes it from docs/DESTINATIONS.md (record `sdg.row`).
+    let nullable =
+        |name: &str, t: serde_json::Value| serde_json::json!({"name": name, "type": ["null", t], "default": null});
+    let schema = serde_json::json!({"type": "record", "name": "row", "namespace": "sdg", "fields": [
+        nullable("order_id", "long".into()),
+        nullable("id", serde_json::json!({"type": "string", "logicalType": "uuid"})),
+        nullable("created_at", serde_json::json!({"type": "long", "logicalType": "timestamp-micros"})),
+        nullable("status", "string".into()),
+        nullable("amount", "double".into()),
+        nullable("region", "string".into()),
+        nullable("coupon", "string".into()),
+    ]});
+    let schema = apache_avro::Schema::parse(&schema).expect("valid Avro schema");
+    let messages = consume(&brokers, &topic, 4000);
+    assert_eq!(messages.len(), 4000, "messages on {topic}");
+    let mut seen = std::collections::HashSet::new();
+    for (key, value) in &messages {
+        let mut bytes = value.as_slice();
+        let datum = apache_avro::from_avro_datum(&schema, &mut bytes, None).expect("an Avro datum");
+        assert!(bytes.is_empty(), "{} bytes after the datum", bytes.len());
+        let AvroValue::Record(fields) = datum else { panic!("a record: {datum:?}") };
+        let cells: Vec<Option<String>> = fields.iter().map(|(_, v)| avro_text(v)).collect();
+        let order_id: u64 = cells[0].as_deref().and_then(|id| id.parse().ok()).expect("an order_id");
+        assert_eq!(key.as_deref(), cells[0].as_deref().map(str::as_bytes), "the key is the order_id");
+        assert!((1..=4000).contains(&order_id) && seen.insert(order_id), "order_id {order_id} once");
+        let row = (order_id - 1) as usize;
+        let want: Vec<Option<String>> = expected.columns().iter().map(|c| arrow_text(c.as_ref(), row)).collect();
+        assert_eq!(cells, want, "row {row}");
+    }
+    assert_eq!(seen.len(), 4000);
 }
 
 #[test]
