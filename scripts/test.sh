@@ -32,9 +32,14 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
 # Profiling (DataFusion) is off in the default binary; the suite tests it too.
-cargo test --workspace --locked --features sdg-control-api/profiling --lib --bins --tests "$@" 2>&1 | tee "$log"
+cargo test --workspace --locked --no-fail-fast --features sdg-control-api/profiling --lib --bins --tests "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+# The OpenAPI document against the server (schemathesis, installed with pip),
+# with the sdg binary the tests just built: one more test in the count.
+echo "== scripts/api-fuzz.sh"
+fuzz_passed=0 fuzz_failed=0
+if bash scripts/api-fuzz.sh "$CARGO_TARGET_DIR/debug/sdg"; then fuzz_passed=1; else fuzz_failed=1; status=1; fi
 # What was skipped (testkit prints `SKIPPED <test>: <VAR> is not set`, maybe
 # after libtest's `test <name> ... ` on the same line). A skipped test returned
 # early, so libtest counted it as passed: the closing line moves it to skipped.
@@ -46,6 +51,6 @@ if [ -n "$skipped" ]; then
   printf '%s\n' "$skipped"
 fi
 # One closing line over every test binary.
-awk -v skipped="$n_skipped" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "tests: %d passed, %d failed", p - skipped, f; if (skipped > 0) printf ", %d skipped", skipped; printf "\n" }' "$log"
+awk -v skipped="$n_skipped" -v fp="$fuzz_passed" -v ff="$fuzz_failed" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed", p - skipped + fp, f + ff; if (skipped > 0) printf ", %d skipped", skipped; printf "\n" }' "$log"
 exit "$status"

@@ -307,10 +307,13 @@ async fn generator_metrics_stream(
 #[cfg_attr(not(feature = "profiling"), allow(dead_code))]
 struct ProfileParams {
     /// Rows sampled from row 0, the first rows a run makes (1 … 1 000 000; default 10 000).
+    #[param(minimum = 1, maximum = 1_000_000)]
     rows: Option<u64>,
     /// Most frequent values per field (0 … 100; default 10).
+    #[param(minimum = 0, maximum = 100)]
     top_k: Option<usize>,
     /// Histogram bins for numbers and timestamps (1 … 1000; default 10).
+    #[param(minimum = 1, maximum = 1000)]
     bins: Option<usize>,
 }
 

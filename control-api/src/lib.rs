@@ -8,6 +8,7 @@ mod api;
 mod error;
 mod guard;
 mod model;
+mod openapi;
 mod prom;
 mod state;
 mod store;
@@ -134,7 +135,8 @@ fn app(config: &ServeConfig, generators: Arc<state::Generators>) -> anyhow::Resu
         .nest("/api/v1", api::routes())
         .split_for_parts();
     doc.servers = None;
-    let doc = Arc::new(doc);
+    let rate_limited = config.rate_limit.per_minute > 0 || config.rate_limit.per_hour > 0;
+    let doc = Arc::new(openapi::document(&doc, !keys.is_empty(), rate_limited));
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json"));
     let openapi_json = {
         let doc = Arc::clone(&doc);

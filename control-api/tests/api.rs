@@ -168,6 +168,12 @@ fn api_keys_guard_every_route_but_health() {
     let r = get(&s.api("/generators"));
     assert_eq!((r.body["error_code"].as_str(), r.body["status_code"].as_u64()), (Some("UNAUTHORIZED"), Some(401)));
     assert!(r.body["detail"].as_str().expect("detail").contains("X-API-Key"));
+    // The document says the key is required, on every route but health, and documents the 401.
+    let mut doc = agent().get(&s.url("/openapi.json")).header("X-API-Key", "k-123456").call().expect("doc");
+    let doc: serde_json::Value = serde_json::from_str(&doc.body_mut().read_to_string().expect("body")).expect("json");
+    assert_eq!(doc["security"], json!([{ "api_key": [] }]));
+    assert_eq!(doc["paths"]["/api/v1/health"]["get"]["security"], json!([{}]));
+    assert!(doc["paths"]["/api/v1/generators"]["get"]["responses"]["401"].is_object());
 }
 
 #[test]
@@ -270,6 +276,27 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
     let s = TestServer::start(config(dir.path()));
     let doc = get(&s.url("/openapi.json")).body;
     assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    // The document says what the server accepts: keys optional here (none configured),
+    // the definition in full, query parameters with their bounds.
+    assert_eq!(doc["security"], json!([{}, { "api_key": [] }]));
+    let def = &doc["components"]["schemas"]["GeneratorDefinition"];
+    assert_eq!(def["required"], json!(["name", "destination", "fields"]));
+    assert_eq!(def["additionalProperties"], false);
+    let types: Vec<&str> = def["properties"]["fields"]["items"]["oneOf"]
+        .as_array()
+        .expect("one per type")
+        .iter()
+        .filter_map(|t| t["title"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["UUID_GENERATED", "TIMESTAMP_GENERATED", "ENUM_RANDOM", "NUMERIC_RANGE", "CONSTANT", "SEQUENCE"]
+    );
+    let body = &doc["paths"]["/api/v1/generators"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["$ref"], "#/components/schemas/GeneratorDefinition");
+    let params = doc["paths"]["/api/v1/generators/{id}/profiling"]["post"]["parameters"].as_array().expect("params");
+    let rows = params.iter().find(|p| p["name"] == "rows").expect("rows");
+    assert_eq!((rows["schema"]["minimum"].as_u64(), rows["schema"]["maximum"].as_u64()), (Some(1), Some(1_000_000)));
     let expected = [
         ("get", "/api/v1/generators"),
         ("post", "/api/v1/generators"),

@@ -15,6 +15,10 @@ use std::time::Duration;
 
 /// Rows per batch when the definition does not say.
 pub const DEFAULT_BATCH_SIZE: usize = 8192;
+/// Slowest accepted `rate`, rows per second (one row every ~17 minutes).
+pub const MIN_RATE: f64 = 0.001;
+/// Fastest accepted `rate`, rows per second (well past any machine).
+pub const MAX_RATE: f64 = 1e12;
 /// Largest accepted `batch_size`.
 pub const MAX_BATCH_SIZE: usize = 1 << 20;
 /// The sub-stream of a field used for its null mask.
@@ -259,9 +263,10 @@ fn check_spec(spec: &GeneratorSpec) -> Issues {
             Issue::new("rate", "REALTIME mode needs a rate (rows per second)")
                 .hint("add e.g. rate: 1000, or use mode: BATCH"),
         ),
-        (_, Some(r)) if !(r.is_finite() && r > 0.0) => {
-            issues.push(Issue::new("rate", format!("rate must be a positive number of rows per second, got {r}")))
-        }
+        (_, Some(r)) if !(r.is_finite() && (MIN_RATE..=MAX_RATE).contains(&r)) => issues.push(
+            Issue::new("rate", format!("rate must be between {MIN_RATE} and {MAX_RATE:e} rows per second, got {r}"))
+                .hint("e.g. rate: 1000; leave it out for BATCH as fast as the destination takes"),
+        ),
         _ => {}
     }
     if let Some(b) = spec.batch_size

@@ -203,7 +203,7 @@ fn run_level_settings_are_checked() {
     expect(
         "name: t\nrate: -3\nbatch_size: 0\nend_condition: { type: RECORD_COUNT, value: 0 }\ndestination: { type: FILE }\nfields: [{ name: a, type: SEQUENCE }]",
         &[
-            "rate: rate must be a positive number",
+            "rate: rate must be between 0.001 and 1e12 rows per second, got -3",
             "batch_size: batch_size 0 is outside",
             "end_condition.value: a record count of 0",
         ],

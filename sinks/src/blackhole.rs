@@ -9,7 +9,7 @@ use sdg_engine::{Delivered, Sink, SinkError};
 use serde::Deserialize;
 
 /// Settings of the BLACKHOLE destination.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BlackholeConfig {
     /// arrow (default): count Arrow bytes; csv or jsonl: encode, then discard.
@@ -18,7 +18,7 @@ pub struct BlackholeConfig {
 }
 
 /// What the blackhole does with a batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BlackholeFormat {
     /// Counts the Arrow buffers.
@@ -31,7 +31,7 @@ pub enum BlackholeFormat {
     Jsonl,
 }
 
-pub(crate) const BLACKHOLE_KEYS: &[&str] = &["format"];
+pub const BLACKHOLE_KEYS: &[&str] = &["format"];
 
 /// Discards batches, counting them.
 pub struct BlackholeSink {

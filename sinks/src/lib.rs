@@ -42,7 +42,11 @@ pub mod config {
 
 /// Reads `dest.config` into `T`, checking keys against `known` (with "did
 /// you mean" hints) and reporting a type mismatch at its path.
-pub fn parse_config<T: DeserializeOwned>(dest: &Destination, known: &[&str], issues: &mut Issues) -> Option<T> {
+pub fn parse_config<T: DeserializeOwned + schemars::JsonSchema>(
+    dest: &Destination,
+    known: &[&str],
+    issues: &mut Issues,
+) -> Option<T> {
     let before = issues.len();
     for key in dest.config.keys() {
         if !known.contains(&key.as_str()) {
@@ -52,7 +56,9 @@ pub fn parse_config<T: DeserializeOwned>(dest: &Destination, known: &[&str], iss
     if issues.len() > before {
         return None;
     }
-    match serde_path_to_error::deserialize::<_, T>(serde_json::Value::Object(dest.config.clone())) {
+    let mut config = serde_json::Value::Object(dest.config.clone());
+    sdg_engine::spec::schema::whole_numbers::<T>(&mut config);
+    match serde_path_to_error::deserialize::<_, T>(config) {
         Ok(c) => Some(c),
         Err(e) => {
             let path = e.path().to_string();

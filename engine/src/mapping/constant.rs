@@ -13,11 +13,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
-#[derive(Deserialize)]
+/// CONSTANT: the same value on every row.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ConstantParams {
+pub(super) struct ConstantParams {
+    /// Text, a number (integers must fit 64 bits) or a boolean.
+    #[schemars(schema_with = "crate::spec::schema::scalar")]
     value: Value,
 }
+
+pub(super) const KEYS: &[&str] = &["value"];
 
 #[derive(Debug)]
 pub(super) enum ConstantMapper {
@@ -28,7 +33,7 @@ pub(super) enum ConstantMapper {
 }
 
 pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, ConstantMapper)> {
-    let params: ConstantParams = p.parse(&["value"], issues)?;
+    let params: ConstantParams = p.parse(KEYS, issues)?;
     let (data_type, mapper) = match &params.value {
         Value::String(s) => (dictionary_type(), ConstantMapper::Text(Arc::new(StringArray::from(vec![s.as_str()])))),
         Value::Number(n) => match (n.as_i64(), n.is_f64(), n.as_f64()) {

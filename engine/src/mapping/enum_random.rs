@@ -15,12 +15,19 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
-#[derive(Deserialize)]
+/// ENUM_RANDOM: one of `values` per row, uniformly or by `weights`.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct EnumParams {
+pub(super) struct EnumParams {
+    /// The values: text, numbers or booleans (the column is text).
+    #[schemars(schema_with = "crate::spec::schema::scalars")]
     values: Vec<Value>,
+    /// One non-negative weight per value (not all 0); uniform when absent.
+    #[schemars(inner(range(min = 0.0)))]
     weights: Option<Vec<f64>>,
 }
+
+pub(super) const KEYS: &[&str] = &["values", "weights"];
 
 /// The Arrow type of enum-like text columns.
 pub(super) fn dictionary_type() -> DataType {
@@ -47,7 +54,7 @@ pub(super) struct EnumMapper {
 }
 
 pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, EnumMapper)> {
-    let params: EnumParams = p.parse(&["values", "weights"], issues)?;
+    let params: EnumParams = p.parse(KEYS, issues)?;
     let before = issues.len();
     if params.values.is_empty() {
         p.problem(

@@ -170,6 +170,39 @@ pub struct CompiledField {
     pub group: Box<dyn FieldGroup>,
 }
 
+/// Every mapping type this version builds, with the JSON Schema of its
+/// `params` (derived from the struct that reads them) and whether `params`
+/// is required (a type with a required parameter).
+pub fn params_schemas() -> Vec<(MappingType, serde_json::Value, bool)> {
+    use crate::spec::schema::of;
+    let with_required = |kind, schema: serde_json::Value| {
+        let required = schema.get("required").and_then(serde_json::Value::as_array).is_some_and(|r| !r.is_empty());
+        (kind, schema, required)
+    };
+    vec![
+        with_required(MappingType::UuidGenerated, of::<uuid::UuidParams>()),
+        with_required(MappingType::TimestampGenerated, of::<timestamp::TimestampParams>()),
+        with_required(MappingType::EnumRandom, of::<enum_random::EnumParams>()),
+        with_required(MappingType::NumericRange, of::<numeric::NumericParams>()),
+        with_required(MappingType::Constant, of::<constant::ConstantParams>()),
+        with_required(MappingType::Sequence, of::<sequence::SequenceParams>()),
+    ]
+}
+
+/// The keys each mapping type's params accept (what `params_schemas` must list).
+#[cfg(test)]
+fn param_keys(kind: MappingType) -> &'static [&'static str] {
+    match kind {
+        MappingType::UuidGenerated => uuid::KEYS,
+        MappingType::TimestampGenerated => timestamp::KEYS,
+        MappingType::EnumRandom => enum_random::KEYS,
+        MappingType::NumericRange => numeric::KEYS,
+        MappingType::Constant => constant::KEYS,
+        MappingType::Sequence => sequence::KEYS,
+        _ => &[],
+    }
+}
+
 /// Compiles field `index`, or records why it cannot be.
 pub fn compile_field(index: usize, spec: &FieldSpec, ctx: &CompileCtx, issues: &mut Issues) -> Option<CompiledField> {
     let path = format!("fields[{index}]");
@@ -204,6 +237,24 @@ pub fn compile_field(index: usize, spec: &FieldSpec, ctx: &CompileCtx, issues: &
                 ),
             );
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_params_schema_lists_exactly_the_keys_its_mapper_reads() {
+        for (kind, schema, _) in params_schemas() {
+            let mut listed: Vec<&str> =
+                schema["properties"].as_object().expect("properties").keys().map(String::as_str).collect();
+            let mut read = param_keys(kind).to_vec();
+            listed.sort_unstable();
+            read.sort_unstable();
+            assert_eq!(listed, read, "{}", kind.as_str());
+            assert_eq!(schema["additionalProperties"], false, "{}: unknown keys are refused", kind.as_str());
         }
     }
 }

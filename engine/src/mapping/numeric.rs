@@ -16,26 +16,60 @@ use serde::Deserialize;
 use serde_json::Number;
 use std::sync::Arc;
 
-#[derive(Deserialize)]
+/// NUMERIC_RANGE: numbers from a distribution, clamped to [min, max] (min ≤ max); integers
+/// when min and max are integers and `decimals` is absent or 0. Each distribution takes only
+/// its own parameters: normal `mean`, `stddev`; lognormal `mu`, `sigma`; exponential `lambda`;
+/// zipf `exponent` (integer min and max, no decimals).
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NumericParams {
+#[schemars(extend("allOf" = [
+    { "if": { "not": { "required": ["distribution"], "properties": { "distribution": { "const": "normal" } } } },
+      "then": { "properties": { "mean": { "type": "null" }, "stddev": { "type": "null" } } } },
+    { "if": { "not": { "required": ["distribution"], "properties": { "distribution": { "const": "lognormal" } } } },
+      "then": { "properties": { "mu": { "type": "null" }, "sigma": { "type": "null" } } } },
+    { "if": { "not": { "required": ["distribution"], "properties": { "distribution": { "const": "exponential" } } } },
+      "then": { "properties": { "lambda": { "type": "null" } } } },
+    { "if": { "not": { "required": ["distribution"], "properties": { "distribution": { "const": "zipf" } } } },
+      "then": { "properties": { "exponent": { "type": "null" } } },
+      "else": { "properties": { "min": { "type": "integer" }, "max": { "type": "integer" }, "decimals": { "enum": [0, null] } } } },
+    { "if": { "required": ["decimals"], "properties": { "decimals": { "const": 0 } } },
+      "then": { "properties": { "min": { "type": "integer" }, "max": { "type": "integer" } } } }
+]))]
+pub(super) struct NumericParams {
+    /// Smallest value.
+    #[schemars(with = "f64")]
     min: Number,
+    /// Largest value (≥ min).
+    #[schemars(with = "f64")]
     max: Number,
+    /// uniform (default), normal, lognormal, exponential or zipf.
     #[serde(default)]
     distribution: DistributionName,
+    /// Round to this many decimals (0–15); 0 makes integers.
+    #[schemars(range(max = 15))]
     decimals: Option<u32>,
+    /// normal: the mean (default: the middle of [min, max]).
     mean: Option<f64>,
+    /// normal: the standard deviation, > 0 (default: (max − min) / 6).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     stddev: Option<f64>,
+    /// lognormal: μ of the underlying normal.
     mu: Option<f64>,
+    /// lognormal: σ of the underlying normal, > 0 (default 1).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     sigma: Option<f64>,
+    /// exponential: the rate λ, > 0 (default 5 / (max − min)).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     lambda: Option<f64>,
+    /// zipf: the exponent, ≥ 0 (default 1).
+    #[schemars(range(min = 0.0))]
     exponent: Option<f64>,
 }
 
-const KEYS: &[&str] =
+pub(super) const KEYS: &[&str] =
     &["min", "max", "distribution", "decimals", "mean", "stddev", "mu", "sigma", "lambda", "exponent"];
 
-#[derive(Deserialize, Default, Debug, Clone, Copy, PartialEq)]
+#[derive(Deserialize, serde::Serialize, schemars::JsonSchema, Default, Debug, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]
 enum DistributionName {
     #[default]

@@ -28,7 +28,7 @@ impl Params<'_> {
     }
 
     /// Parses the params into `T`, checking keys against `known` first.
-    pub fn parse<T: DeserializeOwned>(&self, known: &[&str], issues: &mut Issues) -> Option<T> {
+    pub fn parse<T: DeserializeOwned + schemars::JsonSchema>(&self, known: &[&str], issues: &mut Issues) -> Option<T> {
         let before = issues.len();
         for key in self.spec.params.keys() {
             if !known.contains(&key.as_str()) {
@@ -40,7 +40,8 @@ impl Params<'_> {
         if issues.len() > before {
             return None;
         }
-        let value = Value::Object(self.spec.params.clone());
+        let mut value = Value::Object(self.spec.params.clone());
+        crate::spec::schema::whole_numbers::<T>(&mut value);
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(t) => Some(t),
             Err(e) => {

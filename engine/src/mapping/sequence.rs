@@ -14,17 +14,27 @@ use serde::Deserialize;
 use std::fmt::Write;
 use std::sync::Arc;
 
-#[derive(Deserialize)]
+/// SEQUENCE: start, start+step, …; with `prefix` or `padding` the values are text (`ORD-000042`).
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SequenceParams {
+pub(super) struct SequenceParams {
+    /// The first value.
     #[serde(default = "one")]
     start: i64,
+    /// Added per row; not 0.
     #[serde(default = "one")]
+    #[schemars(extend("not" = { "const": 0 }))]
     step: i64,
+    /// Last value before wrapping back to `start` (in the direction of `step`).
     end: Option<i64>,
+    /// Text before the number.
     prefix: Option<String>,
+    /// Zero-pad the number to this many digits.
+    #[schemars(range(max = 32))]
     padding: Option<usize>,
 }
+
+pub(super) const KEYS: &[&str] = &["start", "step", "end", "prefix", "padding"];
 
 fn one() -> i64 {
     1
@@ -43,7 +53,7 @@ pub(super) struct SequenceMapper {
 }
 
 pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, SequenceMapper)> {
-    let params: SequenceParams = p.parse(&["start", "step", "end", "prefix", "padding"], issues)?;
+    let params: SequenceParams = p.parse(KEYS, issues)?;
     let before = issues.len();
     if params.step == 0 {
         p.problem(

@@ -17,18 +17,32 @@ use std::sync::Arc;
 /// Default start of simulated clocks.
 pub(super) const DEFAULT_START: &str = "2026-01-01T00:00:00Z";
 
-#[derive(Deserialize)]
+/// TIMESTAMP_GENERATED: a simulated clock (BATCH) or the wall clock (REALTIME).
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TimestampParams {
+pub(super) struct TimestampParams {
+    /// The simulated time of row 0 (default 2026-01-01T00:00:00Z).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::spec::schema::optional_timestamp")]
     start: Option<String>,
+    /// Simulated time between rows (default 1s).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::spec::schema::optional_duration")]
     step: Option<Value>,
+    /// Each row moves by up to ± this much (default 0).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::spec::schema::optional_duration")]
     jitter: Option<Value>,
+    /// rfc3339 (a timestamp column, default) or epoch_millis (an integer column).
     #[serde(default)]
     format: Format,
+    /// simulated or wall (default: simulated for BATCH, wall for REALTIME).
     clock: Option<ClockKind>,
 }
 
-#[derive(Deserialize, Default, Debug, Clone, Copy, PartialEq)]
+pub(super) const KEYS: &[&str] = &["start", "step", "jitter", "format", "clock"];
+
+#[derive(Deserialize, serde::Serialize, schemars::JsonSchema, Default, Debug, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]
 enum Format {
     #[default]
@@ -36,7 +50,7 @@ enum Format {
     EpochMillis,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq)]
+#[derive(Deserialize, schemars::JsonSchema, Debug, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]
 enum ClockKind {
     Simulated,
@@ -84,7 +98,7 @@ fn duration_us(p: &Params<'_>, key: &str, v: Option<&Value>, default_us: i64, is
 }
 
 pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, TimestampMapper)> {
-    let params: TimestampParams = p.parse(&["start", "step", "jitter", "format", "clock"], issues)?;
+    let params: TimestampParams = p.parse(KEYS, issues)?;
     let start_us = parse_start(p, params.start.as_deref(), issues);
     let step_us = duration_us(p, "step", params.step.as_ref(), 1_000_000, issues);
     let jitter_us = duration_us(p, "jitter", params.jitter.as_ref(), 0, issues);

@@ -18,14 +18,27 @@ use std::sync::Arc;
 /// The Arrow extension name for UUID columns.
 pub const UUID_EXTENSION: &str = "arrow.uuid";
 
-#[derive(Deserialize)]
+/// UUID_GENERATED: random (v4) or time-ordered (v7) UUIDs; `start` and `step` apply to version 7.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct UuidParams {
+#[schemars(extend("if" = { "not": { "required": ["version"], "properties": { "version": { "const": 7 } } } },
+                  "then" = { "properties": { "start": { "type": "null" }, "step": { "type": "null" } } }))]
+pub(super) struct UuidParams {
+    /// 4 (random, default) or 7 (time-ordered).
     #[serde(default = "default_version")]
+    #[schemars(extend("enum" = [4, 7]))]
     version: u8,
+    /// Version 7: the simulated time of row 0 (default 2026-01-01T00:00:00Z; REALTIME: the wall clock).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::spec::schema::optional_timestamp")]
     start: Option<String>,
+    /// Version 7: simulated time between rows (default 1ms).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::spec::schema::optional_duration")]
     step: Option<Value>,
 }
+
+pub(super) const KEYS: &[&str] = &["version", "start", "step"];
 
 fn default_version() -> u8 {
     4
@@ -48,7 +61,7 @@ pub(super) struct UuidMapper {
 }
 
 pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, UuidMapper)> {
-    let params: UuidParams = p.parse(&["version", "start", "step"], issues)?;
+    let params: UuidParams = p.parse(KEYS, issues)?;
     let v7 = match params.version {
         4 => {
             if params.start.is_some() || params.step.is_some() {

@@ -6,6 +6,9 @@
 use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
+/// A due time further out than any run waits (stands in for an overflow).
+const FAR: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// How far behind schedule a run may fall before the schedule is re-anchored.
 const MAX_LAG: Duration = Duration::from_secs(1);
 /// Batches per second a paced run aims for: small batches, smooth output.
@@ -42,8 +45,10 @@ impl Pacer {
     pub fn due(&self, row: u64) -> Option<Instant> {
         let mut a = self.anchor.lock();
         let rate = a.rate?;
-        let offset = Duration::from_secs_f64(row.saturating_sub(a.row0) as f64 / rate);
-        let due = a.t0 + offset;
+        // A due time past what a Duration or an Instant holds (a rate near 0)
+        // is as good as never: a year from the anchor.
+        let offset = Duration::try_from_secs_f64(row.saturating_sub(a.row0) as f64 / rate).unwrap_or(FAR);
+        let due = a.t0.checked_add(offset).or_else(|| a.t0.checked_add(FAR)).unwrap_or(a.t0);
         let now = Instant::now();
         if now > due + MAX_LAG {
             *a = Anchor { t0: now, row0: row, rate: a.rate };

@@ -62,11 +62,19 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
     let description = optional(obj, "", "description", &mut issues);
     let mode = optional(obj, "", "mode", &mut issues).unwrap_or_default();
     let rate = optional(obj, "", "rate", &mut issues);
-    let seed = optional(obj, "", "seed", &mut issues);
-    let batch_size = optional(obj, "", "batch_size", &mut issues);
+    // Whole numbers written as floats (`seed: 42.0`) are the integers they are.
+    let whole = |key: &str| obj.get(key).cloned().map(|mut v| (super::schema::integral(&mut v), v).1);
+    let seed = optional_value(whole("seed"), "seed", &mut issues);
+    let batch_size = optional_value(whole("batch_size"), "batch_size", &mut issues);
     let end_condition = match obj.get("end_condition") {
         None | Some(Value::Null) => Some(EndCondition::default()),
-        Some(v) => read_end_condition(v, &mut issues),
+        Some(v) => {
+            let mut v = v.clone();
+            if let Some(count) = v.get_mut("value") {
+                super::schema::integral(count);
+            }
+            read_end_condition(&v, &mut issues)
+        }
     };
     let on_error = optional(obj, "", "on_error", &mut issues).unwrap_or_default();
     let destination = match obj.get("destination") {
@@ -175,6 +183,14 @@ fn optional<T: DeserializeOwned>(obj: &Map<String, Value>, path: &str, key: &str
     match obj.get(key) {
         None | Some(Value::Null) => None,
         Some(v) => read(v, &join(path, key), issues),
+    }
+}
+
+/// Like [`optional`], for a value already taken out (and adjusted).
+fn optional_value<T: DeserializeOwned>(v: Option<Value>, path: &str, issues: &mut Issues) -> Option<T> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(v) => read(&v, path, issues),
     }
 }
 

@@ -7,6 +7,7 @@
 //! malformed field never hides the problems of the others.
 
 mod load;
+pub mod schema;
 
 pub(crate) use load::{clean as clean_message, describe};
 pub use load::{parse_json, parse_yaml, spec_from_value};
@@ -221,7 +222,8 @@ pub fn parse_duration_value(v: &Value) -> Result<Duration, String> {
             format!("`{s}` is not a duration ({e}); write it like \"250ms\", \"30s\", \"5m\" or \"1h 30m\"")
         }),
         Value::Number(n) => match n.as_f64() {
-            Some(secs) if secs.is_finite() && secs >= 0.0 => Ok(Duration::from_secs_f64(secs)),
+            Some(secs) if secs.is_finite() && secs >= 0.0 => Duration::try_from_secs_f64(secs)
+                .map_err(|_| format!("{n} seconds is longer than sdg can count; use a shorter duration")),
             _ => Err(format!("{n} is not a valid number of seconds; use a non-negative number or text like \"30s\"")),
         },
         other => Err(format!("expected a duration like \"30s\" or a number of seconds, found {}", describe(other))),

@@ -52,3 +52,46 @@ pub fn check(spec: &sdg_engine::GeneratorSpec) -> Result<sdg_engine::Plan, Issue
         _ => Err(issues),
     }
 }
+
+/// The JSON Schema of every destination type's `config`, each derived from
+/// the struct its sink reads the config into.
+pub fn config_schemas() -> Vec<(DestinationType, serde_json::Value)> {
+    use sdg_engine::spec::schema::of;
+    vec![
+        (DestinationType::Kafka, of::<sdg_sink_kafka::KafkaConfig>()),
+        (DestinationType::Postgres, of::<sdg_sink_postgres::PostgresConfig>()),
+        (DestinationType::Dragonfly, of::<sdg_sink_dragonfly::DragonflyConfig>()),
+        (DestinationType::File, of::<sdg_sinks::file::FileConfig>()),
+        (DestinationType::Blackhole, of::<sdg_sinks::blackhole::BlackholeConfig>()),
+    ]
+}
+
+/// The JSON Schema of a whole generator definition (every mapping type's
+/// params, every destination's config).
+pub fn definition_schema() -> serde_json::Value {
+    sdg_engine::spec::schema::definition(&config_schemas())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_config_schema_lists_exactly_the_keys_its_sink_reads() {
+        use sdg_engine::spec::DestinationType as D;
+        for (kind, schema) in super::config_schemas() {
+            let known: &[&str] = match kind {
+                D::Kafka => sdg_sink_kafka::KEYS,
+                D::Postgres => sdg_sink_postgres::KEYS,
+                D::Dragonfly => sdg_sink_dragonfly::KEYS,
+                D::File => sdg_sinks::file::config::FILE_KEYS,
+                D::Blackhole => sdg_sinks::blackhole::BLACKHOLE_KEYS,
+            };
+            let mut listed: Vec<&str> =
+                schema["properties"].as_object().expect("properties").keys().map(String::as_str).collect();
+            let mut known = known.to_vec();
+            listed.sort_unstable();
+            known.sort_unstable();
+            assert_eq!(listed, known, "{}", kind.as_str());
+            assert_eq!(schema["additionalProperties"], false, "{}", kind.as_str());
+        }
+    }
+}

@@ -37,15 +37,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings of the DRAGONFLY destination.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DragonflyConfig {
     /// Server URL, e.g. `redis://127.0.0.1:6379` (`redis://:password@host:port/db`).
+    #[schemars(pattern(r"^rediss?://([A-Za-z0-9._~-]*(:[A-Za-z0-9._~-]*)?@)?[A-Za-z0-9][A-Za-z0-9.-]*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[0-9]{1,2})?$"))]
     pub url: String,
     /// How rows are written (default `hash`).
     #[serde(default)]
     pub mode: Mode,
-    /// Key (or stream/list/channel name) template: `{field}` is replaced by the field's text.
+    /// Key (or stream/list/channel name) template: `{field}` is replaced by the field's text (it must name a field).
+    #[schemars(length(min = 1))]
     pub key: String,
     /// Seconds until written keys expire (hash, json: per key; stream, list: per key, renewed each batch).
     #[serde(default)]
@@ -62,7 +64,7 @@ pub struct DragonflyConfig {
 pub const KEYS: &[&str] = &["url", "mode", "key", "ttl", "maxlen", "timeout"];
 
 /// How rows are written.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// One hash per row.

@@ -35,14 +35,18 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Settings of the KAFKA destination.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("if" = { "required": ["idempotence"], "properties": { "idempotence": { "const": false } } },
+                  "else" = { "properties": { "acks": { "enum": ["all", "-1", -1, null] } } }))]
 pub struct KafkaConfig {
     /// Bootstrap servers, comma-separated `host:port`.
+    #[schemars(pattern(r"\S"))]
     pub brokers: String,
-    /// Topic to produce to.
+    /// Topic to produce to: 1–249 letters, digits, '.', '_' or '-'.
+    #[schemars(pattern(r"^[A-Za-z0-9._-]{1,249}$"))]
     pub topic: String,
-    /// Field whose text is the message key (rows with the same key go to the same partition).
+    /// Field whose text is the message key (rows with the same key go to the same partition); a field of the generator.
     #[serde(default)]
     pub key_field: Option<String>,
     /// Value format: json (default), csv or avro.
@@ -50,9 +54,11 @@ pub struct KafkaConfig {
     pub format: ValueFormat,
     /// none, gzip, snappy or lz4 (default none).
     #[serde(default)]
+    #[schemars(extend("enum" = ["none", "gzip", "snappy", "lz4", null]))]
     pub compression: Option<String>,
-    /// all (default), 1 or 0 (text or number).
+    /// all (default), 1 or 0 (text or number); an idempotent producer needs all.
     #[serde(default, deserialize_with = "text_or_number")]
+    #[schemars(schema_with = "acks_schema")]
     pub acks: Option<String>,
     /// Idempotent producer: no duplicates from internal retries (default true; needs acks=all).
     #[serde(default)]
@@ -74,9 +80,11 @@ pub struct KafkaConfig {
     pub create_topic: Option<bool>,
     /// Partitions of a created topic (default 3).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub partitions: Option<i32>,
     /// Replication factor of a created topic (default 1).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub replication_factor: Option<i32>,
     /// Headers added to every message.
     #[serde(default)]
@@ -84,6 +92,10 @@ pub struct KafkaConfig {
     /// Any other librdkafka producer setting, passed through as is.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+}
+
+fn acks_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "enum": ["all", "-1", "0", "1", -1, 0, 1, null] })
 }
 
 /// Accepts `acks: all` as well as `acks: 1`.
@@ -117,7 +129,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// Message value formats.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueFormat {
     /// One JSON object per message.

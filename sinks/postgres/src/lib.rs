@@ -28,12 +28,14 @@ use std::time::Instant;
 use tokio_postgres::{Client, CopyInSink, NoTls, Statement};
 
 /// Settings of the POSTGRES destination.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresConfig {
     /// Connection URL, e.g. `postgres://user:password@127.0.0.1:5432/db`.
+    #[schemars(pattern(r"^postgres(ql)?://([A-Za-z0-9._~-]*(:[A-Za-z0-9._~-]*)?@)?[A-Za-z0-9][A-Za-z0-9.-]*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9_]*)?$"))]
     pub url: String,
     /// Table to load; its columns are matched to the fields by name.
+    #[schemars(pattern(r"\S"))]
     pub table: String,
     /// Schema of the table (default `public`).
     #[serde(default)]
@@ -43,9 +45,11 @@ pub struct PostgresConfig {
     pub create_table: bool,
     /// Connection attempts (with doubling backoff from 100 ms) before a write reports an error.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub connect_attempts: Option<u32>,
     /// Commit once the open transaction holds this many bytes of tuples (default 32 MiB).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub commit_bytes: Option<u64>,
     /// Commit once the open transaction is this old, in milliseconds (default 1000).
     #[serde(default)]

@@ -3,10 +3,11 @@
 use serde::Deserialize;
 
 /// Settings of the FILE destination.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// Where to write; `-` is stdout. Parent directories are created; an existing file is replaced.
+    #[schemars(length(min = 1), pattern(r"\S"))]
     pub path: String,
     /// csv, jsonl, parquet or arrow; by default taken from the path's extension (csv otherwise).
     #[serde(default)]
@@ -16,6 +17,7 @@ pub struct FileConfig {
     pub compression: Option<Compression>,
     /// Start a new file every this many rows (`orders-00000.csv`, `orders-00001.csv`, …).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub rotate_rows: Option<u64>,
     /// Write a header line first (CSV only; default true).
     #[serde(default)]
@@ -23,10 +25,10 @@ pub struct FileConfig {
 }
 
 /// The keys `FileConfig` accepts (for "did you mean" hints).
-pub(crate) const FILE_KEYS: &[&str] = &["path", "format", "compression", "rotate_rows", "header"];
+pub const FILE_KEYS: &[&str] = &["path", "format", "compression", "rotate_rows", "header"];
 
 /// File formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FileFormat {
     /// RFC 4180 CSV with a header line.
@@ -61,7 +63,7 @@ impl FileFormat {
 }
 
 /// Parquet compression codecs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// No compression.

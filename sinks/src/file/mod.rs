@@ -6,7 +6,7 @@
 //! to the operating system (text, Arrow) or once their Parquet row group is
 //! written; everything is delivered when the sink closes.
 
-pub(crate) mod config;
+pub mod config;
 
 pub use config::{Compression, FileConfig, FileFormat};
 
