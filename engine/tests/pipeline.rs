@@ -37,6 +37,15 @@ fn run_to_end(yaml: &str, workers: usize) -> Collect {
     sink
 }
 
+/// Waits (at most 10 s) for `run` to go PAUSED.
+fn wait_until_paused(run: &Run) {
+    let t0 = Instant::now();
+    while run.status() != Status::Paused {
+        assert!(t0.elapsed() < Duration::from_secs(10), "never paused");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn with_rows_and_batch(rows: u64, batch: usize) -> String {
     format!("{MIXED}\nend_condition: {{ type: RECORD_COUNT, value: {rows} }}\nbatch_size: {batch}\n")
 }
@@ -209,18 +218,14 @@ fields: [{ name: id, type: SEQUENCE }]";
     sink.fail_count.store(1, Ordering::SeqCst);
     let run = Run::new(Arc::new(plan(yaml)), RunConfig { start_row: 1000, ..config(2) });
     run.start(Box::new(sink.clone())).expect("starts");
-    let t0 = Instant::now();
-    while run.status() != Status::Paused {
-        assert!(t0.elapsed() < Duration::from_secs(10), "never paused");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until_paused(&run);
     let m = run.metrics();
     assert_eq!(m.rows_delivered, 500, "five batches acknowledged");
     assert_eq!(run.checkpoint(), 1000 + 300, "three of them settled: a resume starts after those only");
 
-    // Stopped while paused on the error: the batch that failed was never
-    // delivered, so the checkpoint stays before it (and before the batches
-    // still unsettled until the sink closed them).
+    // Stopped while paused on the error: closing settles the five batches the
+    // sink took; the sixth, which failed, was never delivered, so the
+    // checkpoint stays before it and a resume sends it.
     run.stop().expect("stops");
     assert_eq!(run.checkpoint(), 1000 + 500);
     assert_eq!(run.metrics().rows_failed, 100);
@@ -233,11 +238,7 @@ fn on_error_pause_pauses_and_resume_retries_the_failed_batch_first() {
     sink.fail_count.store(1, Ordering::SeqCst);
     let run = Run::new(Arc::new(plan(yaml)), config(2));
     run.start(Box::new(sink.clone())).expect("starts");
-    let t0 = Instant::now();
-    while run.status() != Status::Paused {
-        assert!(t0.elapsed() < Duration::from_secs(10), "never paused");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until_paused(&run);
     let m = run.metrics();
     assert_eq!(m.rows_delivered, 400);
     assert!(m.last_error.is_some());
