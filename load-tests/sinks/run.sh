@@ -30,6 +30,7 @@ targets=("$@")
 
 bash scripts/services.sh up >/dev/null
 eval "$(bash scripts/services.sh env)"
+export PGOPTIONS='-c client_min_messages=warning'   # no NOTICEs from DROP … IF EXISTS
 cargo build --release -q -p sdg -p sdg-load-tests
 sdg="$CARGO_TARGET_DIR/release/sdg"
 def=load-tests/sinks/orders.yaml
