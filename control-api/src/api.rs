@@ -424,7 +424,9 @@ async fn get_universe(PathId(id): PathId) -> Result<Json<UniverseResponse>, ApiE
     responses((status = 200, description = "healthy", body = Health),
               (status = 503, description = "unhealthy: `detail` says what failed", body = Health)))]
 async fn health(State(g): State<AppState>) -> Response {
-    let (status, detail) = match g.check_store() {
+    // The probe commits to disk: off the async threads.
+    let checked = tokio::task::spawn_blocking(move || g.check_store()).await;
+    let (status, detail) = match checked.unwrap_or_else(|e| Err(format!("the check panicked: {e}"))) {
         Ok(()) => (StatusCode::OK, None),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Some(format!("the generator store does not answer: {e}"))),
     };

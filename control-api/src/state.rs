@@ -139,6 +139,11 @@ impl Generators {
         let mut map = BTreeMap::new();
         let mut changed = Vec::new();
         for mut rec in store.load()? {
+            // Stored by a version that did not draw seeds: one now, kept from here on.
+            if rec.definition.get("seed").is_none_or(serde_json::Value::is_null) {
+                with_seed(&mut rec.definition);
+                changed.push(rec.id.clone());
+            }
             if matches!(rec.status, Status::Running | Status::Paused) {
                 tracing::warn!(id = %rec.id, next_row = rec.next_row, "generator was {} when the server stopped", rec.status.as_str());
                 rec.status_reason = Some(format!(
@@ -275,8 +280,10 @@ impl Generators {
         {
             run.wait();
         }
+        // From the store first: if that fails, the generator is still there, in memory too.
+        self.store.delete(id)?;
         self.map.lock().remove(id);
-        self.store.delete(id)
+        Ok(())
     }
 
     /// Starts a new run from row 0 (CREATED, COMPLETED, STOPPED, FAILED).

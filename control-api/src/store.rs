@@ -21,6 +21,8 @@ const GENERATORS: TableDefinition<&str, &[u8]> = TableDefinition::new("generator
 const HEALTH: TableDefinition<&str, u64> = TableDefinition::new("health");
 /// How long a health check's result is reused (a check commits to disk).
 const HEALTH_REUSE: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a running probe may take before checks say the store is unhealthy.
+const PROBE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The open database.
 pub struct Store {
@@ -30,6 +32,8 @@ pub struct Store {
     written: Mutex<HashMap<String, u64>>,
     /// The last health check: when, and what it found.
     health: Mutex<Option<(std::time::Instant, Result<(), String>)>>,
+    /// When the probe now running started (one at a time).
+    probing: Mutex<Option<std::time::Instant>>,
 }
 
 /// A record as of one version of it.
@@ -61,7 +65,7 @@ impl Store {
         let tx = db.begin_write()?;
         tx.open_table(GENERATORS)?;
         tx.commit()?;
-        Ok(Self { db, written: Mutex::new(HashMap::new()), health: Mutex::new(None) })
+        Ok(Self { db, written: Mutex::new(HashMap::new()), health: Mutex::new(None), probing: Mutex::new(None) })
     }
 
     /// Every stored record.
@@ -119,15 +123,29 @@ impl Store {
     /// Whether the database reads and commits (for `/health`): what every
     /// request that stores a generator needs. Reused for a second, so a
     /// health check hammered by a probe costs one commit a second.
+    /// While a probe runs, other checks answer at once: the last result, or
+    /// unhealthy once the probe has taken longer than a few seconds (a
+    /// stalled disk never makes a check wait).
     pub fn check(&self) -> Result<(), String> {
-        let mut last = self.health.lock();
-        if let Some((at, result)) = &*last
+        if let Some((at, result)) = &*self.health.lock()
             && at.elapsed() < HEALTH_REUSE
         {
             return result.clone();
         }
+        {
+            let mut probing = self.probing.lock();
+            if let Some(since) = *probing {
+                let waited = since.elapsed();
+                if waited >= PROBE_PATIENCE {
+                    return Err(format!("a write to the store has not finished in {} s", waited.as_secs()));
+                }
+                return self.health.lock().as_ref().map_or(Ok(()), |(_, r)| r.clone());
+            }
+            *probing = Some(std::time::Instant::now());
+        }
         let result = self.probe().map_err(|e| e.to_string());
-        *last = Some((std::time::Instant::now(), result.clone()));
+        *self.health.lock() = Some((std::time::Instant::now(), result.clone()));
+        *self.probing.lock() = None;
         result
     }
 

@@ -38,6 +38,16 @@ impl Delivered {
     }
 }
 
+/// Sums what several calls acknowledged (every field, `settled` included).
+impl std::ops::AddAssign for Delivered {
+    fn add_assign(&mut self, other: Self) {
+        self.rows += other.rows;
+        self.bytes += other.bytes;
+        self.failed += other.failed;
+        self.settled += other.settled;
+    }
+}
+
 /// A destination failure; says whether retrying can help.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]

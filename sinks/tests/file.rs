@@ -33,16 +33,17 @@ fn dest(config: serde_json::Value) -> Destination {
     Destination { kind: DestinationType::File, config }
 }
 
+/// Writes every batch and closes: (rows, bytes) delivered. A file is written
+/// in row order, so what it delivers is settled too (the resume checkpoint).
 fn write_all(d: &Destination, plan: &Plan, batches: &[RecordBatch]) -> (u64, u64) {
     let mut sink = sdg_sinks::open_sink(d, plan.schema()).expect("opens");
-    let (mut rows, mut bytes) = (0, 0);
+    let mut total = sdg_engine::Delivered::default();
     for b in batches {
-        let got = sink.write(b, None).expect("writes");
-        rows += got.rows;
-        bytes += got.bytes;
+        total += sink.write(b, None).expect("writes");
     }
-    let got = sink.close().expect("closes");
-    (rows + got.rows, bytes + got.bytes)
+    total += sink.close().expect("closes");
+    assert_eq!(total.settled, total.rows, "delivered rows of a file are settled: {d:?}");
+    (total.rows, total.bytes)
 }
 
 fn size(p: &Path) -> u64 {

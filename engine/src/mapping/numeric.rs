@@ -122,11 +122,15 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Num
     if min > max {
         p.problem(issues, "", format!("min ({}) is greater than max ({})", prm.min, prm.max), Some("swap them"));
     }
+    // Written as integers (`min: 1`): integer output unless decimals say
+    // otherwise; `min: 1.0` asks for fractions. Where integers are asked for
+    // (decimals: 0, zipf), whole floats count as the integers they are.
     let integral = prm.min.as_i64().is_some() && prm.max.as_i64().is_some();
+    let (min_whole, max_whole) = (whole(&prm.min), whole(&prm.max));
     let integer = match prm.decimals {
         Some(0) => true,
         Some(_) => false,
-        None => integral,
+        None => integral || (prm.distribution == DistributionName::Zipf && min_whole.is_some() && max_whole.is_some()),
     };
     if let Some(d) = prm.decimals
         && d > 15
@@ -138,7 +142,7 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Num
             Some("use at most 15"),
         );
     }
-    if integer && !integral {
+    if integer && (min_whole.is_none() || max_whole.is_none()) {
         p.problem(
             issues,
             "",
@@ -224,8 +228,8 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Num
             }
         }
     };
-    let min_i = prm.min.as_i64().unwrap_or(0);
-    let max_i = prm.max.as_i64().unwrap_or(0);
+    let min_i = min_whole.unwrap_or(0);
+    let max_i = max_whole.unwrap_or(0);
     let mapper = NumericMapper {
         key: p.key,
         sampler,
@@ -243,6 +247,13 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Num
         field = field.with_metadata(std::collections::HashMap::from([(DECIMALS_METADATA.to_string(), d.to_string())]));
     }
     Some((field, mapper))
+}
+
+/// An integer, or a float with no fraction within 64 bits, as an i64.
+fn whole(n: &Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64().filter(|f| f.fract() == 0.0 && *f > i64::MIN as f64 && *f < i64::MAX as f64).map(|f| f as i64)
+    })
 }
 
 /// A distribution constructor's refusal, reported rather than dropped.

@@ -57,7 +57,11 @@ pub fn scalars(_: &mut SchemaGenerator) -> Schema {
 }
 
 /// What humantime reads: one or more `<number><unit>` parts.
-const DURATION_PATTERN: &str = "^\\s*([0-9]+\\s*(nsec|ns|usec|us|msec|ms|seconds|second|sec|s|minutes|minute|min|m|hours|hour|hr|h|days|day|d|weeks|week|w)\\s*)+$";
+/// (humantime's units are many — `ms`, `msec`, `s`, `secs`, `min`, `mins`, `h`, `hrs`, `d`,
+/// `w`, `M`, `y` … — so any unit word passes here; the parser names a wrong one.)
+const DURATION_PATTERN: &str = "^\\s*([0-9]+\\s*[A-Za-zµ]+\\s*)+$";
+/// A duration of 0 (every part 0), which ends a run before it starts.
+const ZERO_DURATION_PATTERN: &str = "^\\s*(0+\\s*[A-Za-zµ]+\\s*)+$";
 /// RFC 3339 as chrono reads it: date, `T`, time, optional fraction, offset.
 const TIMESTAMP_PATTERN: &str =
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
@@ -196,7 +200,13 @@ pub fn definition(destinations: &[(DestinationType, Value)]) -> Value {
             })
         })
         .collect();
-    let duration = duration(&mut generator()).to_value();
+    let positive_duration = json!({
+        "description": "A duration, more than 0: text like \"30s\", \"5m\", \"1h 30m\", or a number of seconds.",
+        "oneOf": [
+            { "type": "string", "pattern": DURATION_PATTERN, "not": { "pattern": ZERO_DURATION_PATTERN } },
+            { "type": "number", "exclusiveMinimum": 0 }
+        ]
+    });
     json!({
         "title": "GeneratorDefinition",
         "description": "A generator: the same model as the YAML file of `sdg run` (docs/CONFIG.md). \
@@ -233,7 +243,7 @@ pub fn definition(destinations: &[(DestinationType, Value)]) -> Value {
                     { "title": "RECORD_COUNT", "type": "object", "additionalProperties": false, "required": ["type", "value"],
                       "properties": { "type": { "const": "RECORD_COUNT" }, "value": { "type": "integer", "minimum": 1, "maximum": u64::MAX } } },
                     { "title": "DURATION", "type": "object", "additionalProperties": false, "required": ["type", "value"],
-                      "properties": { "type": { "const": "DURATION" }, "value": duration },
+                      "properties": { "type": { "const": "DURATION" }, "value": positive_duration },
                       "description": "Running time, pauses excluded; more than 0." },
                     { "title": "MANUAL", "type": "object", "additionalProperties": false, "required": ["type"],
                       "properties": { "type": { "const": "MANUAL" } } }

@@ -41,7 +41,7 @@ use std::time::Duration;
 #[serde(deny_unknown_fields)]
 pub struct DragonflyConfig {
     /// Server URL, e.g. `redis://127.0.0.1:6379` (`redis://:password@host:port/db`).
-    #[schemars(pattern(r"^rediss?://([A-Za-z0-9._~-]*(:[A-Za-z0-9._~-]*)?@)?[A-Za-z0-9][A-Za-z0-9.-]*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[0-9]{1,2})?$"))]
+    #[schemars(pattern(r"^rediss?://."))]
     pub url: String,
     /// How rows are written (default `hash`).
     #[serde(default)]
@@ -51,12 +51,14 @@ pub struct DragonflyConfig {
     pub key: String,
     /// Seconds until written keys expire (hash, json: per key; stream, list: per key, renewed each batch).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub ttl: Option<u64>,
     /// Approximate cap of a stream's length (`XADD … MAXLEN ~ n`).
     #[serde(default)]
     pub maxlen: Option<u64>,
     /// Seconds a batch may wait for its replies before it counts as failed (default 30).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub timeout: Option<u64>,
 }
 

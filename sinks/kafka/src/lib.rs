@@ -103,7 +103,10 @@ fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Strin
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::Null => None,
         serde_json::Value::String(s) => Some(s),
-        serde_json::Value::Number(n) => Some(n.to_string()),
+        // `1.0` is acks 1, as JSON does not tell the two apart.
+        serde_json::Value::Number(n) => {
+            Some(n.as_f64().filter(|f| f.fract() == 0.0).map_or(n.to_string(), |f| format!("{f:.0}")))
+        }
         other => return Err(serde::de::Error::custom(format!("expected all, 1 or 0, found {other}"))),
     })
 }
@@ -478,6 +481,7 @@ impl KafkaSink {
         self.topic = Some(topic_handle(&self.producer, &self.config.topic)?);
         let messages =
             self.producer.context().undelivered.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default();
+        let (mut sent, mut failure) = (0, None);
         for m in &messages {
             let mut record: BaseRecord<'_, [u8], [u8], usize> =
                 BaseRecord::with_opaque_to(&self.config.topic, m.batch).payload(&m.payload);
@@ -487,7 +491,18 @@ impl KafkaSink {
             if let Some(h) = &self.headers {
                 record = record.headers(h.clone());
             }
-            self.send_record(record)?;
+            if let Err(e) = self.send_record(record) {
+                failure = Some(e);
+                break;
+            }
+            sent += 1;
+        }
+        if let Some(e) = failure {
+            // The rest stays kept, to be sent again by the next call.
+            if let Ok(mut u) = self.producer.context().undelivered.lock() {
+                u.extend(messages.into_iter().skip(sent));
+            }
+            return Err(e);
         }
         self.failure_reported = false;
         Ok(())
@@ -801,5 +816,40 @@ impl Sink for KafkaSink {
             d.failed += undelivered;
         }
         Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ledger;
+
+    #[test]
+    fn a_batch_settles_when_it_and_every_batch_before_it_are_acknowledged() {
+        let mut l = Ledger::default();
+        let (a, b, c) = (l.open(3), l.open(2), l.open(4));
+        // Acknowledgements out of row order (per partition): b and c first.
+        l.acknowledged(b, 2);
+        l.acknowledged(c, 4);
+        assert_eq!(l.settled, 0, "a is still in flight");
+        l.acknowledged(a, 2);
+        assert_eq!(l.settled, 0);
+        l.acknowledged(a, 1);
+        assert_eq!(l.settled, 9);
+        assert!(l.open.is_empty());
+    }
+
+    #[test]
+    fn a_cut_batch_settles_nothing_but_holds_the_line_until_its_messages_are_acknowledged() {
+        let mut l = Ledger::default();
+        let a = l.open(5);
+        l.cut(a, 5, 2); // 2 of 5 messages taken before the write failed
+        let b = l.open(3); // the retry of the same rows
+        l.acknowledged(b, 3);
+        assert_eq!(l.settled, 0, "the cut batch's 2 messages are still in flight");
+        l.acknowledged(a, 2);
+        assert_eq!(l.settled, 3, "the retry's rows, never the cut batch's");
+        // A number from before the ledger's front (a report of a settled batch) changes nothing.
+        l.acknowledged(a, 1);
+        assert_eq!(l.settled, 3);
     }
 }

@@ -32,7 +32,7 @@ use tokio_postgres::{Client, CopyInSink, NoTls, Statement};
 #[serde(deny_unknown_fields)]
 pub struct PostgresConfig {
     /// Connection URL, e.g. `postgres://user:password@127.0.0.1:5432/db`.
-    #[schemars(pattern(r"^postgres(ql)?://([A-Za-z0-9._~-]*(:[A-Za-z0-9._~-]*)?@)?[A-Za-z0-9][A-Za-z0-9.-]*(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?(/[A-Za-z0-9_]*)?$"))]
+    #[schemars(pattern(r"^postgres(ql)?://."))]
     pub url: String,
     /// Table to load; its columns are matched to the fields by name.
     #[schemars(pattern(r"\S"))]
@@ -129,7 +129,14 @@ pub fn validate(dest: &Destination, schema: Option<&SchemaRef>) -> Issues {
 
 /// Whether retrying a failed operation may help.
 fn classify(context: &str, e: &tokio_postgres::Error) -> SinkError {
-    let message = format!("{context}: {e}");
+    // The server's own words (tokio-postgres shows a server error as "db error").
+    let message = match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{context}: {} ({detail})", db.message()),
+            None => format!("{context}: {}", db.message()),
+        },
+        None => format!("{context}: {e}"),
+    };
     match e.code() {
         // Connection problems, shutdowns, serialization failures and too many connections pass.
         Some(code) => {
@@ -172,6 +179,9 @@ pub struct PostgresSink {
     runtime: tokio::runtime::Runtime,
     copy_sql: String,
     scratch: Encoded,
+    /// Rows of a transaction the server refused for good (a constraint,
+    /// a type): dropped, reported as failed with the next acknowledgement.
+    refused: u64,
 }
 
 impl std::fmt::Debug for PostgresSink {
@@ -203,6 +213,7 @@ impl PostgresSink {
             runtime,
             copy_sql,
             scratch: Encoded::default(),
+            refused: 0,
         };
         sink.connect()?;
         sink.prepare_table()?;
@@ -386,6 +397,12 @@ impl PostgresSink {
         }
     }
 
+    /// Adds the rows of refused transactions to what a call reports.
+    fn report(&mut self, mut d: Delivered) -> Delivered {
+        d.failed += std::mem::take(&mut self.refused);
+        d
+    }
+
     /// After a failure: the transaction is gone on the server (its tuples are
     /// kept for the replay); a lost connection is re-established next time.
     fn failed(&mut self, context: &str, e: &tokio_postgres::Error) -> SinkError {
@@ -394,6 +411,15 @@ impl PostgresSink {
         if err.retryable {
             self.client = None;
             self.copy = None;
+        } else if !self.open.is_empty() {
+            // Refused for good (a key, a constraint, a type): a replay would
+            // be refused the same way, so the transaction is dropped and its
+            // rows reported failed. (The server may report a row of an
+            // earlier batch only when a later one is sent: COPY checks rows
+            // as they arrive.)
+            tracing::error!(rows = self.open.rows, error = %err.message, "PostgreSQL refused a transaction");
+            self.refused += self.open.rows;
+            self.open = Transaction::default();
         }
         err
     }
@@ -425,38 +451,47 @@ impl Sink for PostgresSink {
         self.scratch = scratch;
         result?;
         if !self.due() {
-            return Ok(Delivered::default());
+            return Ok(self.report(Delivered::default()));
         }
-        // The batch is taken (kept in the open transaction for a replay), so
-        // a failed commit is not this write's error: the pipeline would send
-        // the batch again and the replay would hold it twice. The next write,
-        // `idle` or `flush` retries the commit and reports what fails then.
         match self.commit() {
-            Ok(d) => Ok(d),
-            Err(e) => {
+            Ok(d) => Ok(self.report(d)),
+            // The batch is taken (kept in the open transaction for a replay),
+            // so a commit that may go through later is not this write's
+            // error: the pipeline would send the batch again and the replay
+            // would hold it twice. The next write, `idle` or `flush` retries it.
+            Err(e) if e.retryable => {
                 tracing::warn!(error = %e.message, rows = self.open.rows, "PostgreSQL commit failed; retried with the next call");
-                Ok(Delivered::default())
+                Ok(self.report(Delivered::default()))
+            }
+            // Refused for good: the transaction is dropped; this batch is the
+            // error's (the pipeline counts it), the others of the transaction
+            // are reported failed.
+            Err(e) => {
+                self.refused = self.refused.saturating_sub(batch.num_rows() as u64);
+                Err(e)
             }
         }
     }
 
     fn idle(&mut self) -> Result<Delivered, SinkError> {
-        self.commit()
+        let d = self.commit()?;
+        Ok(self.report(d))
     }
 
     fn flush(&mut self) -> Result<Delivered, SinkError> {
-        self.commit()
+        let d = self.commit()?;
+        Ok(self.report(d))
     }
 
     fn close(&mut self) -> Result<Delivered, SinkError> {
         match self.commit() {
-            Ok(d) => Ok(d),
+            Ok(d) => Ok(self.report(d)),
             Err(e) => {
                 // Never delivered: counted as failed.
                 tracing::error!(rows = self.open.rows, error = %e.message, "PostgreSQL rows not committed at close");
                 let failed = self.open.rows;
                 self.open = Transaction::default();
-                Ok(Delivered { failed, ..Delivered::default() })
+                Ok(self.report(Delivered { failed, ..Delivered::default() }))
             }
         }
     }

@@ -106,3 +106,24 @@ fn rows_of_a_paced_run_are_committed_as_they_come() {
     assert_eq!(run.wait(), Status::Completed, "{:?}", run.metrics().last_error);
     assert_eq!(db.count("SELECT count(*) FROM sdg_it_paced"), 20_000);
 }
+
+#[test]
+fn a_transaction_the_server_refuses_for_good_is_dropped_not_replayed_forever() {
+    let Some(url) = url() else { return };
+    let db = client(&url);
+    // Row 1500 is there already: the second batch's commit breaks the key, every time.
+    db.exec("DROP TABLE IF EXISTS sdg_it_refused; CREATE TABLE sdg_it_refused (coupon text, flag boolean, amount double precision, status text, created_at timestamptz, id uuid, order_id bigint PRIMARY KEY); INSERT INTO sdg_it_refused (order_id) VALUES (1500)");
+    let p = plan("sdg_it_refused", 3_000, "on_error: CONTINUE");
+    let mut c = config(&url, "sdg_it_refused", false);
+    c.commit_bytes = Some(1); // a commit with every batch
+    let s = sdg_sink_postgres::PostgresSink::open(c, p.schema().clone()).expect("opens");
+    let run = run(p, s, 1);
+    assert_eq!(run.wait(), Status::Completed, "{:?}", run.metrics().last_error);
+    let m = run.metrics();
+    assert!(m.last_error.as_deref().is_some_and(|e| e.contains("duplicate key")), "{:?}", m.last_error);
+    assert_eq!((m.rows_delivered, m.rows_failed), (2_000, 1_000), "the refused batch is failed once, the others land");
+    assert_eq!(db.count("SELECT count(*) FROM sdg_it_refused"), 2_001);
+    assert_eq!(db.count("SELECT count(*) FROM sdg_it_refused WHERE order_id BETWEEN 1001 AND 2000"), 1);
+    assert_eq!(run.checkpoint(), 3_000, "a batch given up under CONTINUE is behind the checkpoint");
+    db.exec("DROP TABLE sdg_it_refused");
+}

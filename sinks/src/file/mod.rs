@@ -269,13 +269,10 @@ impl FileSink {
             let room = (limit - self.rows_in_file.min(limit)).max(1) as usize;
             let take = room.min(batch.num_rows() - offset);
             let d = self.write_piece(&batch.slice(offset, take), text.map(|e| e.slice(offset, offset + take)))?;
-            total.rows += d.rows;
-            total.bytes += d.bytes;
+            total += d;
             offset += take;
             if self.rows_in_file >= limit {
-                let d = self.finish_file()?;
-                total.rows += d.rows;
-                total.bytes += d.bytes;
+                total += self.finish_file()?;
             }
         }
         Ok(total)
