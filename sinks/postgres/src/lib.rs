@@ -243,6 +243,17 @@ impl PostgresSink {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, attempt, "connecting to PostgreSQL");
+                    // The server answered and refused (a password, a database that is
+                    // not there): asking again will not help.
+                    if let Some(db) = e.as_db_error()
+                        && (db.code().code().starts_with("28") || db.code().code() == "3D000")
+                    {
+                        return Err(SinkError::fatal(format!(
+                            "connecting to PostgreSQL at {}: {} — check the user, password and database in the URL",
+                            sdg_sinks::redact_url(&self.config.url),
+                            db.message()
+                        )));
+                    }
                     last = Some(e);
                     if attempt < attempts {
                         std::thread::sleep(delay);

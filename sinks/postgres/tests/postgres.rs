@@ -127,3 +127,20 @@ fn a_transaction_the_server_refuses_for_good_is_dropped_not_replayed_forever() {
     assert_eq!(run.checkpoint(), 3_000, "a batch given up under CONTINUE is behind the checkpoint");
     db.exec("DROP TABLE sdg_it_refused");
 }
+
+#[test]
+fn a_refused_password_or_a_missing_database_is_fatal_at_once() {
+    let Some(url) = url() else { return };
+    let p = plan("sdg_it_auth", 10, "");
+    // postgres://postgres:postgres@host:port/db → the same server, a wrong password / another database.
+    let (head, tail) = url.split_once('@').expect("a URL with user info");
+    let user = head.rsplit_once(':').map_or(head, |(u, _)| u);
+    let wrong_password = format!("{user}:not-the-password@{tail}");
+    let err = sink(&wrong_password, "sdg_it_auth", true, &p).expect_err("refused");
+    assert!(!err.retryable, "{}", err.message);
+    assert!(err.message.contains("password authentication failed"), "{}", err.message);
+    assert!(!err.message.contains("not-the-password"), "the password is hidden: {}", err.message);
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    let err = sink(&format!("{base}/sdg_no_such_database"), "sdg_it_auth", true, &p).expect_err("no database");
+    assert!(!err.retryable && err.message.contains("sdg_no_such_database"), "{}", err.message);
+}
