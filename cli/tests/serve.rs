@@ -213,7 +213,11 @@ fn a_kafka_checkpoint_taken_while_the_broker_is_frozen_covers_only_rows_on_the_t
     });
     let id = call("POST", &format!("{api}/generators"), Some(&definition))["id"].as_str().expect("id").to_string();
     assert_eq!(call("POST", &format!("{api}/generators/{id}/start"), None)["status"], "RUNNING");
-    wait_for("rows on Kafka", || delivered(&api, &id) > 5_000);
+    // Past two whole batches settled, so the checkpoint taken below is not 0.
+    wait_for("a checkpoint past two batches", || {
+        call("GET", &format!("{api}/generators/{id}"), None)["next_row"].as_u64().is_some_and(|n| n > 2_000)
+            && delivered(&api, &id) > 5_000
+    });
 
     // The broker stops answering mid-run: requests in flight stay unanswered.
     sdg_testkit::services("freeze", "kafka");
