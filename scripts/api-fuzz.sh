@@ -31,17 +31,20 @@ if ! python3 -c "import schemathesis, sys; sys.exit(schemathesis.__version__ != 
 fi
 
 work="$(mktemp -d)"
-port=$(( 40000 + RANDOM % 20000 ))
 printf 'rate_limit: { per_minute: 0, per_hour: 0 }\nworkers: 1\n' >"$work/serve.yaml"
-"$sdg" serve --addr "127.0.0.1:$port" --data-dir "$work/data" --config "$work/serve.yaml" >"$work/serve.log" 2>&1 &
+# Port 0: the system picks a free one; the server prints its address.
+"$sdg" serve --addr 127.0.0.1:0 --data-dir "$work/data" --config "$work/serve.yaml" >"$work/serve.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-url="http://127.0.0.1:$port/openapi.json"
+base=""
 for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  base="$(grep -o 'sdg control API on http://[0-9.:]*' "$work/serve.log" | head -1 | sed 's/.* on //')" || true
+  [ -n "$base" ] && break
   sleep 0.1
 done
+[ -n "$base" ] || { echo "api-fuzz: sdg serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+url="$base/openapi.json"
 
 st() {
   (cd "$work" && schemathesis run "$url" --phases examples,coverage,fuzzing --max-examples "$MAX_EXAMPLES" \
