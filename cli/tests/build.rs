@@ -12,7 +12,7 @@ fn cargo_tree(args: &[&str]) -> (bool, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
     let out = Command::new(cargo)
         .arg("tree")
-        .args(["--offline", "--locked", "--prefix", "none"])
+        .args(["--locked", "--prefix", "none"])
         .args(args)
         .current_dir(root)
         .output()

@@ -9,7 +9,6 @@ use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecond
 use arrow_schema::{DataType, TimeUnit};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 fn env(name: &str) -> Option<String> {
     sdg_testkit::server(name)
@@ -66,34 +65,9 @@ fn to_redis() {
     assert_eq!(shell("redis-cli", &["-p", &port, "xlen", "sdg:cli:stream"]), "3000");
 }
 
-/// Every message of `topic` (all its partitions), until `expected` arrived
-/// and the topic stayed quiet for 2 s, or 60 s: (key, value).
+/// Every message of `topic`: (key, value).
 fn consume(brokers: &str, topic: &str, expected: usize) -> Vec<(Option<Vec<u8>>, Vec<u8>)> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::{Message, Offset, TopicPartitionList};
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", format!("{topic}-reader"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).expect("topic metadata");
-    let partitions = metadata.topics().first().map_or(0, |t| t.partitions().len());
-    assert!(partitions > 0, "topic {topic} has no partitions");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions as i32 {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).expect("partition");
-    }
-    consumer.assign(&tpl).expect("assign");
-    let (t0, mut last) = (Instant::now(), Instant::now());
-    let mut out = Vec::new();
-    while t0.elapsed() < Duration::from_secs(60) && (out.len() < expected || last.elapsed() < Duration::from_secs(2)) {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            last = Instant::now();
-            out.push((m.key().map(<[u8]>::to_vec), m.payload().unwrap_or_default().to_vec()));
-        }
-    }
-    out
+    sdg_testkit::kafka::consume(brokers, topic, expected).into_iter().map(|m| (m.key, m.value)).collect()
 }
 
 /// A decoded Avro value as comparable text (None for null).

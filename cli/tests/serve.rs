@@ -156,28 +156,11 @@ fn after_a_crash_the_generator_comes_back_stopped_and_resumes_from_its_checkpoin
 }
 
 /// Every `order_id` on `topic`, counted (at-least-once: a row may be there twice).
-fn order_ids_on(brokers: &str, topic: &str, partitions: i32, at_least: usize) -> std::collections::BTreeMap<u64, u32> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::{Message, Offset, TopicPartitionList};
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", format!("sdg-serve-test-{}", std::process::id()))
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).expect("partition");
-    }
-    consumer.assign(&tpl).expect("assign");
+fn order_ids_on(brokers: &str, topic: &str, at_least: usize) -> std::collections::BTreeMap<u64, u32> {
     let mut seen = std::collections::BTreeMap::new();
-    let (t0, mut last) = (std::time::Instant::now(), std::time::Instant::now());
-    while t0.elapsed() < Duration::from_secs(90) && (seen.len() < at_least || last.elapsed() < Duration::from_secs(2)) {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            last = std::time::Instant::now();
-            let row: Value = serde_json::from_slice(m.payload().unwrap_or_default()).expect("a JSON row");
-            *seen.entry(row["order_id"].as_u64().expect("order_id")).or_insert(0) += 1;
-        }
+    for m in sdg_testkit::kafka::consume(brokers, topic, at_least) {
+        let row: Value = serde_json::from_slice(&m.value).expect("a JSON row");
+        *seen.entry(row["order_id"].as_u64().expect("order_id")).or_insert(0) += 1;
     }
     seen
 }
@@ -236,7 +219,7 @@ fn a_kafka_checkpoint_taken_while_the_broker_is_frozen_covers_only_rows_on_the_t
     let acknowledged = at_kill["metrics"]["rows_delivered"].as_u64().expect("delivered");
     assert!(next > 0 && next <= acknowledged, "checkpoint {next}, acknowledged {acknowledged}");
     // Every row below the checkpoint reached the topic (order_id = row + 1).
-    let on_topic = order_ids_on(&brokers, &topic, partitions, next as usize);
+    let on_topic = order_ids_on(&brokers, &topic, next as usize);
     let missing: Vec<u64> = (1..=next).filter(|r| !on_topic.contains_key(r)).take(5).collect();
     assert!(missing.is_empty(), "rows below the checkpoint {next} are not on the topic, e.g. order_id {missing:?}");
 
@@ -245,7 +228,7 @@ fn a_kafka_checkpoint_taken_while_the_broker_is_frozen_covers_only_rows_on_the_t
     wait_for("the resumed run to complete", || {
         call("GET", &format!("{api}/generators/{id}"), None)["status"] == "COMPLETED"
     });
-    let on_topic = order_ids_on(&brokers, &topic, partitions, ROWS as usize);
+    let on_topic = order_ids_on(&brokers, &topic, ROWS as usize);
     let missing: Vec<u64> = (1..=ROWS).filter(|r| !on_topic.contains_key(r)).take(5).collect();
     assert!(missing.is_empty(), "rows lost across the crash, e.g. order_id {missing:?}");
 }

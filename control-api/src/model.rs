@@ -17,8 +17,9 @@ pub struct Record {
     pub status_reason: Option<String>,
     pub created_at: String,
     pub updated_at: String,
-    /// Rows before this index were delivered (or counted failed) by earlier runs:
-    /// where `resume` continues after the server stopped mid-run.
+    /// Every row before this index was acknowledged by the destination (or
+    /// given up under `on_error: CONTINUE`): where `resume` continues after
+    /// the server stopped mid-run (`Run::checkpoint`).
     #[serde(default)]
     pub next_row: u64,
     /// Stopped by a server shutdown or crash: `resume` continues from `next_row`.

@@ -137,7 +137,10 @@ impl Store {
             if let Some(since) = *probing {
                 let waited = since.elapsed();
                 if waited >= PROBE_PATIENCE {
-                    return Err(format!("a write to the store has not finished in {} s", waited.as_secs()));
+                    return Err(format!(
+                        "a write to the store has not finished in {} s — check the disk of --data-dir",
+                        waited.as_secs()
+                    ));
                 }
                 return self.health.lock().as_ref().map_or(Ok(()), |(_, r)| r.clone());
             }

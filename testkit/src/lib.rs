@@ -4,6 +4,9 @@
 use sdg_engine::Plan;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "kafka")]
+pub mod kafka;
+
 /// The variable a developer sets to `1` to skip, rather than fail, the tests
 /// whose server is missing. Off by default: a missing server fails the test.
 pub const SKIP_MISSING_SERVERS: &str = "SDG_SKIP_MISSING_SERVERS";
@@ -72,6 +75,20 @@ pub fn services(action: &str, server: &str) {
     let status =
         std::process::Command::new("bash").args([script.as_str(), action, server]).status().expect("runs services.sh");
     assert!(status.success(), "services.sh {action} {server}");
+}
+
+/// Starts `server` again (`scripts/services.sh start`) when dropped while a
+/// test fails: an outage test that panics with its server down would leave
+/// it down for the test binaries after it. Hold one for the whole test.
+#[derive(Debug)]
+pub struct RestartOnPanic(pub &'static str);
+
+impl Drop for RestartOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            services("start", self.0);
+        }
+    }
 }
 
 /// The order rows the sink integration tests write: `head` gives the

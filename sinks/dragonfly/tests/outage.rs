@@ -17,17 +17,6 @@ fn services(action: &str) {
 
 use sdg_testkit::wait_for;
 
-/// Starts Redis again when a failing test unwinds: the test binaries after this one need it.
-struct Restart;
-
-impl Drop for Restart {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            services("start");
-        }
-    }
-}
-
 /// Rows per run, at `RATE` rows/s: 3 s of writing, of which the outage
 /// (starting after `BEFORE` rows, 0.4 s in) takes 1.5 s.
 const ROWS: u64 = 45_000;
@@ -65,7 +54,7 @@ fn assert_outage_seen(run: &Run) {
 #[test]
 fn redis_outages_lose_nothing() {
     let Some(url) = url() else { return };
-    let _restart = Restart;
+    let _restart = sdg_testkit::RestartOnPanic("redis");
 
     // PAUSE: the run pauses on the error, every resume retries the batch first.
     let run = outage(&url, Mode::Hash, "sdg:it:oh:", "PAUSE");

@@ -20,7 +20,7 @@ fn json_rows_reach_the_topic_with_keys_and_headers() {
     assert_eq!(run.wait(), Status::Completed, "{:?}", run.metrics().last_error);
     let m = run.metrics();
     assert_eq!((m.rows_delivered, m.rows_failed), (20_000, 0));
-    let messages = consume(&brokers, &topic, 3, 20_000);
+    let messages = consume(&brokers, &topic, 20_000);
     assert_eq!(messages.len(), 20_000);
     let expected = plan(20_000, "").generate(0, 20_000).expect("gen");
     let text = sdg_sinks::encode::render_cells(&expected).expect("text");
@@ -44,7 +44,7 @@ fn csv_and_avro_values() {
     let topic = unique("csv");
     let run1 = run(plan(2_000, ""), config(&brokers, &topic, ValueFormat::Csv));
     assert_eq!(run1.wait(), Status::Completed, "{:?}", run1.metrics().last_error);
-    let messages = consume(&brokers, &topic, 3, 2_000);
+    let messages = consume(&brokers, &topic, 2_000);
     assert_eq!(messages.len(), 2_000);
     for (key, value, _) in &messages {
         let line = String::from_utf8(value.clone()).expect("utf-8");
@@ -59,7 +59,7 @@ fn csv_and_avro_values() {
     let schema = apache_avro::Schema::parse(&schema_json).expect("valid Avro schema");
     let run2 = run(p, config(&brokers, &topic, ValueFormat::Avro));
     assert_eq!(run2.wait(), Status::Completed, "{:?}", run2.metrics().last_error);
-    let messages = consume(&brokers, &topic, 3, 2_000);
+    let messages = consume(&brokers, &topic, 2_000);
     assert_eq!(messages.len(), 2_000);
     let ids = expected.column(0).as_primitive::<Int64Type>();
     for (_, value, _) in messages.iter().take(200) {

@@ -15,18 +15,6 @@ fn cluster(action: &str) {
 
 use sdg_testkit::wait_for;
 
-/// Starts the server again when dropped, even when the test fails half way:
-/// the test binaries after this one need it.
-struct Restart;
-
-impl Drop for Restart {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            cluster("start");
-        }
-    }
-}
-
 /// `host:port` of the configured server (`SDG_TEST_POSTGRES_URL`).
 fn address(url: &str) -> String {
     let config: tokio_postgres::Config = url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
@@ -68,7 +56,7 @@ fn outage(url: &str, policy: &str, table: &str) -> (Run, postgres_client::Client
 #[test]
 fn server_restarts_lose_nothing_under_every_policy() {
     let Some(url) = url() else { return };
-    let _restart = Restart;
+    let _restart = sdg_testkit::RestartOnPanic("postgres");
 
     // PAUSE: the run pauses with the error; resume retries the failed batch first.
     let (run, db) = outage(&url, "PAUSE", "sdg_it_pause");

@@ -2,15 +2,10 @@
 
 #![allow(dead_code)]
 
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Headers;
-use rdkafka::{Message, Offset, TopicPartitionList};
 use sdg_engine::{Plan, Run, RunConfig};
 use sdg_sink_kafka::{KafkaConfig, KafkaSink, ValueFormat};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// The broker address, or None to skip (see sdg_testkit::server).
 pub fn brokers() -> Option<String> {
@@ -57,37 +52,16 @@ pub fn run(plan: Plan, config: KafkaConfig) -> Run {
     run
 }
 
-/// Every message of `topic` (all partitions, by assignment), until `expected` or 30 s.
 /// A consumed message: key, value, and its `source` header.
 pub type Consumed = (Option<Vec<u8>>, Vec<u8>, Option<String>);
 
-pub fn consume(brokers: &str, topic: &str, partitions: i32, expected: usize) -> Vec<Consumed> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", unique("reader"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).expect("partition");
-    }
-    consumer.assign(&tpl).expect("assign");
-    let mut out = Vec::new();
-    let t0 = Instant::now();
-    let mut last = Instant::now();
-    // Until `expected` messages, then on until the topic is quiet for 2 s
-    // (at-least-once sends may add duplicates beyond `expected`).
-    while t0.elapsed() < Duration::from_secs(60) && (out.len() < expected || last.elapsed() < Duration::from_secs(2)) {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            last = Instant::now();
-            let header = m
-                .headers()
-                .and_then(|h| h.iter().find(|h| h.key == "source"))
-                .and_then(|h| h.value)
-                .map(|v| String::from_utf8_lossy(v).into_owned());
-            out.push((m.key().map(<[u8]>::to_vec), m.payload().unwrap_or_default().to_vec(), header));
-        }
-    }
-    out
+/// Every message of `topic` (see `sdg_testkit::kafka::consume`).
+pub fn consume(brokers: &str, topic: &str, expected: usize) -> Vec<Consumed> {
+    sdg_testkit::kafka::consume(brokers, topic, expected)
+        .into_iter()
+        .map(|m| {
+            let source = m.header("source");
+            (m.key, m.value, source)
+        })
+        .collect()
 }
