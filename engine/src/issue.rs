@@ -97,12 +97,17 @@ impl std::error::Error for Issues {}
 
 /// "did you mean `x`?" for a key that is close to a known one, else the list of known keys.
 pub fn unknown_key(path: &str, key: &str, known: &[&str]) -> Issue {
-    let best = known.iter().map(|k| (strsim::jaro_winkler(key, k), *k)).max_by(|a, b| a.0.total_cmp(&b.0));
     let issue = Issue::new(path, format!("unknown key `{key}`"));
-    match best {
-        Some((score, k)) if score >= 0.8 => issue.hint(format!("did you mean `{k}`?")),
-        _ => issue.hint(format!("expected one of: {}", known.join(", "))),
+    match closest(key, known) {
+        Some(k) => issue.hint(format!("did you mean `{k}`?")),
+        None => issue.hint(format!("expected one of: {}", known.join(", "))),
     }
+}
+
+/// The known name closest to `name`, when it is close enough to be a typo.
+pub fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let best = known.iter().map(|k| (strsim::jaro_winkler(name, k), *k)).max_by(|a, b| a.0.total_cmp(&b.0));
+    best.filter(|(score, _)| *score >= 0.8).map(|(_, k)| k)
 }
 
 /// Joins a parent path and a key: `fields[2]` + `params` = `fields[2].params`.

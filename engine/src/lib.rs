@@ -3,6 +3,7 @@
 //! - [`spec`]: the generator definition (YAML/JSON) and its loader;
 //! - [`plan`]: validation and the compiled, shareable form of a generator;
 //! - [`mapping`]: columnar field mappers filling Arrow arrays per batch;
+//! - [`pool`]: pools of reference data and the registry plans compile against;
 //! - [`rng`]: counter-based randomness keyed by (seed, field, row);
 //! - [`pipeline`]: workers, backpressure, pacing, lifecycle;
 //! - [`metrics`]: live counters and latency histograms;
@@ -16,6 +17,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod pipeline;
 pub mod plan;
+pub mod pool;
 pub mod rng;
 pub mod sink;
 pub mod spec;
@@ -24,6 +26,7 @@ pub use issue::{Issue, Issues};
 pub use metrics::{Latency, MetricsSnapshot};
 pub use pipeline::{InvalidTransition, Run, RunConfig, Status};
 pub use plan::Plan;
+pub use pool::Resources;
 pub use sink::{BatchEncoder, Delivered, Encoded, Sink, SinkError};
 pub use spec::GeneratorSpec;
 

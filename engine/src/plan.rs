@@ -3,7 +3,10 @@
 //! by every worker.
 
 use crate::issue::{Issue, Issues};
-use crate::mapping::{BatchCtx, Columns, CompileCtx, FieldGroup, GenError, LocalState, compile_field};
+use crate::mapping::{
+    BatchCtx, Columns, CompileCtx, FieldGroup, GenError, LocalState, PoolScope, Rows, compile_groups,
+};
+use crate::pool::{Pool, PoolEntry, Resources};
 use crate::rng::StreamKey;
 use crate::spec::{EndCondition, GenerationMode, GeneratorSpec, OnError};
 use arrow_array::{RecordBatch, RecordBatchOptions};
@@ -40,6 +43,8 @@ enum NullRule {
 struct GroupSlot {
     group: Box<dyn FieldGroup>,
     nulls: Vec<NullRule>,
+    /// The group's null rule: its first output's nulls null every output.
+    follow_first: bool,
 }
 
 /// A validated, compiled generator. Immutable; shared by all workers.
@@ -50,23 +55,39 @@ pub struct Plan {
     groups: Vec<GroupSlot>,
     seed: u64,
     batch_size: usize,
+    /// Field name → position.
+    names: HashMap<String, usize>,
+    /// The pools the groups read, by slot, with the version compiled against.
+    pools: Vec<(Arc<PoolEntry>, Arc<Pool>)>,
 }
 
 impl Plan {
-    /// Validates and compiles `spec`, reporting every problem found.
+    /// Validates and compiles `spec` with no shared resources: only the
+    /// pools the definition declares itself (inline ones, unless a loader is
+    /// given through [`Plan::compile_with`]).
     pub fn compile(spec: &GeneratorSpec) -> Result<Self, Issues> {
+        Self::compile_with(spec, &Resources::new())
+    }
+
+    /// Validates and compiles `spec` against the shared `resources` (pools
+    /// by name, loaded once and kept by the caller), reporting every problem.
+    pub fn compile_with(spec: &GeneratorSpec, resources: &Resources) -> Result<Self, Issues> {
         let mut issues = check_spec(spec);
         let seed = spec.seed.unwrap_or_else(crate::rng::random_seed);
-        let ctx = CompileCtx { seed, mode: spec.mode };
-        let mut fields = Vec::with_capacity(spec.fields.len());
-        let mut groups = Vec::with_capacity(spec.fields.len());
-        for (i, f) in spec.fields.iter().enumerate() {
-            if let Some(c) = compile_field(i, f, &ctx, &mut issues) {
-                fields.push(c.field);
-                groups.push(c.group);
+        let names: HashMap<String, usize> =
+            spec.fields.iter().enumerate().rev().map(|(i, f)| (f.name.clone(), i)).collect();
+        let ctx = CompileCtx { seed, mode: spec.mode, fields: &spec.fields, names: &names };
+        let mut scope = PoolScope::new(spec, resources, &mut issues);
+        let compiled = compile_groups(&ctx, &mut scope, &mut issues);
+        let mut fields: Vec<Option<arrow_schema::Field>> = vec![None; spec.fields.len()];
+        let mut groups = Vec::with_capacity(compiled.len());
+        for c in compiled {
+            for (i, f) in c.fields {
+                fields[i] = Some(f);
             }
+            groups.push(c.group);
         }
-        if issues.is_empty() && fields.len() != spec.fields.len() {
+        if issues.is_empty() && fields.iter().any(Option::is_none) {
             issues.push(Issue::new(
                 "fields",
                 "a field could not be compiled (an sdg bug: please report it with this definition)",
@@ -80,16 +101,28 @@ impl Plan {
             .into_iter()
             .map(|group| {
                 let nulls = group.outputs().iter().map(|&i| null_rule(seed, &spec.fields[i])).collect();
-                GroupSlot { group, nulls }
+                GroupSlot { follow_first: group.nulls_follow_first(), group, nulls }
             })
             .collect();
         Ok(Self {
             spec: spec.clone(),
-            schema: Arc::new(Schema::new(fields)),
+            schema: Arc::new(Schema::new(fields.into_iter().flatten().collect::<Vec<_>>())),
             groups,
             seed,
             batch_size: spec.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
+            names,
+            pools: scope.into_slots(),
         })
+    }
+
+    /// The position of field `name`.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.names.get(name).copied()
+    }
+
+    /// The pools this plan reads.
+    pub fn pools(&self) -> impl Iterator<Item = &Arc<PoolEntry>> {
+        self.pools.iter().map(|(e, _)| e)
     }
 
     /// The definition this plan was compiled from.
@@ -151,25 +184,52 @@ impl Plan {
     /// Builds rows `[start_row, start_row + len)` outside a run (previews,
     /// tests, shards). Wall clocks read the time now; simulated ones do not.
     pub fn generate(&self, start_row: u64, len: usize) -> Result<RecordBatch, GenError> {
+        let ctx = BatchCtx { rows: Rows::Range { start: start_row, len }, ..self.batch_now() };
+        self.generate_ctx(&ctx, &mut self.new_locals())
+    }
+
+    /// Builds the given rows, in this order (the rows a child references, a
+    /// lookup reproduces): row `rows[i]` equals that row of a full run.
+    pub fn generate_rows(&self, rows: &[u64]) -> Result<RecordBatch, GenError> {
+        let ctx = BatchCtx { rows: Rows::List(rows), ..self.batch_now() };
+        self.generate_ctx(&ctx, &mut self.new_locals())
+    }
+
+    fn batch_now(&self) -> BatchCtx<'static> {
         let wall_us = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0);
         let row_interval_us = self.rate().map(|r| 1e6 / r).unwrap_or(0.0);
-        let ctx = BatchCtx { start_row, len, wall_us, row_interval_us };
-        self.generate_ctx(&ctx, &mut self.new_locals())
+        BatchCtx::range(0, 0, wall_us, row_interval_us)
     }
 
-    /// Builds the batch described by `ctx`, using a worker's `locals`.
+    /// Builds the batch described by `ctx`, using a worker's `locals`. The
+    /// plan's pools are read at their current version, once for the batch.
     pub fn generate_ctx(&self, ctx: &BatchCtx, locals: &mut [LocalState]) -> Result<RecordBatch, GenError> {
+        let snapshot: Vec<Arc<Pool>> = self
+            .pools
+            .iter()
+            .map(|(entry, compiled)| entry.current().unwrap_or_else(|| Arc::clone(compiled)))
+            .collect();
+        let ctx = BatchCtx { pools: &snapshot, ..*ctx };
+        let len = ctx.rows.len();
         let mut columns = Columns::new(self.schema.fields().len());
         let mut nulls = Vec::new();
         for (slot, local) in self.groups.iter().zip(locals.iter_mut()) {
             nulls.clear();
-            nulls.extend(slot.nulls.iter().map(|rule| null_buffer(*rule, ctx)));
-            slot.group.fill(ctx, &nulls, &mut columns, local)?;
+            nulls.extend(slot.nulls.iter().map(|rule| null_buffer(*rule, &ctx.rows)));
+            if slot.follow_first && nulls.len() > 1 {
+                let (first, rest) = nulls.split_at_mut(1);
+                if let Some(draw) = &first[0] {
+                    for n in rest {
+                        *n = NullBuffer::union(Some(draw), n.as_ref());
+                    }
+                }
+            }
+            slot.group.fill(&ctx, &nulls, &mut columns, local)?;
         }
-        let options = RecordBatchOptions::new().with_row_count(Some(ctx.len));
+        let options = RecordBatchOptions::new().with_row_count(Some(len));
         Ok(RecordBatch::try_new_with_options(Arc::clone(&self.schema), columns.finish()?, &options)?)
     }
 }
@@ -186,13 +246,16 @@ fn null_rule(seed: u64, field: &crate::spec::FieldSpec) -> NullRule {
     }
 }
 
-fn null_buffer(rule: NullRule, ctx: &BatchCtx) -> Option<NullBuffer> {
-    match rule {
-        NullRule::Never => None,
-        NullRule::Always => Some(NullBuffer::new_null(ctx.len)),
-        NullRule::Ratio { key, threshold } => Some(NullBuffer::new(BooleanBuffer::collect_bool(ctx.len, |i| {
-            key.at(ctx.start_row + i as u64) >= threshold
-        }))),
+fn null_buffer(rule: NullRule, rows: &Rows) -> Option<NullBuffer> {
+    match (rule, *rows) {
+        (NullRule::Never, _) => None,
+        (NullRule::Always, _) => Some(NullBuffer::new_null(rows.len())),
+        (NullRule::Ratio { key, threshold }, Rows::Range { start, len }) => {
+            Some(NullBuffer::new(BooleanBuffer::collect_bool(len, |i| key.at(start + i as u64) >= threshold)))
+        }
+        (NullRule::Ratio { key, threshold }, Rows::List(l)) => {
+            Some(NullBuffer::new(BooleanBuffer::collect_bool(l.len(), |i| key.at(l[i]) >= threshold)))
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Property tests of the mapping types implemented today: SEQUENCE,
-//! UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE and
-//! CONSTANT (`every_implemented_type_is_covered` fails when another type
+//! UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE,
+//! CONSTANT, POOL_REFERENCE and POOL_DERIVED (`every_implemented_type_is_covered` fails when another type
 //! starts compiling without being added to `FIELDS`). For every type, in
 //! each of its variants (`FIELDS`, with nulls):
 //! - any row range generated alone equals that slice of a longer run, for any seed;
@@ -13,6 +13,9 @@
 //! (µs or epoch millis), ENUM_RANDOM picks only values of positive weight,
 //! NUMERIC_RANGE stays in `[min, max]` with at most `decimals` decimals,
 //! CONSTANT is its value, and `null_ratio` gives that share of nulls.
+//! POOL_REFERENCE picks (every pick kind) and POOL_DERIVED fields (same row
+//! and lookups) slice like the others, and any list of rows generated alone
+//! equals those rows of a range.
 //! Plus: the loader never panics on arbitrary documents.
 
 mod common;
@@ -45,7 +48,20 @@ const FIELDS: &[&str] = &[
     "{ name: ci, type: CONSTANT, params: { value: 42 }, null_ratio: 0.5 }",
     "{ name: cf, type: CONSTANT, params: { value: 2.5 } }",
     "{ name: cb, type: CONSTANT, params: { value: true }, null_ratio: 1.0 }",
+    "{ name: pu, type: POOL_REFERENCE, params: { pool: c, column: code }, null_ratio: 0.1 }",
+    "{ name: pw, type: POOL_REFERENCE, params: { pool: c, column: weight, pick: weighted, weight_column: weight } }",
+    "{ name: pz, type: POOL_REFERENCE, params: { pool: c, column: code, pick: zipf, s: 1.2 } }",
+    "{ name: pq, type: POOL_REFERENCE, params: { pool: c, column: flag, pick: sequential } }",
 ];
+
+/// Fields that read other fields (tested whole, never as a subset).
+const DEPENDENT: &[&str] = &[
+    "{ name: pd, type: POOL_DERIVED, params: { from: pu, column: name }, null_ratio: 0.2 }",
+    "{ name: pl, type: POOL_DERIVED, params: { pool: c, key_field: pz, key_column: code, column: name } }",
+];
+
+/// The pool every generator here declares.
+const POOL: &str = "pools:\n  - name: c\n    index: [code]\n    source: { type: inline, columns: { code: [DE, FR, US, IT, ES], name: [Germany, France, null, Italy, Spain], weight: [5, 3, 2, 0, 1.5], flag: [true, false, true, true, false] } }\n";
 
 /// Every mapping type the definition model knows, implemented or not.
 const ALL_TYPES: &[&str] = &[
@@ -64,7 +80,7 @@ const ALL_TYPES: &[&str] = &[
 
 /// A BATCH generator with `seed` and the `fields` (flow-style YAML lines).
 fn generator<S: AsRef<str>>(seed: u64, fields: impl IntoIterator<Item = S>) -> String {
-    let mut yaml = format!("name: p\nseed: {seed}\ndestination: {{ type: BLACKHOLE }}\nfields:\n");
+    let mut yaml = format!("name: p\nseed: {seed}\ndestination: {{ type: BLACKHOLE }}\n{POOL}fields:\n");
     for f in fields {
         yaml.push_str(&format!("  - {}\n", f.as_ref()));
     }
@@ -91,9 +107,12 @@ fn every_implemented_type_is_covered() {
             implemented.push(*t);
         }
     }
-    assert_eq!(implemented.len(), 6, "{implemented:?}");
+    assert_eq!(implemented.len(), 8, "{implemented:?}");
     for t in implemented {
-        let listed = FIELDS.iter().any(|f| f.contains(&format!("type: {t},")) || f.contains(&format!("type: {t} }}")));
+        let listed = FIELDS
+            .iter()
+            .chain(DEPENDENT)
+            .any(|f| f.contains(&format!("type: {t},")) || f.contains(&format!("type: {t} }}")));
         assert!(listed, "{t} is implemented but not in FIELDS");
     }
     // FIELDS compiles, one column per line.
@@ -158,6 +177,24 @@ proptest! {
     #[test]
     fn any_row_range_equals_that_slice(seed in any::<u64>(), a in 0u64..20_000, len in 1usize..3000) {
         let p = plan(&generator(seed, FIELDS));
+        let whole = p.generate(a.saturating_sub(100), len + 200).expect("gen");
+        let part = p.generate(a, len).expect("gen");
+        let offset = (a - a.saturating_sub(100)) as usize;
+        prop_assert_eq!(part, whole.slice(offset, len));
+    }
+
+    #[test]
+    fn any_rows_generated_alone_equal_those_rows_of_a_range(seed in any::<u64>(), picks in prop::collection::vec(0u64..2000, 1..300)) {
+        let p = plan(&generator(seed, FIELDS.iter().chain(DEPENDENT)));
+        let whole = p.generate(0, 2000).expect("gen");
+        let some = p.generate_rows(&picks).expect("gen");
+        let idx = arrow_array::UInt64Array::from(picks.clone());
+        prop_assert_eq!(some, arrow_select::take::take_record_batch(&whole, &idx).expect("take"));
+    }
+
+    #[test]
+    fn dependent_fields_slice_like_the_others(seed in any::<u64>(), a in 0u64..20_000, len in 1usize..3000) {
+        let p = plan(&generator(seed, FIELDS.iter().chain(DEPENDENT)));
         let whole = p.generate(a.saturating_sub(100), len + 200).expect("gen");
         let part = p.generate(a, len).expect("gen");
         let offset = (a - a.saturating_sub(100)) as usize;

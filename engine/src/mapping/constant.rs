@@ -60,7 +60,7 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Con
 
 impl ColumnMapper for ConstantMapper {
     fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
-        let n = ctx.len;
+        let n = ctx.rows.len();
         Ok(match self {
             Self::Text(values) => {
                 let keys = Int32Array::new(ScalarBuffer::from(vec![0i32; n]), nulls.cloned());

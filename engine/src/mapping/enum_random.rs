@@ -111,8 +111,8 @@ impl ColumnMapper for EnumMapper {
     fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
         let n = self.n as u128;
         let keys: ScalarBuffer<i32> = match &self.alias {
-            None => (0..ctx.len as u64).map(|i| ((self.key.at(ctx.start_row + i) as u128 * n) >> 64) as i32).collect(),
-            Some(table) => (0..ctx.len as u64).map(|i| table.sample(self.key.at(ctx.start_row + i)) as i32).collect(),
+            None => ctx.rows.collect(|row| ((self.key.at(row) as u128 * n) >> 64) as i32),
+            Some(table) => ctx.rows.collect(|row| table.sample(self.key.at(row)) as i32),
         };
         let keys = Int32Array::new(keys, nulls.cloned());
         let array = DictionaryArray::<Int32Type>::try_new(keys, Arc::clone(&self.values))?;

@@ -16,22 +16,27 @@
 //! A group is called once per batch through `dyn`; inside, the loops over rows
 //! are monomorphic and allocation-free.
 
-mod alias;
+pub(crate) mod alias;
 mod constant;
 mod enum_random;
 mod numeric;
 mod params;
+mod pool_lookup;
+mod pool_pick;
 mod sequence;
 mod timestamp;
 mod uuid;
 
-use crate::issue::Issues;
+use crate::issue::{Issue, Issues};
+use crate::pool::{Pool, PoolEntry, Resolved, Resources};
 use crate::spec::{FieldSpec, GenerationMode, MappingType};
 use arrow_array::ArrayRef;
 use arrow_buffer::NullBuffer;
-use arrow_schema::Field;
+use arrow_schema::{DataType, Field};
 use std::any::Any;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 pub use numeric::DECIMALS_METADATA;
 pub use uuid::UUID_EXTENSION;
@@ -39,17 +44,92 @@ pub use uuid::UUID_EXTENSION;
 /// Per-worker mutable state of one group (e.g. a WASM store); `None` for most.
 pub type LocalState = Option<Box<dyn Any + Send>>;
 
+/// The rows a batch holds: a contiguous range (runs, previews, shards) or
+/// any sorted or unsorted list of row indices (the rows a child references,
+/// the rows a lookup reproduces). Mappers fill either through the same code;
+/// `collect` and `for_each` match once, so a range keeps its tight loop.
+#[derive(Debug, Clone, Copy)]
+pub enum Rows<'a> {
+    /// Rows `start .. start + len`.
+    Range {
+        /// The first row.
+        start: u64,
+        /// How many rows.
+        len: usize,
+    },
+    /// These rows, in this order.
+    List(&'a [u64]),
+}
+
+impl<'a> Rows<'a> {
+    /// Rows in the batch.
+    #[inline]
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Range { len, .. } => *len,
+            Self::List(l) => l.len(),
+        }
+    }
+
+    /// True when the batch has no rows.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The global index of the `i`-th row of the batch.
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> u64 {
+        match self {
+            Self::Range { start, .. } => start + i as u64,
+            Self::List(l) => l[i],
+        }
+    }
+
+    /// `f(row)` for every row, collected (one loop per shape, no per-row branch).
+    #[inline]
+    pub fn collect<T, C: FromIterator<T>>(&self, f: impl FnMut(u64) -> T) -> C {
+        match *self {
+            Self::Range { start, len } => (start..start + len as u64).map(f).collect(),
+            Self::List(l) => l.iter().copied().map(f).collect(),
+        }
+    }
+
+    /// `f(position, row)` for every row, collected.
+    #[inline]
+    pub fn collect_indexed<T, C: FromIterator<T>>(&self, mut f: impl FnMut(usize, u64) -> T) -> C {
+        match *self {
+            Self::Range { start, len } => (0..len).map(|i| f(i, start + i as u64)).collect(),
+            Self::List(l) => l.iter().enumerate().map(|(i, &r)| f(i, r)).collect(),
+        }
+    }
+
+    /// The rows, in batch order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + 'a {
+        let this = *self;
+        (0..this.len()).map(move |i| this.get(i))
+    }
+}
+
 /// Where a batch sits in the run.
 #[derive(Debug, Clone, Copy)]
-pub struct BatchCtx {
-    /// Global index of the batch's first row.
-    pub start_row: u64,
-    /// Rows in the batch.
-    pub len: usize,
+pub struct BatchCtx<'a> {
+    /// The rows to fill.
+    pub rows: Rows<'a>,
     /// Wall-clock time of the batch's first row, µs since the epoch (REALTIME clocks).
     pub wall_us: i64,
     /// Expected µs between rows at the current rate (REALTIME clocks); 0 when unpaced.
     pub row_interval_us: f64,
+    /// The version of each pool of the plan this batch reads (by the plan's
+    /// pool slot): taken once per batch, so a refresh never splits a batch.
+    pub pools: &'a [Arc<Pool>],
+}
+
+impl BatchCtx<'static> {
+    /// A batch of the rows `start .. start + len`.
+    pub fn range(start: u64, len: usize, wall_us: i64, row_interval_us: f64) -> Self {
+        Self { rows: Rows::Range { start, len }, wall_us, row_interval_us, pools: &[] }
+    }
 }
 
 /// The columns of a batch under construction, indexed by field position.
@@ -107,6 +187,12 @@ pub trait FieldGroup: Send + Sync + fmt::Debug {
     fn inputs(&self) -> &[usize] {
         &[]
     }
+    /// The group's null rule: when true, a null in its first output (the
+    /// draw: a pool pick) nulls the same row of every other output, on top
+    /// of their own `null_ratio`s. The plan applies it before `fill`.
+    fn nulls_follow_first(&self) -> bool {
+        false
+    }
     /// Creates this group's per-worker state.
     fn new_local(&self) -> LocalState {
         None
@@ -152,21 +238,123 @@ impl<M: ColumnMapper> FieldGroup for Single<M> {
     }
 }
 
-/// What a mapper needs to know about the generator while compiling.
+/// What mappers see of the generator while compiling.
 #[derive(Debug, Clone, Copy)]
-pub struct CompileCtx {
+pub struct CompileCtx<'a> {
     /// The generator seed.
     pub seed: u64,
     /// BATCH or REALTIME (decides default clocks).
     pub mode: GenerationMode,
+    /// Every field of the definition.
+    pub fields: &'a [FieldSpec],
+    /// Field name → position.
+    pub names: &'a HashMap<String, usize>,
 }
 
-/// A compiled field: its Arrow field and the group that fills it.
+/// The pools a plan reads, by slot: resolved while compiling (declared by
+/// the definition, else taken from the shared [`Resources`]).
+pub struct PoolScope<'a> {
+    resources: &'a Resources,
+    declared: HashMap<String, Result<Resolved, String>>,
+    slots: Vec<(Arc<PoolEntry>, Arc<Pool>)>,
+}
+
+impl fmt::Debug for PoolScope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolScope").field("slots", &self.slots.len()).finish()
+    }
+}
+
+impl<'a> PoolScope<'a> {
+    /// Declares the definition's own pools (`pools:`) and resolves every
+    /// other name through `resources`. Load failures are reported at `pools[i]`.
+    pub fn new(spec: &crate::spec::GeneratorSpec, resources: &'a Resources, issues: &mut Issues) -> Self {
+        let mut declared = HashMap::new();
+        for (i, p) in spec.pools.iter().enumerate() {
+            if declared.contains_key(&p.name) {
+                issues.push(
+                    Issue::new(format!("pools[{i}].name"), format!("duplicate pool name `{}`", p.name))
+                        .hint("every pool needs its own name"),
+                );
+                continue;
+            }
+            let r = resources.declare(p, &spec.name);
+            if let Err(e) = &r {
+                issues.push(Issue::new(format!("pools[{i}]"), e.clone()).hint(load_hint(p)));
+            }
+            declared.insert(p.name.clone(), r);
+        }
+        Self { resources, declared, slots: Vec::new() }
+    }
+
+    /// The slot and compile-time version of pool `name`, or an issue at `path`.
+    pub(crate) fn slot(&mut self, name: &str, path: &str, issues: &mut Issues) -> Option<(usize, Arc<Pool>)> {
+        let found = match self.declared.get(name) {
+            Some(Ok(r)) => Ok(r.clone()),
+            // Already reported at pools[i].
+            Some(Err(_)) => return None,
+            None => match self.resources.resolve(name) {
+                Some(r) => r,
+                None => {
+                    let mut known: Vec<String> = self.declared.keys().cloned().collect();
+                    known.extend(self.resources.names());
+                    known.sort();
+                    known.dedup();
+                    let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+                    let mut issue = Issue::new(path, format!("unknown pool `{name}`"));
+                    issue = match crate::issue::closest(name, &refs) {
+                        Some(c) => issue.hint(format!("did you mean `{c}`?")),
+                        None if refs.is_empty() => issue.hint(
+                            "declare it under `pools:` in the definition, or load it with --pool FILE (sdg run) or --pools DIR (sdg serve)",
+                        ),
+                        None => issue.hint(format!("known pools: {}", refs.join(", "))),
+                    };
+                    issues.push(issue);
+                    return None;
+                }
+            },
+        };
+        match found {
+            Ok((entry, pool)) => {
+                if let Some(i) = self.slots.iter().position(|(e, _)| Arc::ptr_eq(e, &entry)) {
+                    return Some((i, Arc::clone(&self.slots[i].1)));
+                }
+                self.slots.push((entry, Arc::clone(&pool)));
+                Some((self.slots.len() - 1, pool))
+            }
+            Err(e) => {
+                issues.push(
+                    Issue::new(path, e)
+                        .hint("fix the pool's source, then refresh it (POST /api/v1/pools/{name}/refresh)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The entries and compile-time versions, by slot.
+    pub fn into_slots(self) -> Vec<(Arc<PoolEntry>, Arc<Pool>)> {
+        self.slots
+    }
+}
+
+fn load_hint(p: &crate::pool::PoolSpec) -> String {
+    match &p.source {
+        crate::pool::PoolSource::File { .. } => {
+            "check that the file exists and is readable; relative paths are relative to the file declaring the pool"
+                .into()
+        }
+        crate::pool::PoolSource::Postgres { .. } => "check the URL, that the server is up, and the query".into(),
+        crate::pool::PoolSource::Inline { .. } => "check the inline columns".into(),
+    }
+}
+
+/// A compiled group: the Arrow fields of its outputs and the group filling them.
 #[derive(Debug)]
-pub struct CompiledField {
-    /// Name, type and metadata of the column.
-    pub field: Field,
-    /// The group filling it.
+pub struct CompiledGroup {
+    /// (field position, Arrow field) of every output.
+    pub fields: Vec<(usize, Field)>,
+    /// The group filling them.
     pub group: Box<dyn FieldGroup>,
 }
 
@@ -186,6 +374,8 @@ pub fn params_schemas() -> Vec<(MappingType, serde_json::Value, bool)> {
         with_required(MappingType::NumericRange, of::<numeric::NumericParams>()),
         with_required(MappingType::Constant, of::<constant::ConstantParams>()),
         with_required(MappingType::Sequence, of::<sequence::SequenceParams>()),
+        with_required(MappingType::PoolReference, of::<pool_pick::ReferenceParams>()),
+        (MappingType::PoolDerived, of::<pool_pick::DerivedParams>(), true),
     ]
 }
 
@@ -199,46 +389,106 @@ fn param_keys(kind: MappingType) -> &'static [&'static str] {
         MappingType::NumericRange => numeric::KEYS,
         MappingType::Constant => constant::KEYS,
         MappingType::Sequence => sequence::KEYS,
+        MappingType::PoolReference => pool_pick::REFERENCE_KEYS,
+        MappingType::PoolDerived => pool_pick::DERIVED_KEYS,
         _ => &[],
     }
 }
 
-/// Compiles field `index`, or records why it cannot be.
-pub fn compile_field(index: usize, spec: &FieldSpec, ctx: &CompileCtx, issues: &mut Issues) -> Option<CompiledField> {
-    let path = format!("fields[{index}]");
-    let key = crate::rng::StreamKey::for_field(ctx.seed, &spec.name);
-    let p = params::Params { spec, path: &path, key, ctx };
-    fn single<M: ColumnMapper>(index: usize, (field, mapper): (Field, M)) -> CompiledField {
-        CompiledField { field, group: Box::new(Single { out: [index], mapper }) }
-    }
-    match spec.kind {
-        MappingType::UuidGenerated => uuid::compile(&p, issues).map(|m| single(index, m)),
-        MappingType::TimestampGenerated => timestamp::compile(&p, issues).map(|m| single(index, m)),
-        MappingType::EnumRandom => enum_random::compile(&p, issues).map(|m| single(index, m)),
-        MappingType::NumericRange => numeric::compile(&p, issues).map(|m| single(index, m)),
-        MappingType::Constant => constant::compile(&p, issues).map(|m| single(index, m)),
-        MappingType::Sequence => sequence::compile(&p, issues).map(|m| single(index, m)),
-        other @ (MappingType::Computed
-        | MappingType::PoolReference
-        | MappingType::PoolDerived
-        | MappingType::CopulaGenerated
-        | MappingType::UniverseKeyReference) => {
-            issues.push(
-                crate::issue::Issue::new(
-                    format!("{path}.type"),
-                    format!(
-                        "mapping type {} (field `{}`) is not yet supported by this version of sdg",
-                        other.as_str(),
-                        spec.name
-                    ),
-                )
-                .hint(
-                    "use UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE, CONSTANT or SEQUENCE for now",
-                ),
-            );
-            None
+/// Compiles every field into groups: the grouping pass puts a POOL_REFERENCE
+/// and the POOL_DERIVED fields reading its pick into one group (one draw,
+/// several columns), and the lookups into one pool by one key field into
+/// another; every other field is a group of its own. Lookups compile last,
+/// once the types of the fields they read are known.
+pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issues) -> Vec<CompiledGroup> {
+    let fields = ctx.fields;
+    let mut out = Vec::with_capacity(fields.len());
+    let mut types: HashMap<usize, DataType> = HashMap::new();
+    // Same-row derived fields by the pick they read.
+    let mut derived_of: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut lookups = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        if f.kind == MappingType::PoolDerived {
+            let path = format!("fields[{i}]");
+            match pool_pick::derived_role(i, f, &path, ctx, issues) {
+                Some(pool_pick::Role::SameRow { from }) => derived_of.entry(from).or_default().push(i),
+                Some(pool_pick::Role::Lookup(l)) => lookups.push(l),
+                None => {}
+            }
         }
     }
+    for (i, f) in fields.iter().enumerate() {
+        let path = format!("fields[{i}]");
+        let key = crate::rng::StreamKey::for_field(ctx.seed, &f.name);
+        let p = params::Params { spec: f, path: &path, key, ctx };
+        fn single<M: ColumnMapper>(index: usize, (field, mapper): (Field, M)) -> CompiledGroup {
+            CompiledGroup { fields: vec![(index, field)], group: Box::new(Single { out: [index], mapper }) }
+        }
+        let group = match f.kind {
+            MappingType::UuidGenerated => uuid::compile(&p, issues).map(|m| single(i, m)),
+            MappingType::TimestampGenerated => timestamp::compile(&p, issues).map(|m| single(i, m)),
+            MappingType::EnumRandom => enum_random::compile(&p, issues).map(|m| single(i, m)),
+            MappingType::NumericRange => numeric::compile(&p, issues).map(|m| single(i, m)),
+            MappingType::Constant => constant::compile(&p, issues).map(|m| single(i, m)),
+            MappingType::Sequence => sequence::compile(&p, issues).map(|m| single(i, m)),
+            MappingType::PoolReference => {
+                let derived = derived_of.remove(&i).unwrap_or_default();
+                pool_pick::compile(i, &p, &derived, ctx, pools, issues)
+            }
+            // Compiled with their pick (same row) or below (lookups).
+            MappingType::PoolDerived => None,
+            other @ (MappingType::Computed | MappingType::CopulaGenerated | MappingType::UniverseKeyReference) => {
+                issues.push(
+                    Issue::new(
+                        format!("{path}.type"),
+                        format!(
+                            "mapping type {} (field `{}`) is not yet supported by this version of sdg",
+                            other.as_str(),
+                            f.name
+                        ),
+                    )
+                    .hint(
+                        "use UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE, CONSTANT, SEQUENCE, POOL_REFERENCE or POOL_DERIVED for now",
+                    ),
+                );
+                None
+            }
+        };
+        if let Some(g) = group {
+            for (idx, field) in &g.fields {
+                types.insert(*idx, field.data_type().clone());
+            }
+            out.push(g);
+        }
+    }
+    // Lookups: one group per (pool, key field, key column); a lookup keyed by
+    // another lookup's output compiles after it.
+    let mut pending = pool_lookup::group(lookups);
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut later = Vec::new();
+        for g in pending {
+            if types.contains_key(&g.key_field) || fields.get(g.key_field).is_none() {
+                if let Some(c) = pool_lookup::compile(g, ctx, &types, pools, issues) {
+                    for (idx, field) in &c.fields {
+                        types.insert(*idx, field.data_type().clone());
+                    }
+                    out.push(c);
+                }
+            } else {
+                later.push(g);
+            }
+        }
+        if later.len() == before {
+            // Their key fields failed to compile (already reported) or form a cycle.
+            for g in later {
+                pool_lookup::report_unresolved(&g, ctx, issues);
+            }
+            break;
+        }
+        pending = later;
+    }
+    out
 }
 
 #[cfg(test)]

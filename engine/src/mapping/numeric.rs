@@ -291,22 +291,22 @@ impl NumericMapper {
 
 impl ColumnMapper for NumericMapper {
     fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
-        let rows = ctx.start_row..ctx.start_row + ctx.len as u64;
+        let rows = ctx.rows;
         if self.integer {
             let values: ScalarBuffer<i64> = match self.sampler {
                 Sampler::Uniform if self.span_i <= u64::MAX as u128 => {
                     let span = self.span_i as u64;
-                    rows.map(|r| self.min_i.wrapping_add(below(self.key.at(r), span) as i64)).collect()
+                    rows.collect(|r| self.min_i.wrapping_add(below(self.key.at(r), span) as i64))
                 }
-                Sampler::Uniform => rows.map(|r| self.key.at(r) as i64).collect(),
-                Sampler::ZipfTable(ref t) => rows.map(|r| self.min_i + t.sample(self.key.at(r)) as i64).collect(),
-                _ => rows.map(|r| self.sample(r).round() as i64).collect(),
+                Sampler::Uniform => rows.collect(|r| self.key.at(r) as i64),
+                Sampler::ZipfTable(ref t) => rows.collect(|r| self.min_i + t.sample(self.key.at(r)) as i64),
+                _ => rows.collect(|r| self.sample(r).round() as i64),
             };
             return Ok(Arc::new(Int64Array::new(values, nulls.cloned())));
         }
         let values: ScalarBuffer<f64> = match self.scale {
-            None => rows.map(|r| self.sample(r)).collect(),
-            Some(scale) => rows.map(|r| (self.sample(r) * scale).round() / scale).collect(),
+            None => rows.collect(|r| self.sample(r)),
+            Some(scale) => rows.collect(|r| (self.sample(r) * scale).round() / scale),
         };
         Ok(Arc::new(Float64Array::new(values, nulls.cloned())))
     }

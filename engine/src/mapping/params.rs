@@ -13,7 +13,7 @@ pub(crate) struct Params<'a> {
     pub spec: &'a FieldSpec,
     pub path: &'a str,
     pub key: StreamKey,
-    pub ctx: &'a CompileCtx,
+    pub ctx: &'a CompileCtx<'a>,
 }
 
 impl Params<'_> {

@@ -114,15 +114,15 @@ impl SequenceMapper {
 
 impl ColumnMapper for SequenceMapper {
     fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
-        let rows = ctx.start_row..ctx.start_row + ctx.len as u64;
+        let rows = ctx.rows;
         let Some((prefix, padding)) = &self.text else {
-            let values: ScalarBuffer<i64> = rows.map(|r| self.value(r)).collect();
+            let values: ScalarBuffer<i64> = rows.collect(|r| self.value(r));
             return Ok(Arc::new(Int64Array::new(values, nulls.cloned())));
         };
         let width = prefix.len() + (*padding).max(20);
-        let mut b = StringBuilder::with_capacity(ctx.len, ctx.len * width);
+        let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * width);
         let mut digits = itoa::Buffer::new();
-        for (i, row) in rows.enumerate() {
+        for (i, row) in rows.iter().enumerate() {
             if nulls.is_some_and(|n| n.is_null(i)) {
                 b.append_null();
                 continue;

@@ -127,18 +127,12 @@ impl ColumnMapper for TimestampMapper {
             if self.jitter_us == 0 { 0 } else { below(self.jitter_key.at(row), self.jitter_us + 1) as i64 }
         };
         let values: ScalarBuffer<i64> = match self.clock {
-            ClockKind::Simulated => (0..ctx.len as u64)
-                .map(|i| {
-                    let row = ctx.start_row + i;
-                    self.start_us.wrapping_add((row as i64).wrapping_mul(self.step_us)).wrapping_add(jitter(row))
-                })
-                .collect(),
-            ClockKind::Wall => (0..ctx.len as u64)
-                .map(|i| {
-                    let row = ctx.start_row + i;
-                    ctx.wall_us + (i as f64 * ctx.row_interval_us) as i64 + jitter(row)
-                })
-                .collect(),
+            ClockKind::Simulated => ctx.rows.collect(|row| {
+                self.start_us.wrapping_add((row as i64).wrapping_mul(self.step_us)).wrapping_add(jitter(row))
+            }),
+            ClockKind::Wall => {
+                ctx.rows.collect_indexed(|i, row| ctx.wall_us + (i as f64 * ctx.row_interval_us) as i64 + jitter(row))
+            }
         };
         Ok(match self.format {
             Format::Rfc3339 => Arc::new(TimestampMicrosecondArray::new(values, nulls.cloned()).with_timezone("UTC")),

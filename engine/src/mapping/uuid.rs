@@ -112,9 +112,8 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Uui
 
 impl ColumnMapper for UuidMapper {
     fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
-        let mut bytes = vec![0u8; ctx.len * 16];
-        for (i, out) in bytes.chunks_exact_mut(16).enumerate() {
-            let row = ctx.start_row + i as u64;
+        let mut bytes = vec![0u8; ctx.rows.len() * 16];
+        for ((i, out), row) in bytes.chunks_exact_mut(16).enumerate().zip(ctx.rows.iter()) {
             let hi = self.key.at(row);
             let lo = self.low.at(row);
             let hi = match self.v7 {

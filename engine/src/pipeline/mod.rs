@@ -395,7 +395,7 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
         let wall_us =
             SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
         let row_interval_us = s.pacer.rate().map(|r| 1e6 / r).unwrap_or(0.0);
-        let ctx = BatchCtx { start_row: start, len: len as usize, wall_us, row_interval_us };
+        let ctx = BatchCtx::range(start, len as usize, wall_us, row_interval_us);
         let t0 = Instant::now();
         let batch = match s.plan.generate_ctx(&ctx, &mut locals) {
             Ok(batch) => batch,

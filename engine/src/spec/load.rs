@@ -18,6 +18,7 @@ const TOP_KEYS: &[&str] = &[
     "on_error",
     "destination",
     "fields",
+    "pools",
 ];
 const FIELD_KEYS: &[&str] = &["name", "type", "params", "null_ratio"];
 const DESTINATION_KEYS: &[&str] = &["type", "config"];
@@ -100,19 +101,37 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
         }
     };
 
-    match (name, end_condition, destination, fields) {
-        (Some(name), Some(end_condition), Some(destination), Some(fields)) if issues.is_empty() => Ok(GeneratorSpec {
-            name,
-            description,
-            mode,
-            rate,
-            seed,
-            batch_size,
-            end_condition,
-            on_error,
-            destination,
-            fields,
-        }),
+    let pools = match obj.get("pools") {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, p)| crate::pool::read_pool(p, &format!("pools[{i}]"), &mut issues))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Option<Vec<_>>>(),
+        Some(other) => {
+            issues.push(Issue::new("pools", format!("expected a list of pools, found {}", describe(other))));
+            None
+        }
+    };
+
+    match (name, end_condition, destination, fields, pools) {
+        (Some(name), Some(end_condition), Some(destination), Some(fields), Some(pools)) if issues.is_empty() => {
+            Ok(GeneratorSpec {
+                name,
+                description,
+                mode,
+                rate,
+                seed,
+                batch_size,
+                end_condition,
+                on_error,
+                destination,
+                fields,
+                pools,
+            })
+        }
         _ => Err(issues),
     }
 }

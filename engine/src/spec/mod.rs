@@ -47,6 +47,10 @@ pub struct GeneratorSpec {
     pub destination: Destination,
     /// The columns, in output order.
     pub fields: Vec<FieldSpec>,
+    /// Pools of reference data this generator declares (read by POOL_REFERENCE
+    /// and POOL_DERIVED fields, alongside the pools of the server or run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<crate::pool::PoolSpec>,
 }
 
 /// `GenerationMode` of seed 001.
