@@ -1,6 +1,7 @@
 //! Reading a generator file, applying command-line overrides, and checking
 //! everything (engine and destination) before anything runs.
 
+use crate::pools::PoolArgs;
 use anyhow::{Context, Result};
 use sdg_engine::spec::{Destination, DestinationType, EndCondition, GeneratorSpec};
 use sdg_engine::{Issues, Plan};
@@ -27,10 +28,16 @@ pub struct Overrides {
     pub out: Option<String>,
     pub format: Option<String>,
     pub destination: Option<Destination>,
+    /// BATCH mode without a rate cap (benchmarks).
+    pub unpaced: bool,
 }
 
 impl Overrides {
     pub fn apply(&self, spec: &mut GeneratorSpec) {
+        if self.unpaced {
+            spec.mode = sdg_engine::spec::GenerationMode::Batch;
+            spec.rate = None;
+        }
         if let Some(rows) = self.rows {
             spec.end_condition = EndCondition::RecordCount { value: rows };
         }
@@ -73,15 +80,18 @@ impl Overrides {
 
 pub use sdg_destinations::check;
 
-/// Reads, overrides and checks; prints every problem and fails if there is one.
-pub fn load(path: &Path, overrides: &Overrides) -> Result<(GeneratorSpec, Plan)> {
+/// Reads, overrides and checks with the pools of `pools`; prints every
+/// problem and fails if there is one.
+pub fn load(path: &Path, overrides: &Overrides, pools: &PoolArgs) -> Result<(GeneratorSpec, Plan)> {
     let text = read_text(path)?;
     let mut spec = match sdg_engine::spec::parse_yaml(&text) {
         Ok(s) => s,
         Err(issues) => return Err(report(path, &issues)),
     };
     overrides.apply(&mut spec);
-    match check(&spec) {
+    crate::pools::resolve_spec_paths(&mut spec, path);
+    let resources = pools.resources()?;
+    match check(&spec, &resources) {
         Ok(plan) => Ok((spec, plan)),
         Err(issues) => Err(report(path, &issues)),
     }

@@ -2,6 +2,7 @@
 
 mod cmd;
 mod load;
+mod pools;
 mod progress;
 mod to_url;
 

@@ -4,8 +4,8 @@
 
 use crate::error::{ApiError, ErrorBody, IssueBody, code_of};
 use crate::model::{
-    CreateUniverseRequest, FieldType, GeneratorResponse, Health, PoolResponse, UniverseResponse, ValidationResponse,
-    now,
+    CreateUniverseRequest, FieldType, GeneratorResponse, Health, PoolDetail, PoolResponse, UniverseResponse,
+    ValidationResponse, now,
 };
 use crate::state::{Generators, check_definition};
 use axum::Json;
@@ -147,9 +147,12 @@ async fn create_generator(State(g): State<AppState>, JsonBody(def): JsonBody) ->
 #[utoipa::path(post, path = "/generators/validate", tag = "generators",
     request_body(content = Object, description = "A generator definition", content_type = "application/json"),
     responses((status = 200, description = "Whether the definition is valid, and every problem with its path", body = ValidationResponse)))]
-async fn validate_generator(JsonBody(def): JsonBody) -> Result<Json<ValidationResponse>, ApiError> {
+async fn validate_generator(
+    State(g): State<AppState>,
+    JsonBody(def): JsonBody,
+) -> Result<Json<ValidationResponse>, ApiError> {
     blocking(move || {
-        Ok(Json(match check_definition(&def) {
+        Ok(Json(match check_definition(&def, g.resources()) {
             Ok((_, plan)) => ValidationResponse {
                 valid: true,
                 errors: Vec::new(),
@@ -364,26 +367,80 @@ fn profile(g: &Generators, id: &str, _: ProfileParams) -> Result<serde_json::Val
 
 /// List reference-data pools.
 ///
-/// Pools arrive with the pools/universes work; until then this list is empty.
+/// The pools of the server (`sdg serve --pools DIR`) and those declared by
+/// the generators' definitions (`pools:`), each with its status, size and
+/// last error.
 #[utoipa::path(get, path = "/pools", tag = "pools", responses((status = 200, body = [PoolResponse])))]
-async fn list_pools() -> Json<Vec<PoolResponse>> {
-    Json(Vec::new())
+async fn list_pools(State(g): State<AppState>) -> Json<Vec<PoolResponse>> {
+    Json(g.resources().list().iter().map(|e| PoolResponse::from(e.report())).collect())
 }
 
-/// Get a pool.
+fn no_pool(name: &str) -> ApiError {
+    ApiError::not_found(format!("there is no pool `{name}` (GET /api/v1/pools lists them)"))
+}
+
+/// `?head=N` of a pool's detail.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct HeadParams {
+    /// Rows to show, 0–1000 (default 10).
+    head: Option<usize>,
+}
+
+/// Get a pool: its report, its columns and its first rows.
 #[utoipa::path(get, path = "/pools/{poolName}", tag = "pools",
-    params(("poolName" = String, Path, description = "Pool name")),
-    responses((status = 200, body = PoolResponse), (status = 404, body = ErrorBody)))]
-async fn get_pool(PathId(name): PathId) -> Result<Json<PoolResponse>, ApiError> {
-    Err(ApiError::not_found(format!("there is no pool `{name}` (GET /api/v1/pools lists them)")))
+    params(("poolName" = String, Path, description = "Pool name"), HeadParams),
+    responses((status = 200, body = PoolDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_pool(
+    State(g): State<AppState>,
+    PathId(name): PathId,
+    params: Result<axum::extract::Query<HeadParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<PoolDetail>, ApiError> {
+    let axum::extract::Query(params) =
+        params.map_err(|e| ApiError::validation(format!("pool parameters: {}", e.body_text())))?;
+    let n = params.head.unwrap_or(10);
+    if n > 1000 {
+        return Err(ApiError::validation(format!("head={n} is more than 1000 rows; ask for fewer")));
+    }
+    let entry = g.resources().get(&name).ok_or_else(|| no_pool(&name))?;
+    let head = match entry.current() {
+        None => Vec::new(),
+        Some(pool) => blocking(move || pool_head(&pool, n)).await?,
+    };
+    Ok(Json(PoolDetail { pool: PoolResponse::from(entry.report()), head }))
 }
 
-/// Reload a pool's data.
+/// The first `n` rows of a pool as JSON objects.
+fn pool_head(pool: &sdg_engine::pool::Pool, n: usize) -> Result<Vec<serde_json::Value>, ApiError> {
+    let batch = pool.head(n).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut w = arrow_json::ArrayWriter::new(Vec::new());
+    w.write(&batch).map_err(|e| ApiError::internal(e.to_string()))?;
+    w.finish().map_err(|e| ApiError::internal(e.to_string()))?;
+    let bytes = w.into_inner();
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Reload a pool from its source and swap the new version in.
+///
+/// Running generators keep going and read the new version from their next
+/// batch (a batch always reads one version; the output changes with the
+/// data). A refresh that fails (source unreachable, a column gone or of
+/// another type) keeps the loaded version and answers 422 with the reason,
+/// which the pool's report also shows as `last_error`.
 #[utoipa::path(post, path = "/pools/{poolName}/refresh", tag = "pools",
     params(("poolName" = String, Path, description = "Pool name")),
-    responses((status = 200, body = PoolResponse), (status = 404, body = ErrorBody)))]
-async fn refresh_pool(PathId(name): PathId) -> Result<Json<PoolResponse>, ApiError> {
-    Err(ApiError::not_found(format!("there is no pool `{name}` (GET /api/v1/pools lists them)")))
+    responses((status = 200, body = PoolResponse), (status = 404, body = ErrorBody),
+              (status = 422, description = "The reload failed; the loaded version stays", body = ErrorBody)))]
+async fn refresh_pool(State(g): State<AppState>, PathId(name): PathId) -> Result<Json<PoolResponse>, ApiError> {
+    blocking(move || match g.resources().refresh(&name) {
+        None => Err(no_pool(&name)),
+        Some(Ok(entry)) => Ok(Json(PoolResponse::from(entry.report()))),
+        Some(Err(e)) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "POOL_REFRESH_FAILED", e)),
+    })
+    .await
 }
 
 /// List universes.

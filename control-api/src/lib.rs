@@ -46,6 +46,10 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Worker threads per generator run (default: the cores).
     pub workers: Option<usize>,
+    /// A directory of pool files (`*.yaml`), loaded at start and shared by every generator.
+    pub pools_dir: Option<PathBuf>,
+    /// Where INDEXED pools keep their memory-mapped files (default: $SDG_POOL_CACHE, else ~/.cache/sdg/pools).
+    pub pool_cache: Option<PathBuf>,
 }
 
 /// Requests per client IP; 0 turns a window off.
@@ -71,6 +75,8 @@ impl Default for ServeConfig {
             rate_limit: RateLimitConfig::default(),
             max_body_bytes: 1 << 20,
             workers: None,
+            pools_dir: None,
+            pool_cache: None,
         }
     }
 }
@@ -164,7 +170,14 @@ fn app(config: &ServeConfig, generators: Arc<state::Generators>) -> anyhow::Resu
 }
 
 async fn prometheus(State(g): State<Arc<state::Generators>>) -> Response {
-    let text = tokio::task::spawn_blocking(move || prom::render(&g.all_metrics())).await.unwrap_or_default();
+    let text = tokio::task::spawn_blocking(move || {
+        let mut text = prom::render(&g.all_metrics());
+        let pools: Vec<_> = g.resources().list().iter().map(|e| e.report()).collect();
+        prom::render_pools(&mut text, &pools);
+        text
+    })
+    .await
+    .unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -184,6 +197,27 @@ async fn method_not_allowed(req: Request) -> ApiError {
     )
 }
 
+/// The server's pool registry, with the pool files of `pools_dir` loaded. A
+/// file that is not a valid pool stops the start; a pool whose source fails
+/// to load is kept as FAILED (GET /api/v1/pools shows why; a refresh retries).
+fn load_pools(config: &ServeConfig) -> anyhow::Result<sdg_engine::Resources> {
+    let loader = match &config.pool_cache {
+        Some(d) => sdg_pools::Loader::new(d.clone()),
+        None => sdg_pools::Loader::default(),
+    };
+    let resources = sdg_engine::Resources::with_loader(Arc::new(loader));
+    let Some(dir) = &config.pools_dir else { return Ok(resources) };
+    for file in sdg_pools::pool_files(dir).map_err(anyhow::Error::msg)? {
+        let spec = sdg_pools::read_pool_file(&file).map_err(anyhow::Error::msg)?;
+        let origin = sdg_engine::pool::PoolOrigin::Server { file: Some(file.display().to_string()) };
+        match resources.add(spec, origin) {
+            Ok(entry) => tracing::info!(pool = %entry.spec().name, rows = entry.report().rows, "pool ready"),
+            Err(e) => tracing::warn!(file = %file.display(), error = %e, "pool failed to load; it is listed as FAILED"),
+        }
+    }
+    Ok(resources)
+}
+
 impl Server {
     /// Opens the store, binds `config.addr` and serves until `shutdown`
     /// resolves; then stops every generator (sinks flushed) and returns.
@@ -195,7 +229,8 @@ impl Server {
         let workers =
             config.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
         let store = store::Store::open(&config.data_dir)?;
-        let generators = Arc::new(state::Generators::open(store, workers)?);
+        let resources = load_pools(&config)?;
+        let generators = Arc::new(state::Generators::open(store, workers, resources)?);
         let (router, limits) = app(&config, Arc::clone(&generators))?;
         let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
             anyhow::anyhow!("listening on {}: {e} (is another server using it? try --addr)", config.addr)

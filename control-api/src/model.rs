@@ -90,15 +90,84 @@ pub struct FieldType {
     pub nullable: bool,
 }
 
-/// A reference-data pool (built by a later version; the list is empty until then).
+/// A reference-data pool and its current version.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PoolResponse {
     pub name: String,
     /// FULL, SAMPLED or INDEXED.
     pub load_strategy: String,
+    /// The source, passwords hidden (`file data/customers.csv`, `postgres postgres://u:***@h/db`, `inline (3 columns)`).
+    pub source: String,
+    /// `server` (a pool file of `sdg serve --pools`) or `generator` (the `pools:` of a definition).
+    pub origin: String,
+    /// The pool file or the generator that declared the pool.
+    pub declared_in: Option<String>,
+    /// LOADING, READY or FAILED.
     pub status: String,
     pub rows: u64,
-    pub refreshed_at: Option<String>,
+    /// Columns and their Arrow types.
+    pub columns: Vec<PoolColumn>,
+    /// Key columns with a hash index (lookups).
+    pub index: Vec<String>,
+    /// Heap bytes: columns held in memory and indexes.
+    pub memory_bytes: u64,
+    /// Bytes memory-mapped from the cache file (INDEXED pools); resident only as read.
+    pub mapped_bytes: u64,
+    /// When the current version was loaded (RFC 3339).
+    pub loaded_at: Option<String>,
+    /// How long that load took, ms.
+    pub load_ms: Option<u64>,
+    /// Versions loaded so far: 1 after the first load, one more per successful refresh.
+    pub version: u64,
+    /// The last load's error (a failed refresh keeps the loaded version and reports it here).
+    pub last_error: Option<String>,
+}
+
+/// A column of a pool.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PoolColumn {
+    pub name: String,
+    /// The Arrow type, e.g. `Utf8`, `Int64`, `Float64`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// `GET /pools/{poolName}`: the report, and the first rows.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PoolDetail {
+    #[serde(flatten)]
+    pub pool: PoolResponse,
+    /// The first rows (at most `head`, default 10), one JSON object each.
+    pub head: Vec<serde_json::Value>,
+}
+
+impl From<sdg_engine::pool::PoolReport> for PoolResponse {
+    fn from(r: sdg_engine::pool::PoolReport) -> Self {
+        let (origin, declared_in) = match r.origin {
+            sdg_engine::pool::PoolOrigin::Server { file } => ("server", file),
+            sdg_engine::pool::PoolOrigin::Generator { name } => ("generator", Some(name)),
+        };
+        Self {
+            name: r.name,
+            load_strategy: r.strategy.as_str().to_string(),
+            source: r.source,
+            origin: origin.to_string(),
+            declared_in,
+            status: serde_json::to_value(r.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            rows: r.rows as u64,
+            columns: r.columns.into_iter().map(|c| PoolColumn { name: c.name, kind: c.kind }).collect(),
+            index: r.index,
+            memory_bytes: r.memory_bytes as u64,
+            mapped_bytes: r.mapped_bytes as u64,
+            loaded_at: r.loaded_at,
+            load_ms: r.load_ms,
+            version: r.version,
+            last_error: r.last_error,
+        }
+    }
 }
 
 /// A universe: generators whose foreign keys stay valid together.

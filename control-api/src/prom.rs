@@ -74,6 +74,29 @@ pub fn render(all: &[(String, String, Status, Option<MetricsSnapshot>)]) -> Stri
     out
 }
 
+/// The series of every pool: rows, heap and mapped bytes, version, readiness.
+pub fn render_pools(out: &mut String, pools: &[sdg_engine::pool::PoolReport]) {
+    type Get = fn(&sdg_engine::pool::PoolReport) -> f64;
+    let series: [(&str, &str, Get); 5] = [
+        ("sdg_pool_rows", "Rows of the pool's current version.", |p| p.rows as f64),
+        ("sdg_pool_memory_bytes", "Heap bytes of the pool (in-memory columns and indexes).", |p| p.memory_bytes as f64),
+        ("sdg_pool_mapped_bytes", "Bytes memory-mapped from the pool's cache file (INDEXED).", |p| {
+            p.mapped_bytes as f64
+        }),
+        ("sdg_pool_version", "Versions loaded (1 after the first load, +1 per refresh).", |p| p.version as f64),
+        ("sdg_pool_ready", "1 when the pool serves picks (READY).", |p| {
+            f64::from(u8::from(p.status == sdg_engine::pool::PoolStatus::Ready))
+        }),
+    ];
+    for (name, help, get) in series {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for p in pools {
+            let _ =
+                writeln!(out, "{name}{{pool=\"{}\",strategy=\"{}\"}} {}", label(&p.name), p.strategy.as_str(), get(p));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -14,7 +14,7 @@ use crate::store::{Store, Versioned};
 use parking_lot::Mutex;
 use sdg_destinations as destinations;
 use sdg_engine::spec::{DestinationType, spec_from_value};
-use sdg_engine::{GeneratorSpec, Plan, Run, RunConfig, Status};
+use sdg_engine::{GeneratorSpec, Plan, Resources, Run, RunConfig, Status};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -93,6 +93,8 @@ pub struct Generators {
     store: Store,
     /// Worker threads per run.
     workers: usize,
+    /// The pools every generator of this server compiles against.
+    resources: Resources,
 }
 
 impl std::fmt::Debug for Generators {
@@ -101,15 +103,22 @@ impl std::fmt::Debug for Generators {
     }
 }
 
-/// Parses and checks a definition: structure, mappings, destination.
-pub fn check_definition(value: &serde_json::Value) -> Result<(GeneratorSpec, Plan), ApiError> {
+/// Parses and checks a definition: structure, mappings, pools, destination.
+pub fn check_definition(value: &serde_json::Value, resources: &Resources) -> Result<(GeneratorSpec, Plan), ApiError> {
     let spec = spec_from_value(value).map_err(|i| ApiError::issues(&i))?;
-    let plan = destinations::check(&spec).map_err(|i| ApiError::issues(&i))?;
+    let plan = destinations::check(&spec, resources).map_err(|i| ApiError::issues(&i))?;
     Ok((spec, plan))
 }
 
 fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("there is no generator `{id}` (GET /api/v1/generators lists them)"))
+}
+
+impl Generators {
+    /// The pools of this server.
+    pub fn resources(&self) -> &Resources {
+        &self.resources
+    }
 }
 
 /// Marks a generator as being started; a second start meanwhile is a conflict.
@@ -135,7 +144,7 @@ impl Generators {
     /// Loads the stored records. Generators that were RUNNING or PAUSED when
     /// the last process ended come back STOPPED, resumable from their last
     /// checkpoint.
-    pub fn open(store: Store, workers: usize) -> anyhow::Result<Self> {
+    pub fn open(store: Store, workers: usize, resources: Resources) -> anyhow::Result<Self> {
         let mut map = BTreeMap::new();
         let mut changed = Vec::new();
         for mut rec in store.load()? {
@@ -164,7 +173,7 @@ impl Generators {
         let pending: Vec<Pending> =
             map.iter_mut().filter(|(id, _)| changed.contains(id)).map(|(_, e)| e.changed()).collect();
         store.put(&versioned(&pending)).map_err(|e| anyhow::anyhow!(e.body.detail))?;
-        Ok(Self { map: Mutex::new(map), store, workers })
+        Ok(Self { map: Mutex::new(map), store, workers, resources })
     }
 
     /// Whether the store answers a read (for `/health`).
@@ -215,13 +224,13 @@ impl Generators {
             let map = self.map.lock();
             map.get(id).ok_or_else(|| not_found(id))?.rec.definition.clone()
         };
-        check_definition(&definition).map(|(_, plan)| plan)
+        check_definition(&definition, &self.resources).map(|(_, plan)| plan)
     }
 
     /// Stores a new generator. A definition without a `seed` gets one here,
     /// once, so every run and every resume of it makes the same rows.
     pub fn create(&self, mut definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
-        check_definition(&definition)?;
+        check_definition(&definition, &self.resources)?;
         with_seed(&mut definition);
         let t = now();
         let rec = Record {
@@ -246,7 +255,7 @@ impl Generators {
     /// Replaces the definition of a generator that is not running; it
     /// becomes CREATED (with a new seed when the definition names none).
     pub fn update(&self, id: &str, mut definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
-        check_definition(&definition)?;
+        check_definition(&definition, &self.resources)?;
         with_seed(&mut definition);
         let mut map = self.map.lock();
         let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
@@ -353,7 +362,7 @@ impl Generators {
         from: u64,
         action: &str,
     ) -> Result<GeneratorResponse, ApiError> {
-        let (mut spec, plan) = check_definition(definition)?;
+        let (mut spec, plan) = check_definition(definition, &self.resources)?;
         let mut note = None;
         if from > 0 && spec.destination.kind == DestinationType::File {
             // The file of the interrupted run keeps its rows; the rest go beside it.
@@ -551,7 +560,9 @@ mod tests {
     }
 
     fn generators(dir: &std::path::Path) -> Arc<Generators> {
-        Arc::new(Generators::open(Store::open(dir).expect("store"), 1).expect("generators"))
+        Arc::new(
+            Generators::open(Store::open(dir).expect("store"), 1, sdg_engine::Resources::new()).expect("generators"),
+        )
     }
 
     /// Runs `f` on another thread; None when it has not returned within 10 s

@@ -290,8 +290,18 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
         .collect();
     assert_eq!(
         types,
-        ["UUID_GENERATED", "TIMESTAMP_GENERATED", "ENUM_RANDOM", "NUMERIC_RANGE", "CONSTANT", "SEQUENCE"]
+        [
+            "UUID_GENERATED",
+            "TIMESTAMP_GENERATED",
+            "ENUM_RANDOM",
+            "NUMERIC_RANGE",
+            "CONSTANT",
+            "SEQUENCE",
+            "POOL_REFERENCE",
+            "POOL_DERIVED"
+        ]
     );
+    assert_eq!(def["properties"]["pools"]["items"]["required"], json!(["name", "source"]));
     let body = &doc["paths"]["/api/v1/generators"]["post"]["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(body["$ref"], "#/components/schemas/GeneratorDefinition");
     let params = doc["paths"]["/api/v1/generators/{id}/profiling"]["post"]["parameters"].as_array().expect("params");

@@ -28,6 +28,9 @@ pub(crate) fn open(
     let fmt = sdg_engine::pool::PoolSpec::file_format(path, format)
         .ok_or_else(|| format!("cannot tell the format of `{path}`; add format: csv, parquet, jsonl or arrow"))?;
     let file = opened(path)?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(format!("`{path}` is not a regular file"));
+    }
     let with_overrides = |schema: Schema| -> SchemaRef {
         let fields: Vec<Field> = schema
             .fields()

@@ -181,6 +181,46 @@ fn plain_index_columns(spec: &PoolSpec, schema: SchemaRef, batches: Batches) -> 
     cast_to(schema, batches, &dict)
 }
 
+/// Makes a pool's relative file path relative to `base` (the declaring file's directory).
+pub fn resolve_paths(pool: &mut PoolSpec, base: &std::path::Path) {
+    if let PoolSource::File { path, .. } = &mut pool.source
+        && std::path::Path::new(path.as_str()).is_relative()
+    {
+        *path = base.join(path.as_str()).to_string_lossy().into_owned();
+    }
+}
+
+/// The directory of a file (`-` and bare names: the working directory).
+pub fn base_dir(file: &std::path::Path) -> PathBuf {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() && file.as_os_str() != "-" => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Reads one pool file (the keys of one `pools:` entry), its relative paths
+/// made relative to the file; every problem is reported with the file's name.
+pub fn read_pool_file(path: &std::path::Path) -> Result<PoolSpec, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading pool file {}: {e}", path.display()))?;
+    let mut spec = sdg_engine::pool::parse_pool_yaml(&text).map_err(|issues| {
+        let all: Vec<String> = issues.iter().map(|i| format!("{}: {i}", path.display())).collect();
+        all.join("\n")
+    })?;
+    resolve_paths(&mut spec, &base_dir(path));
+    Ok(spec)
+}
+
+/// The pool files of a directory (`*.yaml`, `*.yml`), sorted by name.
+pub fn pool_files(dir: &std::path::Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("reading the pools directory {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

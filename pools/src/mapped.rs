@@ -3,7 +3,9 @@
 //! then memory-mapped: the pool's arrays point into the map (zero copy), so
 //! the heap holds only the hash indexes, and pages are read from disk (and
 //! counted as resident) only as picks and lookups touch them. The file is
-//! removed when its version of the pool is dropped.
+//! unlinked as soon as it is mapped: the map keeps its pages until the
+//! version is dropped or the process ends, and a crash or `kill -9` never
+//! leaves a pool-sized file behind.
 
 use crate::Batches;
 use arrow_array::RecordBatch;
@@ -13,7 +15,7 @@ use sdg_engine::pool::{MAPPED_CHUNK_ROWS, Pool, PoolSpec};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The cache file of one version; removed with it.
+/// Removes the cache file if loading fails before it is mapped.
 struct CacheFile(PathBuf);
 
 impl Drop for CacheFile {
@@ -36,7 +38,9 @@ pub(crate) fn load(spec: &PoolSpec, schema: SchemaRef, batches: Batches, cache_d
     let guard = CacheFile(path.clone());
     write(&path, &schema, batches)?;
     let (batches, bytes) = map(&path, &schema)?;
-    Pool::mapped(schema, batches, MAPPED_CHUNK_ROWS, &spec.index, bytes, Box::new(guard))
+    // Mapped: the directory entry can go (the pages stay until unmapped).
+    drop(guard);
+    Pool::mapped(schema, batches, MAPPED_CHUNK_ROWS, &spec.index, bytes, Box::new(()))
 }
 
 /// Writes the stream re-chunked to exactly `MAPPED_CHUNK_ROWS` rows a batch.

@@ -5,7 +5,7 @@ use crate::load::{self, Overrides};
 use crate::progress;
 use anyhow::Result;
 use clap::Args;
-use sdg_engine::spec::{Destination, DestinationType, GenerationMode};
+use sdg_engine::spec::{Destination, DestinationType};
 use sdg_engine::{Run, RunConfig, Status};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -32,6 +32,8 @@ pub struct BenchArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub pools: crate::pools::PoolArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,12 +56,11 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         rows: Some(args.rows),
         batch_size: args.batch_size,
         destination: Some(destination),
+        unpaced: true,
         ..Default::default()
     };
-    let (mut spec, _) = load::load(&args.file, &overrides)?;
-    spec.mode = GenerationMode::Batch;
-    spec.rate = None;
-    let plan = Arc::new(load::check(&spec).map_err(|i| load::report(&args.file, &i))?);
+    let (spec, plan) = load::load(&args.file, &overrides, &args.pools)?;
+    let plan = Arc::new(plan);
     let sink = sdg_destinations::open(&spec.destination, plan.schema())?;
     let mut config = RunConfig::default();
     if let Some(w) = args.workers {

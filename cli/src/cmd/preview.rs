@@ -17,6 +17,8 @@ pub struct PreviewArgs {
     /// Seed to use instead of the file's.
     #[arg(long)]
     pub seed: Option<u64>,
+    #[command(flatten)]
+    pub pools: crate::pools::PoolArgs,
 }
 
 /// Longest cell shown before it is cut with `…`.
@@ -24,7 +26,7 @@ const MAX_CELL: usize = 40;
 
 pub fn run(args: PreviewArgs) -> Result<ExitCode> {
     let overrides = Overrides { seed: args.seed, ..Default::default() };
-    let (_, plan) = load::load(&args.file, &overrides)?;
+    let (_, plan) = load::load(&args.file, &overrides, &args.pools)?;
     let n = args.rows.min(10_000);
     let batch = plan.generate(0, n).context("generating the preview rows")?;
     let cells = sdg_sinks::encode::render_cells(&batch)?;

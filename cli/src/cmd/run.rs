@@ -46,6 +46,8 @@ pub struct RunArgs {
     /// No progress bar and no summary line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub pools: crate::pools::PoolArgs,
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
@@ -57,8 +59,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         out: args.out.clone(),
         format: args.format.clone(),
         destination: args.to.as_deref().map(crate::to_url::parse).transpose().map_err(anyhow::Error::msg)?,
+        unpaced: false,
     };
-    let (spec, plan) = load::load(&args.file, &overrides)?;
+    let (spec, plan) = load::load(&args.file, &overrides, &args.pools)?;
     if args.format.is_some() && spec.destination.kind != sdg_engine::spec::DestinationType::File {
         anyhow::bail!(
             "--format applies to FILE destinations; this generator writes to {}",

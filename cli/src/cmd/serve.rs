@@ -19,6 +19,14 @@ pub struct ServeArgs {
     /// Flags override it. See docs/API.md.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A directory of pool files (`*.yaml`, one pool each): loaded at start,
+    /// shared by every generator of the server.
+    #[arg(long, value_name = "DIR")]
+    pub pools: Option<PathBuf>,
+    /// Where INDEXED pools keep their memory-mapped files
+    /// [default: $SDG_POOL_CACHE, else ~/.cache/sdg/pools].
+    #[arg(long, value_name = "DIR")]
+    pub pool_cache: Option<PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -31,6 +39,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
     if let Some(dir) = args.data_dir {
         config.data_dir = dir;
+    }
+    if args.pools.is_some() {
+        config.pools_dir = args.pools;
+    }
+    if args.pool_cache.is_some() {
+        config.pool_cache = args.pool_cache;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(Server::run(config, sdg_control_api::shutdown_signal(), |s| {

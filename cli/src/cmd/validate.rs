@@ -13,12 +13,17 @@ pub struct ValidateArgs {
     /// Print the problems as a JSON array instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub pools: crate::pools::PoolArgs,
 }
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let text = load::read_text(&args.file)?;
     let issues = match sdg_engine::spec::parse_yaml(&text) {
-        Ok(spec) => load::check(&spec).err().unwrap_or_default(),
+        Ok(mut spec) => {
+            crate::pools::resolve_spec_paths(&mut spec, &args.file);
+            load::check(&spec, &args.pools.resources()?).err().unwrap_or_default()
+        }
         Err(issues) => issues,
     };
     if args.json {

@@ -258,6 +258,11 @@ pub fn definition(destinations: &[(DestinationType, Value)]) -> Value {
                 "type": "array", "minItems": 1,
                 "description": "The columns, in output order.",
                 "items": { "oneOf": fields }
+            },
+            "pools": {
+                "type": ["array", "null"],
+                "description": "Pools of reference data this generator declares (docs/CONFIG.md, Pools).",
+                "items": of::<crate::pool::PoolSpec>()
             }
         },
         "if": { "required": ["mode"], "properties": { "mode": { "const": "REALTIME" } } },

@@ -42,10 +42,11 @@ pub fn open(dest: &Destination, schema: &SchemaRef) -> Result<Box<dyn Sink>, Sin
     }
 }
 
-/// Every problem of a definition: structure, mappings, destination.
-pub fn check(spec: &sdg_engine::GeneratorSpec) -> Result<sdg_engine::Plan, Issues> {
+/// Every problem of a definition: structure, mappings, pools, destination;
+/// pools are resolved (and loaded once) through `resources`.
+pub fn check(spec: &sdg_engine::GeneratorSpec, resources: &sdg_engine::Resources) -> Result<sdg_engine::Plan, Issues> {
     let mut issues = Issues::default();
-    let plan = sdg_engine::Plan::compile(spec).map_err(|i| issues.extend(i.0)).ok();
+    let plan = sdg_engine::Plan::compile_with(spec, resources).map_err(|i| issues.extend(i.0)).ok();
     issues.extend(validate(&spec.destination, plan.as_ref().map(sdg_engine::Plan::schema)).0);
     match plan {
         Some(plan) if issues.is_empty() => Ok(plan),
