@@ -42,9 +42,17 @@ fn the_root_build_and_the_sdg_build_choose_the_same_features() {
     };
     assert!(!root.contains("sdg-control-api feature \"profiling\""), "the root build turns on profiling:\n{root}");
     assert_eq!(features(&root), features(&alone), "root:\n{root}\n-p sdg:\n{alone}");
-    // DataFusion is not part of a default build at all.
+    // DataFusion is not part of a default build at all (profiling and pool queries are features).
     let (ok, profile) = cargo_tree(&["-e", "normal", "-i", "sdg-profile"]);
     assert!(!ok && profile.contains("did not match any packages"), "{profile}");
+    let (ok, df) = cargo_tree(&["-e", "normal", "-i", "datafusion"]);
+    assert!(!ok && df.contains("did not match any packages"), "{df}");
+    // The engine needs neither DataFusion nor a database client to compile pools.
+    let (ok, engine) = cargo_tree(&["-p", "sdg-engine", "-e", "normal"]);
+    assert!(ok, "{engine}");
+    for heavy in ["datafusion ", "tokio-postgres ", "memmap2 ", "parquet "] {
+        assert!(!engine.lines().any(|l| l.starts_with(heavy)), "sdg-engine depends on {heavy}:\n{engine}");
+    }
 }
 
 #[test]

@@ -77,11 +77,13 @@ fn pools_are_listed_described_refreshed_and_measured() {
     assert_eq!(created.status, 201, "{}", created.body);
     let id = created.body["id"].as_str().expect("id").to_string();
     assert_eq!(post_empty(&s.api(&format!("/generators/{id}/start"))).status, 200);
-    std::thread::sleep(Duration::from_millis(500));
+    let rows_written = || std::fs::read_to_string(&out).map(|t| t.lines().count()).unwrap_or(0);
+    wait_for("rows of version 1", 20, || rows_written() > 1000);
     write_pool_dir(&pools, 2);
     let r = post_empty(&s.api("/pools/places/refresh"));
     assert_eq!((r.status, r.body["version"].as_u64()), (200, Some(2)), "{}", r.body);
-    std::thread::sleep(Duration::from_millis(500));
+    let before = rows_written();
+    wait_for("rows of version 2", 20, || rows_written() > before + 1000);
     // A refresh that would change a column's type fails and keeps version 2.
     std::fs::write(pools.join("places.csv"), "code,city,version\n10115,x,not-a-number\n").expect("csv");
     let r = post_empty(&s.api("/pools/places/refresh"));
