@@ -28,12 +28,15 @@ fn big_files(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) 
     drop(f);
     let loader = sdg_pools::Loader::new(dir.join("cache"));
     let pool = loader
-        .load(&parse_pool_yaml(&format!("name: b\nsource: {{ type: file, path: '{}' }}\n", csv.display())).expect("spec"))
+        .load(
+            &parse_pool_yaml(&format!("name: b\nsource: {{ type: file, path: '{}' }}\n", csv.display())).expect("spec"),
+        )
         .expect("loads");
     let parquet = dir.join("big.parquet");
     let batch = pool.head(BIG).expect("rows");
-    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&parquet).expect("pq"), batch.schema(), None)
-        .expect("writer");
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&parquet).expect("pq"), batch.schema(), None)
+            .expect("writer");
     w.write(&batch).expect("write");
     w.close().expect("close");
     (csv, parquet)
@@ -42,9 +45,21 @@ fn big_files(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) 
 fn resources(dir: &std::path::Path, csv: &std::path::Path) -> Resources {
     let r = Resources::with_loader(Arc::new(sdg_pools::Loader::new(dir.join("cache"))));
     for (name, spec) in [
-        ("products", format!("name: products\nsource: {{ type: file, path: '{}' }}\n", root().join("configs/pools/products.csv").display())),
+        (
+            "products",
+            format!(
+                "name: products\nsource: {{ type: file, path: '{}' }}\n",
+                root().join("configs/pools/products.csv").display()
+            ),
+        ),
         ("big", format!("name: big\nsource: {{ type: file, path: '{}' }}\nindex: [id, email]\n", csv.display())),
-        ("big_mapped", format!("name: big_mapped\nsource: {{ type: file, path: '{}' }}\nstrategy: INDEXED\nindex: [id]\n", csv.display())),
+        (
+            "big_mapped",
+            format!(
+                "name: big_mapped\nsource: {{ type: file, path: '{}' }}\nstrategy: INDEXED\nindex: [id]\n",
+                csv.display()
+            ),
+        ),
     ] {
         r.add(parse_pool_yaml(&spec).unwrap_or_else(|e| panic!("{name}: {e}")), PoolOrigin::Server { file: None })
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -62,11 +77,23 @@ fn pools(c: &mut Criterion) {
     let (csv, parquet) = big_files(dir.path());
     let r = resources(dir.path(), &csv);
     let cases = [
-        ("reference_uniform_products", "  - { name: p, type: POOL_REFERENCE, params: { pool: products, column: name } }\n"),
-        ("reference_zipf_products", "  - { name: p, type: POOL_REFERENCE, params: { pool: products, column: name, pick: zipf, s: 1.1 } }\n"),
+        (
+            "reference_uniform_products",
+            "  - { name: p, type: POOL_REFERENCE, params: { pool: products, column: name } }\n",
+        ),
+        (
+            "reference_zipf_products",
+            "  - { name: p, type: POOL_REFERENCE, params: { pool: products, column: name, pick: zipf, s: 1.1 } }\n",
+        ),
         ("reference_uniform_1m", "  - { name: p, type: POOL_REFERENCE, params: { pool: big, column: email } }\n"),
-        ("reference_zipf_1m", "  - { name: p, type: POOL_REFERENCE, params: { pool: big, column: email, pick: zipf, s: 1.1 } }\n"),
-        ("reference_uniform_1m_mapped", "  - { name: p, type: POOL_REFERENCE, params: { pool: big_mapped, column: email } }\n"),
+        (
+            "reference_zipf_1m",
+            "  - { name: p, type: POOL_REFERENCE, params: { pool: big, column: email, pick: zipf, s: 1.1 } }\n",
+        ),
+        (
+            "reference_uniform_1m_mapped",
+            "  - { name: p, type: POOL_REFERENCE, params: { pool: big_mapped, column: email } }\n",
+        ),
         (
             "derived_same_row_3_columns",
             "  - { name: p, type: POOL_REFERENCE, params: { pool: big, column: id } }\n  - { name: n, type: POOL_DERIVED, params: { from: p, column: name } }\n  - { name: e, type: POOL_DERIVED, params: { from: p, column: email } }\n",
@@ -103,7 +130,8 @@ fn pools(c: &mut Criterion) {
     let yaml = std::fs::read_to_string(root().join("configs/orders-products.yaml")).expect("config");
     let mut spec = sdg_engine::spec::parse_yaml(&yaml).expect("valid");
     sdg_pools::resolve_paths(&mut spec.pools[0], &root().join("configs"));
-    let p = Plan::compile_with(&spec, &Resources::with_loader(Arc::new(sdg_pools::Loader::default()))).expect("compiles");
+    let p =
+        Plan::compile_with(&spec, &Resources::with_loader(Arc::new(sdg_pools::Loader::default()))).expect("compiles");
     let mut row = 0u64;
     group.bench_function("orders_products_10_columns", |b| {
         b.iter(|| {

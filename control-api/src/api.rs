@@ -152,12 +152,14 @@ async fn validate_generator(
     JsonBody(def): JsonBody,
 ) -> Result<Json<ValidationResponse>, ApiError> {
     blocking(move || {
-        Ok(Json(match check_definition(&def, g.resources()) {
-            Ok((_, plan)) => ValidationResponse {
+        let checked = check_definition(&def, g.resources()).map(|(_, plan)| plan.schema().clone());
+        // The plan is gone: pools only this request declared are forgotten.
+        g.settle_pools();
+        Ok(Json(match checked {
+            Ok(schema) => ValidationResponse {
                 valid: true,
                 errors: Vec::new(),
-                fields: plan
-                    .schema()
+                fields: schema
                     .fields()
                     .iter()
                     .map(|f| FieldType {

@@ -119,6 +119,24 @@ impl Generators {
     pub fn resources(&self) -> &Resources {
         &self.resources
     }
+
+    /// Forgets pools declared by definitions that are neither stored nor
+    /// running any more (a validated-only definition, an edited or deleted
+    /// generator), so a long-lived server does not keep old pools' memory.
+    pub fn settle_pools(&self) {
+        let declared: Vec<sdg_engine::pool::PoolSpec> = {
+            let map = self.map.lock();
+            map.values()
+                .filter_map(|e| e.rec.definition.get("pools").and_then(serde_json::Value::as_array).cloned())
+                .flatten()
+                .filter_map(|p| sdg_engine::pool::read_pool(&p, "", &mut sdg_engine::Issues::default()))
+                .collect()
+        };
+        let gone = self.resources.prune(|spec| declared.contains(spec));
+        if gone > 0 {
+            tracing::info!(pools = gone, "forgot pools no generator declares any more");
+        }
+    }
 }
 
 /// Marks a generator as being started; a second start meanwhile is a conflict.
@@ -229,7 +247,13 @@ impl Generators {
 
     /// Stores a new generator. A definition without a `seed` gets one here,
     /// once, so every run and every resume of it makes the same rows.
-    pub fn create(&self, mut definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
+    pub fn create(&self, definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
+        let created = self.create_record(definition);
+        self.settle_pools();
+        created
+    }
+
+    fn create_record(&self, mut definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
         check_definition(&definition, &self.resources)?;
         with_seed(&mut definition);
         let t = now();
@@ -254,7 +278,13 @@ impl Generators {
 
     /// Replaces the definition of a generator that is not running; it
     /// becomes CREATED (with a new seed when the definition names none).
-    pub fn update(&self, id: &str, mut definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
+    pub fn update(&self, id: &str, definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
+        let updated = self.update_record(id, definition);
+        self.settle_pools();
+        updated
+    }
+
+    fn update_record(&self, id: &str, mut definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
         check_definition(&definition, &self.resources)?;
         with_seed(&mut definition);
         let mut map = self.map.lock();
@@ -292,6 +322,7 @@ impl Generators {
         // From the store first: if that fails, the generator is still there, in memory too.
         self.store.delete(id)?;
         self.map.lock().remove(id);
+        self.settle_pools();
         Ok(())
     }
 

@@ -134,6 +134,18 @@ fn definitions_declare_pools_and_their_problems_are_reported() {
     let colors = list.as_array().expect("list").iter().find(|p| p["name"] == "colors").expect("declared pool listed");
     assert_eq!((colors["origin"].as_str(), colors["declared_in"].as_str()), (Some("generator"), Some("inline")));
     assert_eq!(colors["version"], 1, "validate and create load the pool once");
+    let id = created.body["id"].as_str().expect("id").to_string();
+    assert_eq!(post_empty(&s.api(&format!("/generators/{id}/start"))).status, 200);
+    assert_eq!(get(&s.api("/pools/colors")).body["version"], 1, "starting reuses the loaded pool");
+    // A definition only validated does not keep its pool; a deleted generator's pool goes too.
+    let mut other = def.clone();
+    other["pools"][0]["name"] = json!("shades");
+    other["fields"][0]["params"]["pool"] = json!("shades");
+    assert_eq!(post(&s.api("/generators/validate"), &other).body["valid"], true);
+    assert_eq!(get(&s.api("/pools/shades")).status, 404, "forgotten after validation");
+    wait_for("the run to complete", 20, || get(&s.api(&format!("/generators/{id}"))).body["status"] == "COMPLETED");
+    assert_eq!(delete(&s.api(&format!("/generators/{id}"))).status, 200);
+    assert_eq!(get(&s.api("/pools/colors")).status, 404, "forgotten with its generator");
 
     let mut bad = def.clone();
     bad["fields"][0]["params"] = json!({ "pool": "colour", "column": "color" });

@@ -392,6 +392,16 @@ impl Resources {
         self.inner.pools.read().keys().cloned().collect()
     }
 
+    /// Forgets the pools that generators declared and nothing uses any more:
+    /// no plan holds them and `keep` (the definitions still stored) does not
+    /// name them. Returns how many went. Server pools always stay.
+    pub fn prune(&self, keep: impl Fn(&PoolSpec) -> bool) -> usize {
+        let mut pools = self.inner.pools.write();
+        let before = pools.len();
+        pools.retain(|_, e| matches!(e.origin, PoolOrigin::Server { .. }) || Arc::strong_count(e) > 1 || keep(&e.spec));
+        before - pools.len()
+    }
+
     /// Reloads a pool from its source and swaps the new version in; running
     /// plans read it from their next batch. `None` if there is no such pool;
     /// on failure the old version stays and the error is returned (and reported).

@@ -98,8 +98,9 @@ fn main() -> Result<()> {
   - {{ name: name, type: POOL_DERIVED, params: {{ pool: customers, key_field: k, key_column: id, column: name }} }}\n",
         args.rows - 1
     );
-    let plan = Plan::compile_with(&sdg_engine::spec::parse_yaml(&yaml).map_err(|e| anyhow::anyhow!("{e}"))?, &resources)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let plan =
+        Plan::compile_with(&sdg_engine::spec::parse_yaml(&yaml).map_err(|e| anyhow::anyhow!("{e}"))?, &resources)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     let t = Instant::now();
     let mut row = 0u64;
     let mut hits = 0usize;
