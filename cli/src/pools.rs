@@ -42,6 +42,26 @@ impl PoolArgs {
     }
 }
 
+/// One line per pool the plan reads: rows, strategy, memory, load time.
+pub fn report_loaded(plan: &sdg_engine::Plan) {
+    for entry in plan.pools() {
+        let r = entry.report();
+        let mapped = if r.mapped_bytes > 0 {
+            format!(", {} mapped", crate::progress::bytes(r.mapped_bytes as f64))
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "pool {}: {} rows, {}, {} in memory{mapped}, loaded in {} ms",
+            r.name,
+            r.rows,
+            r.strategy.as_str(),
+            crate::progress::bytes(r.memory_bytes as f64),
+            r.load_ms.unwrap_or(0)
+        );
+    }
+}
+
 /// Resolves the relative paths of a generator file's own pools.
 pub fn resolve_spec_paths(spec: &mut GeneratorSpec, file: &Path) {
     let base = sdg_pools::base_dir(file);

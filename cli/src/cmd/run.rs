@@ -69,6 +69,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         );
     }
     let plan = Arc::new(plan);
+    if !args.quiet {
+        crate::pools::report_loaded(&plan);
+    }
     let sink = sdg_destinations::open(&spec.destination, plan.schema()).context("opening the destination")?;
     let mut config = RunConfig::default();
     if let Some(w) = args.workers {

@@ -15,8 +15,8 @@ pub struct ServeArgs {
     /// Directory of the generator store (sdg.redb) [default: ./sdg-data].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Serve config (YAML): addr, data_dir, api_keys, rate_limit, max_body_bytes, workers.
-    /// Flags override it. See docs/API.md.
+    /// Serve config (YAML): addr, data_dir, api_keys, rate_limit, max_body_bytes, workers,
+    /// pools_dir, pool_cache. Flags override it. See docs/API.md.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// A directory of pool files (`*.yaml`, one pool each): loaded at start,

@@ -9,7 +9,7 @@ use crate::pool::{KeyColumn, KeyIndex, KeyKind, Pool, hash_int, hash_text, int_c
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef};
-use arrow_buffer::{BooleanBuffer, NullBuffer};
+use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -252,9 +252,10 @@ impl FieldGroup for LookupGroup {
             )));
         }
         let hit = NullBuffer::new(BooleanBuffer::from(found.hit));
+        let rows = ScalarBuffer::from(found.rows);
         for (j, (&out, &c)) in self.outs.iter().zip(&self.cols).enumerate() {
             let valid = NullBuffer::union(Some(&hit), nulls.get(j).and_then(Option::as_ref));
-            columns.set(out, pool.gather(c, &found.rows, valid.as_ref())?);
+            columns.set(out, pool.gather(c, &rows, valid.as_ref())?);
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use crate::spec::{FieldSpec, MappingType};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef};
-use arrow_buffer::NullBuffer;
+use arrow_buffer::{NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
 use rand_distr::{Distribution as _, Zipf};
 use serde::Deserialize;
@@ -352,7 +352,7 @@ impl PickGroup {
     }
 
     /// The pool row of every row of the batch.
-    fn picks(&self, ctx: &BatchCtx, pool: &Pool) -> Result<Vec<u32>, GenError> {
+    fn picks(&self, ctx: &BatchCtx, pool: &Pool) -> Result<ScalarBuffer<u32>, GenError> {
         let n = pool.rows() as u64;
         if n == 0 {
             return Err(self.error(format!("pool `{}` has no rows", self.pool)));

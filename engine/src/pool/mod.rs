@@ -185,7 +185,7 @@ impl Pool {
 
     /// The first `n` rows, as one batch (reports, previews).
     pub fn head(&self, n: usize) -> Result<RecordBatch, ArrowError> {
-        let picks: Vec<u32> = (0..n.min(self.rows) as u32).collect();
+        let picks: ScalarBuffer<u32> = (0..n.min(self.rows) as u32).collect();
         let columns = (0..self.columns.len()).map(|c| self.gather(c, &picks, None)).collect::<Result<Vec<_>, _>>()?;
         RecordBatch::try_new_with_options(
             Arc::clone(&self.schema),
@@ -195,10 +195,16 @@ impl Pool {
     }
 
     /// Column `c` at the pool rows `picks`; rows null in `nulls` are null.
-    pub fn gather(&self, c: usize, picks: &[u32], nulls: Option<&NullBuffer>) -> Result<ArrayRef, ArrowError> {
+    /// (`picks` is shared, not copied, by the gathers of one group.)
+    pub fn gather(
+        &self,
+        c: usize,
+        picks: &ScalarBuffer<u32>,
+        nulls: Option<&NullBuffer>,
+    ) -> Result<ArrayRef, ArrowError> {
         let chunks = &self.columns[c];
         if chunks.len() == 1 {
-            let indices = UInt32Array::new(ScalarBuffer::from(picks.to_vec()), nulls.cloned());
+            let indices = UInt32Array::new(picks.clone(), nulls.cloned());
             return arrow_select::take::take(chunks[0].as_ref(), &indices, None);
         }
         let per = self.chunk_rows;
