@@ -11,6 +11,12 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Toolchain components used by the checks.
 bash scripts/toolchain.sh
 
+# Validators the catalog tests check values with (pip, pinned): python-stdnum
+# (IBAN, BIC, Luhn, ISBN, EAN) and vininfo (VIN check digits).
+echo "== validators (pip): python-stdnum, vininfo"
+python3 -m pip install -q --disable-pip-version-check "python-stdnum==2.1" "vininfo==1.11.0" 2>&1 | grep -v "Running pip as the 'root' user" || true
+python3 -c "import stdnum, vininfo" || { echo "the validators did not install" >&2; exit 1; }
+
 # Real servers for the integration tests: PostgreSQL, Redis, a Kafka-protocol
 # broker (installed if missing, started if not running, loopback only).
 # A test whose server is missing fails. SDG_SKIP_MISSING_SERVERS=1 (off by

@@ -35,6 +35,15 @@ fn mappers(c: &mut Criterion) {
         ),
         ("constant_text", "{ name: f, type: CONSTANT, params: { value: eu-west } }"),
         ("null_ratio", "{ name: f, type: SEQUENCE, null_ratio: 0.3 }"),
+        ("catalog_uuid", "{ name: f, type: CATALOG, params: { kind: uuid } }"),
+        ("catalog_ulid", "{ name: f, type: CATALOG, params: { kind: ulid } }"),
+        ("catalog_ipv4_public", "{ name: f, type: CATALOG, params: { kind: ipv4 } }"),
+        ("catalog_ipv6", "{ name: f, type: CATALOG, params: { kind: ipv6 } }"),
+        ("catalog_credit_card", "{ name: f, type: CATALOG, params: { kind: credit_card } }"),
+        ("catalog_iban_de", "{ name: f, type: CATALOG, params: { kind: iban, country: DE } }"),
+        ("catalog_isbn13", "{ name: f, type: CATALOG, params: { kind: isbn13 } }"),
+        ("catalog_vin", "{ name: f, type: CATALOG, params: { kind: vin } }"),
+        ("catalog_http_status", "{ name: f, type: CATALOG, params: { kind: http_status } }"),
     ];
     let mut group = c.benchmark_group("mapper");
     group.throughput(Throughput::Elements(ROWS as u64));

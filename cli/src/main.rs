@@ -34,6 +34,8 @@ enum Command {
     Preview(cmd::preview::PreviewArgs),
     /// Measure generation speed into memory (no I/O) and print rows/s.
     Bench(cmd::bench::BenchArgs),
+    /// List the kinds of the semantic type catalog (type: CATALOG).
+    Catalog(cmd::catalog::CatalogArgs),
     /// Serve the control API: generators over HTTP, live metrics, persistence.
     Serve(cmd::serve::ServeArgs),
     /// Make a new API key and the hash to put in the serve config.
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Preview(a) => cmd::preview::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Catalog(a) => cmd::catalog::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::ApiKey(a) => cmd::serve::api_key(a),
     };

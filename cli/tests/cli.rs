@@ -178,3 +178,17 @@ fn ctrl_c_stops_cleanly_flushes_and_reports() {
     let reported: String = stderr.split("manual: ").nth(1).unwrap_or("").split(' ').next().unwrap_or("").to_string();
     assert_eq!(reported, ids.len().to_string(), "summary counts what the file holds: {stderr}");
 }
+
+#[test]
+fn docs_catalog_md_is_what_sdg_catalog_prints() {
+    let out = sdg(&["catalog", "--markdown"]);
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(root().join("docs/CATALOG.md")).expect("docs/CATALOG.md");
+    assert_eq!(committed, text(&out.stdout), "regenerate: sdg catalog --markdown > docs/CATALOG.md");
+    let one = sdg(&["catalog", "iban"]);
+    assert!(text(&one.stdout).starts_with("finance.iban  (Utf8)"), "{}", text(&one.stdout));
+    let json = sdg(&["catalog", "--json", "ipv"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "ipv4 and ipv6");
+    assert_eq!(sdg(&["catalog", "nothing-like-this"]).status.code(), Some(1));
+}

@@ -116,6 +116,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_pools))
         .routes(routes!(get_pool))
         .routes(routes!(refresh_pool))
+        .routes(routes!(list_catalog))
         .routes(routes!(list_universes, create_universe))
         .routes(routes!(get_universe))
         .routes(routes!(health))
@@ -443,6 +444,14 @@ async fn refresh_pool(State(g): State<AppState>, PathId(name): PathId) -> Result
         Some(Err(e)) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "POOL_REFRESH_FAILED", e)),
     })
     .await
+}
+
+/// The semantic type catalog: every kind of `type: CATALOG` with its
+/// parameters, Arrow type, an example value and the locales with data.
+#[utoipa::path(get, path = "/catalog", tag = "catalog",
+    responses((status = 200, description = "Every kind", body = [Object])))]
+async fn list_catalog() -> Json<serde_json::Value> {
+    Json(sdg_engine::catalog::as_json())
 }
 
 /// List universes.

@@ -103,7 +103,7 @@ impl ServeConfig {
         (name = "generators", description = "Definitions"),
         (name = "lifecycle", description = "start, pause, resume, stop"),
         (name = "metrics", description = "Live metrics"),
-        (name = "pools"), (name = "universes"), (name = "health"),
+        (name = "pools"), (name = "catalog", description = "The semantic type catalog"), (name = "universes"), (name = "health"),
     )
 )]
 struct ApiDoc;

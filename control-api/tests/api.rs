@@ -298,7 +298,8 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
             "CONSTANT",
             "SEQUENCE",
             "POOL_REFERENCE",
-            "POOL_DERIVED"
+            "POOL_DERIVED",
+            "CATALOG"
         ]
     );
     assert_eq!(def["properties"]["pools"]["items"]["required"], json!(["name", "source"]));
@@ -324,6 +325,7 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
         ("get", "/api/v1/pools"),
         ("get", "/api/v1/pools/{poolName}"),
         ("post", "/api/v1/pools/{poolName}/refresh"),
+        ("get", "/api/v1/catalog"),
         ("get", "/api/v1/universes"),
         ("post", "/api/v1/universes"),
         ("get", "/api/v1/universes/{id}"),
@@ -441,4 +443,18 @@ fn a_destination_that_refuses_the_schema_is_a_client_error_naming_the_column() {
     assert!(r.body["detail"].as_str().expect("detail").contains("column `amount`"), "{}", r.body);
     assert_eq!(r.body["current_status"], "FAILED");
     psql(&format!("DROP TABLE {table}"));
+}
+
+#[test]
+fn the_catalog_lists_every_kind_with_a_real_example() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = TestServer::start(config(dir.path()));
+    let r = get(&s.api("/catalog"));
+    assert_eq!(r.status, 200);
+    let kinds = r.body.as_array().expect("list");
+    assert_eq!(kinds.len(), sdg_engine::catalog::KINDS.len());
+    let iban = kinds.iter().find(|k| k["kind"] == "finance.iban").expect("iban");
+    assert!(iban["aliases"].as_array().expect("aliases").contains(&json!("iban")));
+    assert!(iban["example"].as_str().is_some_and(|e| e.starts_with("DE") && e.len() == 22), "{iban}");
+    assert_eq!(iban["params"][0]["name"], "country");
 }

@@ -4,6 +4,7 @@
 //! - [`plan`]: validation and the compiled, shareable form of a generator;
 //! - [`mapping`]: columnar field mappers filling Arrow arrays per batch;
 //! - [`pool`]: pools of reference data and the registry plans compile against;
+//! - [`catalog`]: the semantic type catalog (`type: CATALOG`, kinds of values);
 //! - [`rng`]: counter-based randomness keyed by (seed, field, row);
 //! - [`pipeline`]: workers, backpressure, pacing, lifecycle;
 //! - [`metrics`]: live counters and latency histograms;
@@ -12,6 +13,7 @@
 //! This crate depends on no destination client, plugin runtime or web
 //! framework; those crates depend on it.
 
+pub mod catalog;
 pub mod issue;
 pub mod mapping;
 pub mod metrics;

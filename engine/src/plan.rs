@@ -76,7 +76,8 @@ impl Plan {
         let seed = spec.seed.unwrap_or_else(crate::rng::random_seed);
         let names: HashMap<String, usize> =
             spec.fields.iter().enumerate().rev().map(|(i, f)| (f.name.clone(), i)).collect();
-        let ctx = CompileCtx { seed, mode: spec.mode, fields: &spec.fields, names: &names };
+        let locale = spec.locale.as_deref().unwrap_or(crate::catalog::DEFAULT_LOCALE);
+        let ctx = CompileCtx { seed, mode: spec.mode, fields: &spec.fields, names: &names, locale };
         let mut scope = PoolScope::new(spec, resources, &mut issues);
         let compiled = compile_groups(&ctx, &mut scope, &mut issues);
         let mut fields: Vec<Option<arrow_schema::Field>> = vec![None; spec.fields.len()];

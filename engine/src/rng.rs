@@ -103,6 +103,12 @@ impl RowRng {
         Self(bits)
     }
 
+    /// The next 64 random bits.
+    #[inline(always)]
+    pub fn next_u64(&mut self) -> u64 {
+        self.next()
+    }
+
     #[inline(always)]
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0xA076_1D64_78BD_642F);

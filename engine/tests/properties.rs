@@ -52,6 +52,10 @@ const FIELDS: &[&str] = &[
     "{ name: pw, type: POOL_REFERENCE, params: { pool: c, column: weight, pick: weighted, weight_column: weight } }",
     "{ name: pz, type: POOL_REFERENCE, params: { pool: c, column: code, pick: zipf, s: 1.2 } }",
     "{ name: pq, type: POOL_REFERENCE, params: { pool: c, column: flag, pick: sequential } }",
+    "{ name: kc, type: CATALOG, params: { kind: credit_card } }",
+    "{ name: ki, type: CATALOG, params: { kind: iban, country: DE }, null_ratio: 0.1 }",
+    "{ name: kp, type: CATALOG, params: { kind: internet.port } }",
+    "{ name: km, type: CATALOG, params: { kind: http_method } }",
 ];
 
 /// Fields that read other fields (tested whole, never as a subset).
@@ -76,6 +80,7 @@ const ALL_TYPES: &[&str] = &[
     "POOL_DERIVED",
     "COPULA_GENERATED",
     "UNIVERSE_KEY_REFERENCE",
+    "CATALOG",
 ];
 
 /// A BATCH generator with `seed` and the `fields` (flow-style YAML lines).
@@ -107,7 +112,7 @@ fn every_implemented_type_is_covered() {
             implemented.push(*t);
         }
     }
-    assert_eq!(implemented.len(), 8, "{implemented:?}");
+    assert_eq!(implemented.len(), 9, "{implemented:?}");
     for t in implemented {
         let listed = FIELDS
             .iter()

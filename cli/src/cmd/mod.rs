@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod catalog;
 pub mod preview;
 pub mod run;
 pub mod serve;

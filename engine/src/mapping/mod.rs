@@ -20,7 +20,7 @@ pub(crate) mod alias;
 mod constant;
 mod enum_random;
 mod numeric;
-mod params;
+pub(crate) mod params;
 mod pool_lookup;
 mod pool_pick;
 mod sequence;
@@ -249,6 +249,8 @@ pub struct CompileCtx<'a> {
     pub fields: &'a [FieldSpec],
     /// Field name → position.
     pub names: &'a HashMap<String, usize>,
+    /// The generator's default locale (CATALOG fields).
+    pub locale: &'a str,
 }
 
 /// The pools a plan reads, by slot: resolved while compiling (declared by
@@ -376,6 +378,7 @@ pub fn params_schemas() -> Vec<(MappingType, serde_json::Value, bool)> {
         with_required(MappingType::Sequence, of::<sequence::SequenceParams>()),
         with_required(MappingType::PoolReference, of::<pool_pick::ReferenceParams>()),
         (MappingType::PoolDerived, of::<pool_pick::DerivedParams>(), true),
+        with_required(MappingType::Catalog, of::<crate::catalog::CatalogParams>()),
     ]
 }
 
@@ -391,6 +394,7 @@ fn param_keys(kind: MappingType) -> &'static [&'static str] {
         MappingType::Sequence => sequence::KEYS,
         MappingType::PoolReference => pool_pick::REFERENCE_KEYS,
         MappingType::PoolDerived => pool_pick::DERIVED_KEYS,
+        MappingType::Catalog => crate::catalog::KEYS,
         _ => &[],
     }
 }
@@ -435,6 +439,7 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
                 let derived = derived_of.remove(&i).unwrap_or_default();
                 pool_pick::compile(i, &p, &derived, ctx, pools, issues)
             }
+            MappingType::Catalog => crate::catalog::compile(&p, ctx.locale, issues).map(|m| single(i, m)),
             // Compiled with their pick (same row) or below (lookups).
             MappingType::PoolDerived => None,
             other @ (MappingType::Computed | MappingType::CopulaGenerated | MappingType::UniverseKeyReference) => {
@@ -448,7 +453,7 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
                         ),
                     )
                     .hint(
-                        "use UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE, CONSTANT, SEQUENCE, POOL_REFERENCE or POOL_DERIVED for now",
+                        "use UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE, CONSTANT, SEQUENCE, POOL_REFERENCE, POOL_DERIVED or CATALOG for now",
                     ),
                 );
                 None

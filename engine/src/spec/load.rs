@@ -19,6 +19,7 @@ const TOP_KEYS: &[&str] = &[
     "destination",
     "fields",
     "pools",
+    "locale",
 ];
 const FIELD_KEYS: &[&str] = &["name", "type", "params", "null_ratio"];
 const DESTINATION_KEYS: &[&str] = &["type", "config"];
@@ -78,6 +79,7 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
         }
     };
     let on_error = optional(obj, "", "on_error", &mut issues).unwrap_or_default();
+    let locale = optional(obj, "", "locale", &mut issues);
     let destination = match obj.get("destination") {
         None => {
             issues.push(missing("", "destination", "e.g. destination: { type: FILE, config: { path: out.csv } }"));
@@ -130,6 +132,7 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
                 destination,
                 fields,
                 pools,
+                locale,
             })
         }
         _ => Err(issues),

@@ -47,6 +47,9 @@ pub struct GeneratorSpec {
     pub destination: Destination,
     /// The columns, in output order.
     pub fields: Vec<FieldSpec>,
+    /// The default locale of CATALOG fields (en_US when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// Pools of reference data this generator declares (read by POOL_REFERENCE
     /// and POOL_DERIVED fields, alongside the pools of the server or run).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -151,6 +154,8 @@ pub enum MappingType {
     CopulaGenerated,
     /// A valid key of a universe parent (not yet supported).
     UniverseKeyReference,
+    /// A kind of value from the semantic type catalog (`finance.iban`, `internet.ipv4`, …).
+    Catalog,
 }
 
 impl DestinationType {
@@ -181,6 +186,7 @@ impl MappingType {
             Self::PoolDerived => "POOL_DERIVED",
             Self::CopulaGenerated => "COPULA_GENERATED",
             Self::UniverseKeyReference => "UNIVERSE_KEY_REFERENCE",
+            Self::Catalog => "CATALOG",
         }
     }
 }

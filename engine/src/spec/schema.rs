@@ -259,6 +259,10 @@ pub fn definition(destinations: &[(DestinationType, Value)]) -> Value {
                 "description": "The columns, in output order.",
                 "items": { "oneOf": fields }
             },
+            "locale": {
+                "enum": crate::catalog::LOCALES.iter().map(|l| Value::from(*l)).chain([Value::Null]).collect::<Vec<_>>(),
+                "description": "The default locale of CATALOG fields (en_US when absent)."
+            },
             "pools": {
                 "type": ["array", "null"],
                 "description": "Pools of reference data this generator declares (docs/CONFIG.md, Pools).",

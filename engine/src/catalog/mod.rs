@@ -1,0 +1,597 @@
+//! The semantic type catalog: `type: CATALOG` fields ask for a *kind* of
+//! value (`finance.iban`, `internet.ipv4`, `person.first_name` …) instead of
+//! describing how to make it. This module is the registry of kinds (names,
+//! aliases, parameters, examples, the locales with data) and the builders
+//! of their columns. The algorithmic kinds (check digits, address ranges,
+//! identifiers) are code (`algo.rs`); the kinds that need locale data
+//! (names, places, phones) come with the catalog data.
+
+mod algo;
+
+use crate::issue::{Issue, Issues};
+use crate::mapping::{BatchCtx, ColumnMapper, GenError};
+use crate::rng::{RowRng, StreamKey};
+use arrow_array::types::Int32Type;
+use arrow_array::{ArrayRef, DictionaryArray, Int32Array, Int64Array, StringArray};
+use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The locales sdg knows (the catalog data may cover a kind in fewer).
+pub const LOCALES: &[&str] = &[
+    "en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pl_PL", "sv_SE", "ja_JP", "zh_CN",
+    "en_IN", "ar_AE",
+];
+
+/// The default locale of a generator without `locale:`.
+pub const DEFAULT_LOCALE: &str = "en_US";
+
+/// The country of a locale (`de_DE` → `DE`).
+pub fn locale_country(locale: &str) -> Option<&str> {
+    locale.split_once('_').map(|(_, c)| c).filter(|c| c.len() == 2)
+}
+
+/// A parameter of a kind.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamDoc {
+    /// Its key in `params`.
+    pub name: &'static str,
+    /// What it does, with its values and default.
+    pub doc: &'static str,
+}
+
+/// One kind of the catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct KindDoc {
+    /// The dotted name (`finance.iban`).
+    pub name: &'static str,
+    /// Short names that mean the same.
+    pub aliases: &'static [&'static str],
+    /// What the values are.
+    pub doc: &'static str,
+    /// Its parameters (besides `kind`, `entity`, `locale`, `fallback`).
+    pub params: &'static [ParamDoc],
+    /// The Arrow type of the column.
+    pub arrow: &'static str,
+    /// The locales with real data for it (empty: code, the same in every locale).
+    pub locales: &'static [&'static str],
+}
+
+const BRAND: ParamDoc = ParamDoc { name: "brand", doc: "visa, mastercard, amex, discover or any (default any)" };
+const RANGE: ParamDoc = ParamDoc { name: "range", doc: "public (default), private or any" };
+const COUNTRY: ParamDoc =
+    ParamDoc { name: "country", doc: "ISO country code (default: the locale's country), e.g. DE" };
+
+/// Every kind, in `sdg catalog` order.
+pub const KINDS: &[KindDoc] = &[
+    KindDoc {
+        name: "id.uuid",
+        aliases: &["uuid"],
+        doc: "a random (v4) UUID as text",
+        params: &[],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "id.ulid",
+        aliases: &["ulid"],
+        doc: "a ULID (26 characters, Crockford base32); its time part grows 1 ms a row from 2026-01-01, so ULIDs sort by row",
+        params: &[],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "id.hex_token",
+        aliases: &["token", "hex_token"],
+        doc: "random lowercase hexadecimal",
+        params: &[ParamDoc { name: "length", doc: "characters, 1–256 (default 32)" }],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "internet.ipv4",
+        aliases: &["ipv4", "ip"],
+        doc: "an IPv4 address: public unicast (no private, loopback, link-local, documentation, multicast or reserved block), private (10/8, 172.16/12, 192.168/16) or any",
+        params: &[RANGE],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "internet.ipv6",
+        aliases: &["ipv6"],
+        doc: "an IPv6 address: public (global unicast 2000::/3, not 2001:db8::/32), private (unique local fd00::/8) or any",
+        params: &[RANGE],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "internet.mac",
+        aliases: &["mac"],
+        doc: "a unicast MAC address",
+        params: &[],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "internet.port",
+        aliases: &["port"],
+        doc: "a TCP/UDP port",
+        params: &[ParamDoc {
+            name: "range",
+            doc: "registered (1024–49151, default), dynamic (49152–65535), well_known (1–1023) or any (1–65535)",
+        }],
+        arrow: "Int64",
+        locales: &[],
+    },
+    KindDoc {
+        name: "internet.http_method",
+        aliases: &["http_method"],
+        doc: "an HTTP method, weighted like real traffic (GET most)",
+        params: &[],
+        arrow: "Dictionary(Int32, Utf8)",
+        locales: &[],
+    },
+    KindDoc {
+        name: "internet.http_status",
+        aliases: &["http_status", "status_code"],
+        doc: "an HTTP status code, weighted like real traffic (200 most)",
+        params: &[],
+        arrow: "Int64",
+        locales: &[],
+    },
+    KindDoc {
+        name: "finance.credit_card",
+        aliases: &["credit_card", "card_number"],
+        doc: "a card number with the brand's prefix and length and a valid Luhn check digit",
+        params: &[BRAND],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "finance.credit_card_expiry",
+        aliases: &["card_expiry", "expiry"],
+        doc: "an expiry date MM/YY, 2027–2031",
+        params: &[],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "finance.cvv",
+        aliases: &["cvv", "cvc"],
+        doc: "a card security code (4 digits for amex, else 3)",
+        params: &[BRAND],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "finance.iban",
+        aliases: &["iban"],
+        doc: "an IBAN of the country's registry length and layout with valid mod-97 check digits",
+        params: &[COUNTRY],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "finance.bic",
+        aliases: &["bic", "swift"],
+        doc: "a BIC (SWIFT code) of the country: 8 or 11 characters",
+        params: &[COUNTRY],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "codes.isbn13",
+        aliases: &["isbn", "isbn13"],
+        doc: "an ISBN-13 (978/979) with a valid check digit",
+        params: &[],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "codes.ean13",
+        aliases: &["ean", "ean13", "gtin"],
+        doc: "an EAN-13 with a valid check digit",
+        params: &[],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "vehicle.vin",
+        aliases: &["vin"],
+        doc: "a 17-character VIN (no I, O, Q) with a valid check digit in position 9",
+        params: &[],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "telemetry.semver",
+        aliases: &["semver", "version"],
+        doc: "a semantic version MAJOR.MINOR.PATCH",
+        params: &[],
+        arrow: "Utf8",
+        locales: &[],
+    },
+    KindDoc {
+        name: "telemetry.log_level",
+        aliases: &["log_level"],
+        doc: "a log level, weighted (INFO most)",
+        params: &[],
+        arrow: "Dictionary(Int32, Utf8)",
+        locales: &[],
+    },
+    KindDoc {
+        name: "telemetry.device_id",
+        aliases: &["device_id"],
+        doc: "a device identifier: 16 hexadecimal characters",
+        params: &[],
+        arrow: "Utf8",
+        locales: &[],
+    },
+];
+
+/// An example value of `kind`: row 0 of a one-field generator (seed 1,
+/// locale de_DE), so examples are real output, never hand-written.
+pub fn example(kind: &KindDoc) -> String {
+    use arrow_array::Array as _;
+    use arrow_array::cast::AsArray;
+    let yaml = format!(
+        "name: example\nseed: 1\nlocale: de_DE\ndestination: {{ type: BLACKHOLE }}\nfields: [{{ name: v, type: CATALOG, params: {{ kind: {} }} }}]\n",
+        kind.name
+    );
+    let Ok((_, plan)) = crate::compile_yaml(&yaml) else { return String::new() };
+    let Ok(batch) = plan.generate(0, 1) else { return String::new() };
+    let c = batch.column(0);
+    match c.data_type() {
+        DataType::Utf8 => c.as_string::<i32>().value(0).to_string(),
+        DataType::Int64 => c.as_primitive::<arrow_array::types::Int64Type>().value(0).to_string(),
+        DataType::Dictionary(_, _) => {
+            let d = c.as_dictionary::<Int32Type>();
+            d.values().as_string::<i32>().value(d.keys().value(0) as usize).to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Every kind as JSON: `sdg catalog --json` and `GET /api/v1/catalog`.
+pub fn as_json() -> serde_json::Value {
+    serde_json::Value::Array(
+        KINDS
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "kind": k.name,
+                    "aliases": k.aliases,
+                    "description": k.doc,
+                    "params": k.params.iter().map(|p| serde_json::json!({ "name": p.name, "description": p.doc })).collect::<Vec<_>>(),
+                    "arrow_type": k.arrow,
+                    "example": example(k),
+                    "locales": if k.locales.is_empty() { LOCALES.to_vec() } else { k.locales.to_vec() },
+                    "by_code": k.locales.is_empty(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The kind named `name` (dotted name or alias).
+pub fn kind(name: &str) -> Option<&'static KindDoc> {
+    KINDS.iter().find(|k| k.name == name || k.aliases.contains(&name))
+}
+
+/// CATALOG params: the kind and the parameters its kind reads.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogParams {
+    /// The kind of value: a dotted name (`finance.iban`) or an alias (`iban`); `sdg catalog` lists them.
+    pub kind: String,
+    /// Which entity of the record the field belongs to (fields of one entity share one draw); default: one per kind family.
+    pub entity: Option<String>,
+    /// The locale of this field (default: the generator's `locale`, else en_US).
+    pub locale: Option<String>,
+    /// A locale to use where the requested one has no data for the kind (never silent otherwise).
+    pub fallback: Option<String>,
+    /// finance.credit_card, finance.cvv: the brand.
+    pub brand: Option<String>,
+    /// internet.ipv4/ipv6/port: the range.
+    pub range: Option<String>,
+    /// finance.iban, finance.bic: the ISO country code.
+    pub country: Option<String>,
+    /// id.hex_token: the number of characters.
+    #[schemars(range(min = 1, max = 256))]
+    pub length: Option<u32>,
+}
+
+pub(crate) const KEYS: &[&str] = &["kind", "entity", "locale", "fallback", "brand", "range", "country", "length"];
+
+/// What a compiled catalog column makes.
+#[derive(Debug, Clone)]
+enum Make {
+    Uuid,
+    Ulid,
+    Hex(usize),
+    Ipv4(algo::IpRange),
+    Ipv6(algo::IpRange),
+    Mac,
+    Port(u64, u64),
+    Card(algo::Brand),
+    Expiry,
+    Cvv(algo::Brand),
+    Iban([u8; 2], &'static [(usize, u8)]),
+    Bic([u8; 2]),
+    Isbn,
+    Ean,
+    Vin,
+    Semver,
+    DeviceId,
+    /// One of `values`, by an alias table over weights (a dictionary column).
+    Weighted(ArrayRef, crate::mapping::alias::AliasTable),
+    /// One of `values` as integers, by weights.
+    WeightedInt(Vec<i64>, crate::mapping::alias::AliasTable),
+}
+
+/// A compiled CATALOG field.
+#[derive(Debug)]
+pub(crate) struct CatalogMapper {
+    key: StreamKey,
+    make: Make,
+}
+
+fn weighted_text(values: &[&str], weights: &[f64]) -> Make {
+    Make::Weighted(Arc::new(StringArray::from(values.to_vec())), crate::mapping::alias::AliasTable::new(weights))
+}
+
+/// Compiles a CATALOG field (`locale`: the generator's).
+pub(crate) fn compile(
+    p: &crate::mapping::params::Params<'_>,
+    locale: &str,
+    issues: &mut Issues,
+) -> Option<(Field, CatalogMapper)> {
+    let params: CatalogParams = p.parse(KEYS, issues)?;
+    let Some(k) = kind(&params.kind) else {
+        let mut names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+        names.extend(KINDS.iter().flat_map(|k| k.aliases.iter().copied()));
+        let issue = Issue::new(p.at("kind"), format!("unknown kind `{}`", params.kind));
+        issues.push(match crate::issue::closest(&params.kind, &names) {
+            Some(c) => issue.hint(format!("did you mean `{c}`? (`sdg catalog` lists every kind)")),
+            None => issue.hint("`sdg catalog` lists every kind, e.g. internet.email, finance.iban, address.city"),
+        });
+        return None;
+    };
+    let before = issues.len();
+    let locale = params.locale.as_deref().unwrap_or(locale);
+    if !LOCALES.contains(&locale) {
+        let issue = Issue::new(p.at("locale"), format!("unknown locale `{locale}`"));
+        issues.push(match crate::issue::closest(locale, LOCALES) {
+            Some(c) => issue.hint(format!("did you mean `{c}`?")),
+            None => issue.hint(format!("known locales: {}", LOCALES.join(", "))),
+        });
+    }
+    if let Some(f) = &params.fallback
+        && !LOCALES.contains(&f.as_str())
+    {
+        p.problem(issues, "fallback", format!("unknown locale `{f}`"), Some("e.g. fallback: en_US"));
+    }
+    if let Some(e) = &params.entity
+        && k.locales.is_empty()
+    {
+        p.problem(
+            issues,
+            "entity",
+            format!("kind {} is made by code, not drawn with an entity (`{e}`)", k.name),
+            Some("`entity` groups the fields of one person or address; remove it here"),
+        );
+    }
+    // Parameters that this kind does not read.
+    let reads: Vec<&str> = k.params.iter().map(|d| d.name).collect();
+    for (key, set) in [
+        ("brand", params.brand.is_some()),
+        ("range", params.range.is_some()),
+        ("country", params.country.is_some()),
+        ("length", params.length.is_some()),
+    ] {
+        if set && !reads.contains(&key) {
+            p.problem(
+                issues,
+                key,
+                format!("`{key}` does not apply to kind {}", k.name),
+                Some(&if reads.is_empty() {
+                    format!("{} takes no parameters", k.name)
+                } else {
+                    format!("{} takes: {}", k.name, reads.join(", "))
+                }),
+            );
+        }
+    }
+    let brand = match params.brand.as_deref() {
+        None => algo::Brand::Any,
+        Some(b) => algo::Brand::parse(b).unwrap_or_else(|| {
+            p.problem(
+                issues,
+                "brand",
+                format!("unknown brand `{b}`"),
+                Some(&format!("use one of {}", algo::Brand::NAMES.join(", "))),
+            );
+            algo::Brand::Any
+        }),
+    };
+    let ip_range = || match params.range.as_deref() {
+        None => Some(algo::IpRange::Public),
+        Some(r) => algo::IpRange::parse(r),
+    };
+    let country = params.country.clone().or_else(|| locale_country(locale).map(str::to_string)).unwrap_or_default();
+    let country2 = |issues: &mut Issues| -> Option<[u8; 2]> {
+        let b = country.as_bytes();
+        if b.len() == 2 && b.iter().all(u8::is_ascii_uppercase) {
+            Some([b[0], b[1]])
+        } else {
+            p.problem(
+                issues,
+                "country",
+                format!("`{country}` is not an ISO country code"),
+                Some("two capital letters, e.g. DE"),
+            );
+            None
+        }
+    };
+    let make = match k.name {
+        "id.uuid" => Make::Uuid,
+        "id.ulid" => Make::Ulid,
+        "id.hex_token" => match params.length.unwrap_or(32) {
+            n @ 1..=256 => Make::Hex(n as usize),
+            n => {
+                p.problem(issues, "length", format!("length {n} is outside 1–256"), None);
+                Make::Hex(32)
+            }
+        },
+        "internet.ipv4" | "internet.ipv6" => match ip_range() {
+            Some(r) if k.name == "internet.ipv4" => Make::Ipv4(r),
+            Some(r) => Make::Ipv6(r),
+            None => {
+                let hint = format!("use one of {}", algo::IpRange::NAMES.join(", "));
+                p.problem(
+                    issues,
+                    "range",
+                    format!("unknown range `{}`", params.range.as_deref().unwrap_or_default()),
+                    Some(&hint),
+                );
+                Make::Ipv4(algo::IpRange::Any)
+            }
+        },
+        "internet.mac" => Make::Mac,
+        "internet.port" => match params.range.as_deref().unwrap_or("registered") {
+            "registered" => Make::Port(1024, 49151),
+            "dynamic" => Make::Port(49152, 65535),
+            "well_known" => Make::Port(1, 1023),
+            "any" => Make::Port(1, 65535),
+            other => {
+                p.problem(
+                    issues,
+                    "range",
+                    format!("unknown port range `{other}`"),
+                    Some("use registered, dynamic, well_known or any"),
+                );
+                Make::Port(1, 65535)
+            }
+        },
+        "internet.http_method" => weighted_text(
+            &["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"],
+            &[62.0, 20.0, 6.0, 4.0, 4.0, 3.0, 1.0],
+        ),
+        "internet.http_status" => Make::WeightedInt(
+            vec![200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 409, 422, 429, 500, 502, 503],
+            crate::mapping::alias::AliasTable::new(&[
+                70.0, 4.0, 3.0, 1.0, 2.0, 4.0, 3.0, 2.0, 1.0, 5.0, 0.5, 1.0, 0.5, 1.5, 0.5, 1.0,
+            ]),
+        ),
+        "finance.credit_card" => Make::Card(brand),
+        "finance.credit_card_expiry" => Make::Expiry,
+        "finance.cvv" => Make::Cvv(brand),
+        "finance.iban" => match country2(issues) {
+            Some(c) => match algo::iban_layout(&country) {
+                Some(layout) => Make::Iban(c, layout),
+                None => {
+                    let with: Vec<&str> = algo::IBAN_COUNTRIES.iter().map(|(c, _, _)| *c).collect();
+                    p.problem(
+                        issues,
+                        if params.country.is_some() { "country" } else { "kind" },
+                        format!("{country} has no IBANs in sdg's registry (locale {locale})"),
+                        Some(&format!("give params.country, one of {}", with.join(", "))),
+                    );
+                    Make::Uuid
+                }
+            },
+            None => Make::Uuid,
+        },
+        "finance.bic" => match country2(issues) {
+            Some(c) => Make::Bic(c),
+            None => Make::Uuid,
+        },
+        "codes.isbn13" => Make::Isbn,
+        "codes.ean13" => Make::Ean,
+        "vehicle.vin" => Make::Vin,
+        "telemetry.semver" => Make::Semver,
+        "telemetry.log_level" => {
+            weighted_text(&["DEBUG", "INFO", "WARN", "ERROR", "FATAL"], &[20.0, 60.0, 12.0, 7.0, 1.0])
+        }
+        "telemetry.device_id" => Make::DeviceId,
+        other => {
+            p.problem(issues, "kind", format!("kind {other} has no builder (an sdg bug)"), None);
+            return None;
+        }
+    };
+    if issues.len() > before {
+        return None;
+    }
+    let data_type = match &make {
+        Make::Port(..) | Make::WeightedInt(..) => DataType::Int64,
+        Make::Weighted(..) => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+        _ => DataType::Utf8,
+    };
+    Some((Field::new(&p.spec.name, data_type, true), CatalogMapper { key: p.key, make }))
+}
+
+/// 2026-01-01T00:00:00Z in ms, the time of row 0's ULID.
+const ULID_START_MS: u64 = 1_767_225_600_000;
+
+impl CatalogMapper {
+    /// Writes row `row`'s text into `out`.
+    #[inline]
+    fn text(&self, row: u64, out: &mut Vec<u8>) {
+        let mut r = RowRng::from_bits(self.key.at(row));
+        match &self.make {
+            Make::Uuid => algo::uuid(&mut r, out),
+            Make::Ulid => algo::ulid(&mut r, ULID_START_MS + row, out),
+            Make::Hex(n) => algo::hex_token(&mut r, *n, out),
+            Make::Ipv4(range) => algo::ipv4(&mut r, *range, out),
+            Make::Ipv6(range) => algo::ipv6(&mut r, *range, out),
+            Make::Mac => algo::mac(&mut r, out),
+            Make::Card(b) => algo::credit_card(&mut r, *b, out),
+            Make::Expiry => algo::expiry(&mut r, out),
+            Make::Cvv(b) => algo::cvv(&mut r, *b, out),
+            Make::Iban(c, layout) => algo::iban(&mut r, c, layout, out),
+            Make::Bic(c) => algo::bic(&mut r, c, out),
+            Make::Isbn => algo::ean13(&mut r, true, out),
+            Make::Ean => algo::ean13(&mut r, false, out),
+            Make::Vin => algo::vin(&mut r, out),
+            Make::Semver => algo::semver(&mut r, out),
+            Make::DeviceId => algo::hex_token(&mut r, 16, out),
+            Make::Port(..) | Make::Weighted(..) | Make::WeightedInt(..) => {}
+        }
+    }
+}
+
+impl ColumnMapper for CatalogMapper {
+    fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
+        let rows = ctx.rows;
+        match &self.make {
+            Make::Port(lo, hi) => {
+                let values: ScalarBuffer<i64> =
+                    rows.collect(|r| (*lo + crate::rng::below(self.key.at(r), hi - lo + 1)) as i64);
+                return Ok(Arc::new(Int64Array::new(values, nulls.cloned())));
+            }
+            Make::WeightedInt(values, table) => {
+                let v: ScalarBuffer<i64> = rows.collect(|r| values[table.sample(self.key.at(r))]);
+                return Ok(Arc::new(Int64Array::new(v, nulls.cloned())));
+            }
+            Make::Weighted(values, table) => {
+                let keys: ScalarBuffer<i32> = rows.collect(|r| table.sample(self.key.at(r)) as i32);
+                let keys = Int32Array::new(keys, nulls.cloned());
+                return Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(keys, Arc::clone(values))?));
+            }
+            _ => {}
+        }
+        let n = rows.len();
+        let mut bytes = Vec::with_capacity(n * 24);
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0i32);
+        for (i, row) in rows.iter().enumerate() {
+            if !nulls.is_some_and(|m| m.is_null(i)) {
+                self.text(row, &mut bytes);
+            }
+            offsets.push(bytes.len() as i32);
+        }
+        let array = StringArray::try_new(OffsetBuffer::new(ScalarBuffer::from(offsets)), bytes.into(), nulls.cloned())?;
+        Ok(Arc::new(array))
+    }
+}
