@@ -56,7 +56,9 @@ fn every_kind_compiles_with_its_documented_type_and_example_shape() {
                     .collect::<String>()
             };
             let lens: std::collections::BTreeSet<usize> = v.iter().map(String::len).collect();
-            assert!(lens.len() <= 8, "{}: lengths {lens:?}", k.name);
+            if !k.data {
+                assert!(lens.len() <= 8, "{}: lengths {lens:?}", k.name);
+            }
             let example = sdg_engine::catalog::example(k);
             assert_eq!(example, v[0], "{}: the example is row 0 of seed 1", k.name);
             assert!(v.iter().all(|x| !shape(x).is_empty()), "{}", k.name);

@@ -21,7 +21,11 @@ pub struct CatalogArgs {
 }
 
 fn locales(k: &KindDoc) -> String {
-    if k.locales.is_empty() { "every locale (made by code)".into() } else { k.locales.join(", ") }
+    match (k.data, k.locales()) {
+        (false, _) => "every locale (made by code)".into(),
+        (true, l) if l.is_empty() => "none yet".into(),
+        (true, l) => l.join(", "),
+    }
 }
 
 /// docs/CATALOG.md, generated from the catalog itself (examples are real output).

@@ -7,6 +7,9 @@
 //! (names, places, phones) come with the catalog data.
 
 mod algo;
+mod data;
+pub(crate) mod entity;
+pub use entity::ascii_fold;
 
 use crate::issue::{Issue, Issues};
 use crate::mapping::{BatchCtx, ColumnMapper, GenError};
@@ -54,8 +57,15 @@ pub struct KindDoc {
     pub params: &'static [ParamDoc],
     /// The Arrow type of the column.
     pub arrow: &'static str,
-    /// The locales with real data for it (empty: code, the same in every locale).
-    pub locales: &'static [&'static str],
+    /// Drawn from locale data (else made by code, the same in every locale).
+    pub data: bool,
+}
+
+impl KindDoc {
+    /// The locales with data for this kind (every locale for kinds made by code).
+    pub fn locales(&self) -> Vec<&'static str> {
+        if self.data { entity::locales_for(self.name) } else { LOCALES.to_vec() }
+    }
 }
 
 const BRAND: ParamDoc = ParamDoc { name: "brand", doc: "visa, mastercard, amex, discover or any (default any)" };
@@ -66,12 +76,132 @@ const COUNTRY: ParamDoc =
 /// Every kind, in `sdg catalog` order.
 pub const KINDS: &[KindDoc] = &[
     KindDoc {
+        name: "person.first_name",
+        aliases: &["first_name", "firstname", "given_name"],
+        doc: "a first name of the locale, by frequency (person)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "person.last_name",
+        aliases: &["last_name", "lastname", "surname", "family_name"],
+        doc: "a last name of the locale, by frequency (person)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "person.full_name",
+        aliases: &["full_name", "name"],
+        doc: "first and last name of the record's person",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "person.gender",
+        aliases: &["gender", "sex"],
+        doc: "F or M, the gender of the person's first name",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "person.username",
+        aliases: &["username", "user_name", "login"],
+        doc: "a username made from the person's names (ASCII)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "person.birth_date",
+        aliases: &["birth_date", "dob", "birthday"],
+        doc: "a birth date, ages 18–90 on 2026-01-01 (person)",
+        params: &[],
+        arrow: "Date32",
+        data: true,
+    },
+    KindDoc {
+        name: "internet.email",
+        aliases: &["email", "email_address"],
+        doc: "an email made from the person's names at one of the locale's free-mail domains",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "address.street",
+        aliases: &["street", "street_address", "address"],
+        doc: "a street name of the locale with a building number, written the locale's way (address)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "address.city",
+        aliases: &["city", "town"],
+        doc: "the city of the record's place (address)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "address.region",
+        aliases: &["region", "state", "province"],
+        doc: "the region (state, province) of the record's place",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "address.postcode",
+        aliases: &["postcode", "zip", "zip_code", "postal_code"],
+        doc: "the postcode of the record's place",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "address.latitude",
+        aliases: &["latitude", "lat"],
+        doc: "the latitude of the record's place",
+        params: &[],
+        arrow: "Float64",
+        data: true,
+    },
+    KindDoc {
+        name: "address.longitude",
+        aliases: &["longitude", "lon", "lng"],
+        doc: "the longitude of the record's place",
+        params: &[],
+        arrow: "Float64",
+        data: true,
+    },
+    KindDoc {
+        name: "address.time_zone",
+        aliases: &["time_zone", "timezone", "tz"],
+        doc: "the IANA time zone of the record's place",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "address.country_code",
+        aliases: &["country_code"],
+        doc: "the ISO 3166 code of the locale's country",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
         name: "id.uuid",
         aliases: &["uuid"],
         doc: "a random (v4) UUID as text",
         params: &[],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "id.ulid",
@@ -79,7 +209,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "a ULID (26 characters, Crockford base32); its time part grows 1 ms a row from 2026-01-01, so ULIDs sort by row",
         params: &[],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "id.hex_token",
@@ -87,7 +217,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "random lowercase hexadecimal",
         params: &[ParamDoc { name: "length", doc: "characters, 1–256 (default 32)" }],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "internet.ipv4",
@@ -95,7 +225,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "an IPv4 address: public unicast (no private, loopback, link-local, documentation, multicast or reserved block), private (10/8, 172.16/12, 192.168/16) or any",
         params: &[RANGE],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "internet.ipv6",
@@ -103,7 +233,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "an IPv6 address: public (global unicast 2000::/3, not 2001:db8::/32), private (unique local fd00::/8) or any",
         params: &[RANGE],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "internet.mac",
@@ -111,7 +241,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "a unicast MAC address",
         params: &[],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "internet.port",
@@ -122,7 +252,7 @@ pub const KINDS: &[KindDoc] = &[
             doc: "registered (1024–49151, default), dynamic (49152–65535), well_known (1–1023) or any (1–65535)",
         }],
         arrow: "Int64",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "internet.http_method",
@@ -130,7 +260,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "an HTTP method, weighted like real traffic (GET most)",
         params: &[],
         arrow: "Dictionary(Int32, Utf8)",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "internet.http_status",
@@ -138,7 +268,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "an HTTP status code, weighted like real traffic (200 most)",
         params: &[],
         arrow: "Int64",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "finance.credit_card",
@@ -146,7 +276,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "a card number with the brand's prefix and length and a valid Luhn check digit",
         params: &[BRAND],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "finance.credit_card_expiry",
@@ -154,7 +284,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "an expiry date MM/YY, 2027–2031",
         params: &[],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "finance.cvv",
@@ -162,7 +292,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "a card security code (4 digits for amex, else 3)",
         params: &[BRAND],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "finance.iban",
@@ -170,7 +300,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "an IBAN of the country's registry length and layout with valid mod-97 check digits",
         params: &[COUNTRY],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "finance.bic",
@@ -178,7 +308,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "a BIC (SWIFT code) of the country: 8 or 11 characters",
         params: &[COUNTRY],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "codes.isbn13",
@@ -186,7 +316,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "an ISBN-13 (978/979) with a valid check digit",
         params: &[],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "codes.ean13",
@@ -194,7 +324,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "an EAN-13 with a valid check digit",
         params: &[],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "vehicle.vin",
@@ -202,7 +332,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "a 17-character VIN (no I, O, Q) with a valid check digit in position 9",
         params: &[],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "telemetry.semver",
@@ -210,7 +340,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "a semantic version MAJOR.MINOR.PATCH",
         params: &[],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "telemetry.log_level",
@@ -218,7 +348,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "a log level, weighted (INFO most)",
         params: &[],
         arrow: "Dictionary(Int32, Utf8)",
-        locales: &[],
+        data: false,
     },
     KindDoc {
         name: "telemetry.device_id",
@@ -226,7 +356,7 @@ pub const KINDS: &[KindDoc] = &[
         doc: "a device identifier: 16 hexadecimal characters",
         params: &[],
         arrow: "Utf8",
-        locales: &[],
+        data: false,
     },
 ];
 
@@ -266,8 +396,8 @@ pub fn as_json() -> serde_json::Value {
                     "params": k.params.iter().map(|p| serde_json::json!({ "name": p.name, "description": p.doc })).collect::<Vec<_>>(),
                     "arrow_type": k.arrow,
                     "example": example(k),
-                    "locales": if k.locales.is_empty() { LOCALES.to_vec() } else { k.locales.to_vec() },
-                    "by_code": k.locales.is_empty(),
+                    "locales": k.locales(),
+                    "by_code": !k.data,
                 })
             })
             .collect(),
@@ -373,7 +503,7 @@ pub(crate) fn compile(
         p.problem(issues, "fallback", format!("unknown locale `{f}`"), Some("e.g. fallback: en_US"));
     }
     if let Some(e) = &params.entity
-        && k.locales.is_empty()
+        && !k.data
     {
         p.problem(
             issues,
@@ -402,6 +532,10 @@ pub(crate) fn compile(
                 }),
             );
         }
+    }
+    // Kinds drawn from data are compiled with their entity (see `entity_key`).
+    if k.data {
+        return None;
     }
     let brand = match params.brand.as_deref() {
         None => algo::Brand::Any,
@@ -529,6 +663,41 @@ pub(crate) fn compile(
         _ => DataType::Utf8,
     };
     Some((Field::new(&p.spec.name, data_type, true), CatalogMapper { key: p.key, make }))
+}
+
+/// The entity a CATALOG field drawn from data belongs to: (kind, entity
+/// name, locale, fallback). Fields with the same entity and locale are one
+/// group: one person or one place per row.
+pub(crate) fn entity_key(
+    f: &crate::spec::FieldSpec,
+    default_locale: &str,
+) -> Option<(&'static str, String, String, Option<String>)> {
+    let text = |k: &str| f.params.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+    let k = kind(&text("kind")?)?;
+    let fam = entity::family(k.name)?;
+    let entity = text("entity").unwrap_or_else(|| match fam {
+        entity::Family::Person => "person".into(),
+        entity::Family::Address => "address".into(),
+    });
+    let locale = text("locale").unwrap_or_else(|| default_locale.to_string());
+    Some((k.name, format!("{fam:?}:{entity}"), locale, text("fallback")))
+}
+
+/// Checks a data kind's params (every problem reported); true when fine.
+pub(crate) fn check_member(p: &crate::mapping::params::Params<'_>, locale: &str, issues: &mut Issues) -> bool {
+    let before = issues.len();
+    let _ = compile(p, locale, issues);
+    issues.len() == before
+}
+
+/// The locale an entity's data comes from: its own, or its fallback where
+/// its own lacks a file a member needs (never silently).
+pub(crate) fn entity_locale(kinds: &[&str], locale: &str, fallback: Option<&str>) -> String {
+    let has_all = |l: &str| kinds.iter().all(|k| entity::locales_for(k).contains(&l));
+    match fallback {
+        Some(f) if !has_all(locale) && has_all(f) => f.to_string(),
+        _ => locale.to_string(),
+    }
 }
 
 /// 2026-01-01T00:00:00Z in ms, the time of row 0's ULID.

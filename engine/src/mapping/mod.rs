@@ -411,6 +411,19 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
     // Same-row derived fields by the pick they read.
     let mut derived_of: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut lookups = Vec::new();
+    // Catalog fields drawn from data, by (entity, locale): one draw per group and row.
+    // (field, kind, fallback) by (entity, locale).
+    type Members = Vec<(usize, &'static str, Option<String>)>;
+    let mut entities: std::collections::BTreeMap<(String, String), Members> = std::collections::BTreeMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        if f.kind == MappingType::Catalog
+            && let Some((kind, entity, locale, fallback)) = crate::catalog::entity_key(f, ctx.locale)
+        {
+            entities.entry((entity, locale)).or_default().push((i, kind, fallback));
+        }
+    }
+    let entity_of: HashMap<usize, (String, String)> =
+        entities.iter().flat_map(|(k, ms)| ms.iter().map(move |(i, _, _)| (*i, k.clone()))).collect();
     for (i, f) in fields.iter().enumerate() {
         if f.kind == MappingType::PoolDerived {
             let path = format!("fields[{i}]");
@@ -439,7 +452,41 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
                 let derived = derived_of.remove(&i).unwrap_or_default();
                 pool_pick::compile(i, &p, &derived, ctx, pools, issues)
             }
-            MappingType::Catalog => crate::catalog::compile(&p, ctx.locale, issues).map(|m| single(i, m)),
+            MappingType::Catalog => match entity_of.get(&i) {
+                None => crate::catalog::compile(&p, ctx.locale, issues).map(|m| single(i, m)),
+                Some(group_key) => {
+                    let members = &entities[group_key];
+                    let ok = crate::catalog::check_member(&p, ctx.locale, issues);
+                    if members[0].0 != i || !ok {
+                        None
+                    } else {
+                        let mut fine = true;
+                        for &(m, _, _) in &members[1..] {
+                            let path = format!("fields[{m}]");
+                            let mp = params::Params { spec: &fields[m], path: &path, key, ctx };
+                            fine &= crate::catalog::check_member(&mp, ctx.locale, issues);
+                        }
+                        let kinds: Vec<&str> = members.iter().map(|(_, k, _)| *k).collect();
+                        let fallback = members.iter().find_map(|(_, _, f)| f.clone());
+                        let locale = crate::catalog::entity_locale(&kinds, &group_key.1, fallback.as_deref());
+                        let list: Vec<crate::catalog::entity::Member> = members
+                            .iter()
+                            .map(|(m, k, _)| crate::catalog::entity::Member {
+                                index: *m,
+                                name: fields[*m].name.clone(),
+                                kind: k,
+                                path: format!("fields[{m}]"),
+                            })
+                            .collect();
+                        if fine {
+                            crate::catalog::entity::compile(&list, &locale, ctx.seed, &group_key.0, issues)
+                                .map(|(fields, group)| CompiledGroup { fields, group: Box::new(group) })
+                        } else {
+                            None
+                        }
+                    }
+                }
+            },
             // Compiled with their pick (same row) or below (lookups).
             MappingType::PoolDerived => None,
             other @ (MappingType::Computed | MappingType::CopulaGenerated | MappingType::UniverseKeyReference) => {

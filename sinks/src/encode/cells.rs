@@ -33,6 +33,8 @@ pub(crate) enum Col<'a> {
     Uuid(&'a FixedSizeBinaryArray),
     TimestampUs(&'a PrimitiveArray<TimestampMicrosecondType>),
     TimestampMs(&'a PrimitiveArray<TimestampMillisecondType>),
+    /// Days since the epoch, written YYYY-MM-DD.
+    Date32(&'a PrimitiveArray<arrow_array::types::Date32Type>),
 }
 
 impl Col<'_> {
@@ -47,6 +49,7 @@ impl Col<'_> {
             Col::Uuid(a) => a.nulls(),
             Col::TimestampUs(a) => a.nulls(),
             Col::TimestampMs(a) => a.nulls(),
+            Col::Date32(a) => a.nulls(),
         };
         n.filter(|n| n.null_count() > 0)
     }
@@ -62,11 +65,30 @@ impl Col<'_> {
             Col::Uuid(a) => a.is_null(row),
             Col::TimestampUs(a) => a.is_null(row),
             Col::TimestampMs(a) => a.is_null(row),
+            Col::Date32(a) => a.is_null(row),
         }
     }
 }
 
 /// Downcasts the columns of a batch; `render` pre-renders a dictionary value.
+/// YYYY-MM-DD of `days` since 1970-01-01.
+pub(crate) fn put_date(out: &mut Vec<u8>, days: i32) {
+    let (y, m, d) = civil_from_days(days as i64);
+    let y = y.clamp(0, 9999) as u32;
+    out.extend_from_slice(&[
+        b'0' + (y / 1000) as u8,
+        b'0' + (y / 100 % 10) as u8,
+        b'0' + (y / 10 % 10) as u8,
+        b'0' + (y % 10) as u8,
+        b'-',
+        b'0' + (m / 10) as u8,
+        b'0' + (m % 10) as u8,
+        b'-',
+        b'0' + (d / 10) as u8,
+        b'0' + (d % 10) as u8,
+    ]);
+}
+
 pub(crate) fn columns<'a>(
     fields: &[std::sync::Arc<Field>],
     arrays: &'a [ArrayRef],
@@ -101,6 +123,7 @@ pub(crate) fn columns<'a>(
                 DataType::Timestamp(TimeUnit::Millisecond, _) => {
                     Col::TimestampMs(array.as_primitive::<TimestampMillisecondType>())
                 }
+                DataType::Date32 => Col::Date32(array.as_primitive::<arrow_array::types::Date32Type>()),
                 DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
                     let dict = array.as_dictionary::<Int32Type>();
                     let values = dict.values().as_string::<i32>();
@@ -393,6 +416,7 @@ impl<'a> TextCells<'a> {
             Col::Uuid(a) => put_uuid(out, a.value(row)),
             Col::TimestampUs(a) => self.ts.put_us(out, a.value(row)),
             Col::TimestampMs(a) => self.ts.put_us(out, a.value(row).saturating_mul(1000)),
+            Col::Date32(a) => put_date(out, a.value(row)),
         }
         true
     }
@@ -483,5 +507,17 @@ mod tests {
             &[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x80, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77],
         );
         assert_eq!(String::from_utf8(out).unwrap_or_default(), "12345678-9abc-4def-8011-223344556677");
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    #[test]
+    fn dates_are_written_as_iso_days() {
+        for (days, want) in [(20_454, "2026-01-01"), (0, "1970-01-01"), (-1, "1969-12-31"), (11_016, "2000-02-29")] {
+            let mut out = Vec::new();
+            super::put_date(&mut out, days);
+            assert_eq!(String::from_utf8(out).expect("ascii"), want);
+        }
     }
 }

@@ -146,6 +146,11 @@ pub(crate) fn encode<F: Format>(
                     ts.put_us(out, a.value(row).saturating_mul(1000));
                     F::quote(out);
                 }
+                Col::Date32(a) => {
+                    F::quote(out);
+                    super::cells::put_date(out, a.value(row));
+                    F::quote(out);
+                }
             }
         }
         out.extend_from_slice(F::ROW_END);

@@ -1,0 +1,581 @@
+//! The catalog kinds drawn from locale data, one draw per entity and row:
+//! a person (first, last and full name, gender, username, email, birth date)
+//! and an address (street, city, region, postcode, country, coordinates,
+//! time zone). The fields of one entity form one group of the plan, so the
+//! email is made from the record's own name and the postcode, city and
+//! region are those of one real place. Tables are the locale's data files,
+//! held as pools (Arrow columns, parsed once per process) and gathered.
+
+use super::data;
+use crate::issue::{Issue, Issues};
+use crate::mapping::alias::AliasTable;
+use crate::mapping::{BatchCtx, Columns, FieldGroup, GenError, LocalState};
+use crate::pool::Pool;
+use crate::rng::{RowRng, StreamKey};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, ArrayRef, Date32Array, StringArray};
+use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field};
+use std::sync::Arc;
+
+/// Which entity a data kind belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Family {
+    Person,
+    Address,
+}
+
+/// The data kinds: (name, family, data files they need).
+pub(crate) const DATA_KINDS: &[(&str, Family, &[&str])] = &[
+    ("person.first_name", Family::Person, &["first_names.tsv"]),
+    ("person.last_name", Family::Person, &["last_names.tsv"]),
+    ("person.full_name", Family::Person, &["first_names.tsv", "last_names.tsv"]),
+    ("person.gender", Family::Person, &["first_names.tsv"]),
+    ("person.username", Family::Person, &["first_names.tsv", "last_names.tsv"]),
+    ("person.birth_date", Family::Person, &[]),
+    ("internet.email", Family::Person, &["first_names.tsv", "last_names.tsv"]),
+    ("address.street", Family::Address, &["streets.tsv"]),
+    ("address.city", Family::Address, &["places.tsv"]),
+    ("address.region", Family::Address, &["places.tsv"]),
+    ("address.postcode", Family::Address, &["places.tsv"]),
+    ("address.latitude", Family::Address, &["places.tsv"]),
+    ("address.longitude", Family::Address, &["places.tsv"]),
+    ("address.time_zone", Family::Address, &["places.tsv"]),
+    ("address.country_code", Family::Address, &[]),
+];
+
+pub(crate) fn family(kind: &str) -> Option<Family> {
+    DATA_KINDS.iter().find(|(k, _, _)| *k == kind).map(|(_, f, _)| *f)
+}
+
+/// The share of non-empty values in a column of a table (0 when absent).
+fn filled(locale: &str, file: &str, column: &str) -> f64 {
+    let Some(Ok(pool)) = data::table(locale, file) else { return 0.0 };
+    let Some(c) = pool.column_index(column) else { return 0.0 };
+    let a = &pool.chunks(c)[0];
+    if a.is_empty() { 0.0 } else { 1.0 - a.null_count() as f64 / a.len() as f64 }
+}
+
+/// The share of names of a table that give ASCII for emails (romanized when the data has them).
+fn foldable(locale: &str, file: &str) -> f64 {
+    let Some(Ok(pool)) = data::table(locale, file) else { return 0.0 };
+    let v = folded(&pool, if pool.column_index("romanized").is_some() { "romanized" } else { "name" });
+    if v.is_empty() { 0.0 } else { v.iter().filter(|s| !s.is_empty()).count() as f64 / v.len() as f64 }
+}
+
+/// Whether `locale`'s data really has `kind` (the files, and values in the columns it reads).
+pub(crate) fn has_data(locale: &str, kind: &str) -> bool {
+    let meta = data::text(locale, "meta.tsv").is_some();
+    match kind {
+        "person.first_name" | "person.gender" => filled(locale, "first_names.tsv", "name") > 0.0,
+        "person.last_name" => filled(locale, "last_names.tsv", "name") > 0.0,
+        "person.full_name" => {
+            filled(locale, "first_names.tsv", "name") > 0.0 && filled(locale, "last_names.tsv", "name") > 0.0
+        }
+        // Emails and usernames are made from the names: only where they give ASCII.
+        "internet.email" | "person.username" => {
+            foldable(locale, "first_names.tsv") >= 0.9 && foldable(locale, "last_names.tsv") >= 0.9
+        }
+        "person.birth_date" | "address.country_code" => meta,
+        "address.street" => filled(locale, "streets.tsv", "name") > 0.0,
+        "address.city" => filled(locale, "places.tsv", "city") >= 0.9,
+        "address.region" => filled(locale, "places.tsv", "region") >= 0.9,
+        "address.postcode" => filled(locale, "places.tsv", "postcode") >= 0.9,
+        "address.latitude" | "address.longitude" => filled(locale, "places.tsv", "latitude") >= 0.9,
+        "address.time_zone" => filled(locale, "places.tsv", "timezone") >= 0.9,
+        _ => false,
+    }
+}
+
+/// The locales whose data has `kind`.
+pub(crate) fn locales_for(kind: &str) -> Vec<&'static str> {
+    super::LOCALES.iter().copied().filter(|l| has_data(l, kind)).collect()
+}
+
+/// A value of the locale's meta.tsv.
+fn meta(locale: &str, key: &str) -> Option<String> {
+    data::text(locale, "meta.tsv")?
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Lowercase ASCII for emails and usernames: Latin letters without their
+/// marks; other scripts are left out (an empty result falls back to `user`).
+pub fn ascii_fold(s: &str, out: &mut String) {
+    fold_with(s, false, out)
+}
+
+/// As [`ascii_fold`]; `umlauts` writes ä, ö, ü as ae, oe, ue (German names).
+pub(crate) fn fold_with(s: &str, umlauts: bool, out: &mut String) {
+    for c in s.chars() {
+        if umlauts {
+            let e = match c {
+                'ä' | 'Ä' => "ae",
+                'ö' | 'Ö' => "oe",
+                'ü' | 'Ü' => "ue",
+                _ => "",
+            };
+            if !e.is_empty() {
+                out.push_str(e);
+                continue;
+            }
+        }
+        let m = match c {
+            'a'..='z' | '0'..='9' => {
+                out.push(c);
+                continue;
+            }
+            'A'..='Z' => {
+                out.push(c.to_ascii_lowercase());
+                continue;
+            }
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ą' | 'ā' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ą' => {
+                "a"
+            }
+            'ç' | 'ć' | 'č' | 'Ç' | 'Ć' | 'Č' => "c",
+            'è' | 'é' | 'ê' | 'ë' | 'ę' | 'ě' | 'ē' | 'È' | 'É' | 'Ê' | 'Ë' | 'Ę' => "e",
+            'ì' | 'í' | 'î' | 'ï' | 'ī' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
+            'ñ' | 'ń' | 'ň' | 'Ñ' | 'Ń' => "n",
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "o",
+            'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "u",
+            'ý' | 'ÿ' | 'Ý' => "y",
+            'ß' => "ss",
+            'æ' | 'Æ' => "ae",
+            'œ' | 'Œ' => "oe",
+            'ł' | 'Ł' => "l",
+            'ś' | 'š' | 'Ś' | 'Š' => "s",
+            'ź' | 'ż' | 'ž' | 'Ź' | 'Ż' | 'Ž' => "z",
+            'ř' | 'Ř' => "r",
+            'ď' | 'Ď' => "d",
+            'ť' | 'Ť' => "t",
+            _ => "",
+        };
+        out.push_str(m);
+    }
+}
+
+/// A table with its weights as an alias table (uniform when it has no weights).
+#[derive(Debug)]
+struct Weighted {
+    pool: Arc<Pool>,
+    alias: AliasTable,
+}
+
+fn weighted(pool: Arc<Pool>) -> Weighted {
+    let n = pool.rows().max(1);
+    let weights: Vec<f64> = match pool.column_index("weight") {
+        Some(c) => {
+            let a = pool.chunks(c)[0].as_primitive::<Float64Type>();
+            (0..a.len()).map(|i| if a.is_null(i) { 1.0 } else { a.value(i).max(0.0) }).collect()
+        }
+        None => vec![1.0; n],
+    };
+    let weights = if weights.iter().sum::<f64>() > 0.0 { weights } else { vec![1.0; n] };
+    Weighted { pool, alias: AliasTable::new(&weights) }
+}
+
+/// What one output column of an entity group is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Out {
+    First,
+    Last,
+    Full,
+    Gender,
+    Username,
+    Email,
+    BirthDate,
+    Street,
+    City,
+    Region,
+    Postcode,
+    Latitude,
+    Longitude,
+    TimeZone,
+    CountryCode,
+}
+
+fn out_of(kind: &str) -> Out {
+    match kind {
+        "person.first_name" => Out::First,
+        "person.last_name" => Out::Last,
+        "person.full_name" => Out::Full,
+        "person.gender" => Out::Gender,
+        "person.username" => Out::Username,
+        "internet.email" => Out::Email,
+        "person.birth_date" => Out::BirthDate,
+        "address.street" => Out::Street,
+        "address.city" => Out::City,
+        "address.region" => Out::Region,
+        "address.postcode" => Out::Postcode,
+        "address.latitude" => Out::Latitude,
+        "address.longitude" => Out::Longitude,
+        "address.time_zone" => Out::TimeZone,
+        _ => Out::CountryCode,
+    }
+}
+
+/// A member of an entity group: field position, name, kind, path.
+pub(crate) struct Member {
+    pub index: usize,
+    pub name: String,
+    pub kind: &'static str,
+    pub path: String,
+}
+
+/// One entity of a record: its fields, its locale's tables, its draws.
+#[derive(Debug)]
+pub(crate) struct EntityGroup {
+    outs: Vec<usize>,
+    what: Vec<Out>,
+    key: StreamKey,
+    first: Option<Weighted>,
+    last: Option<Weighted>,
+    /// Lowercase ASCII of each first and last name (emails, usernames).
+    first_fold: Vec<String>,
+    last_fold: Vec<String>,
+    domains: Vec<String>,
+    places: Option<Weighted>,
+    streets: Option<Weighted>,
+    street_format: (String, String, bool),
+    /// Family name first in full names (ja_JP, zh_CN).
+    family_first: bool,
+    name_sep: &'static str,
+    country: String,
+    field: String,
+}
+
+fn need(locale: &str, file: &str, m: &Member, issues: &mut Issues) -> Option<Arc<Pool>> {
+    match data::table(locale, file) {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            issues.push(Issue::new(format!("{}.params.kind", m.path), format!("catalog data {locale}/{file}: {e}")));
+            None
+        }
+        None => {
+            let have = locales_for(m.kind);
+            issues.push(
+                Issue::new(
+                    format!("{}.params.locale", m.path),
+                    format!("kind {} has no data for locale {locale}", m.kind),
+                )
+                .hint(if have.is_empty() {
+                    "no locale has data for it yet".to_string()
+                } else {
+                    format!("locales with data: {}; or add fallback: {}", have.join(", "), have[0])
+                }),
+            );
+            None
+        }
+    }
+}
+
+/// The column emails are made from: `romanized` when the data has it.
+fn romanized(pool: &Pool) -> &'static str {
+    if pool.column_index("romanized").is_some() { "romanized" } else { "name" }
+}
+
+fn folded(pool: &Pool, column: &str) -> Vec<String> {
+    folded_in(pool, column, false)
+}
+
+fn folded_in(pool: &Pool, column: &str, umlauts: bool) -> Vec<String> {
+    let Some(c) = pool.column_index(column) else { return Vec::new() };
+    let a = pool.chunks(c)[0].as_string::<i32>();
+    (0..a.len())
+        .map(|i| {
+            let mut s = String::new();
+            if a.is_valid(i) {
+                fold_with(a.value(i), umlauts, &mut s);
+            }
+            s
+        })
+        .collect()
+}
+
+/// Compiles the fields of one entity (`locale` already resolved, with its fallback).
+pub(crate) fn compile(
+    members: &[Member],
+    locale: &str,
+    seed: u64,
+    entity: &str,
+    issues: &mut Issues,
+) -> Option<(Vec<(usize, Field)>, EntityGroup)> {
+    let before = issues.len();
+    for m in members {
+        if !has_data(locale, m.kind) {
+            let have = locales_for(m.kind);
+            issues.push(
+                Issue::new(
+                    format!("{}.params.locale", m.path),
+                    format!("kind {} has no data for locale {locale}", m.kind),
+                )
+                .hint(if have.is_empty() {
+                    "no locale has data for it yet".to_string()
+                } else {
+                    format!("locales with data: {}; or add fallback: {}", have.join(", "), have[0])
+                }),
+            );
+        }
+    }
+    if issues.len() > before {
+        return None;
+    }
+    let what: Vec<Out> = members.iter().map(|m| out_of(m.kind)).collect();
+    let uses = |o: &[Out]| what.iter().any(|w| o.contains(w));
+    let m0 = &members[0];
+    // The table of `file` (its presence was checked above).
+    let table = |file: &str, issues: &mut Issues| -> Option<Weighted> {
+        let m = members.iter().find(|m| DATA_KINDS.iter().any(|(k, _, f)| *k == m.kind && f.contains(&file)))?;
+        need(locale, file, m, issues).map(weighted)
+    };
+    let first = if uses(&[Out::First, Out::Full, Out::Gender, Out::Username, Out::Email]) {
+        table("first_names.tsv", issues)
+    } else {
+        None
+    };
+    let last =
+        if uses(&[Out::Last, Out::Full, Out::Username, Out::Email]) { table("last_names.tsv", issues) } else { None };
+    let places = if uses(&[Out::City, Out::Region, Out::Postcode, Out::Latitude, Out::Longitude, Out::TimeZone]) {
+        table("places.tsv", issues)
+    } else {
+        None
+    };
+    let streets = if uses(&[Out::Street]) { table("streets.tsv", issues) } else { None };
+    if issues.len() > before {
+        return None;
+    }
+    let domains: Vec<String> = data::text(locale, "free_email_domains.tsv")
+        .map(|t| t.lines().skip(1).filter(|l| !l.is_empty()).map(str::to_string).collect())
+        .filter(|d: &Vec<String>| !d.is_empty())
+        .unwrap_or_else(|| vec!["example.com".into(), "example.org".into(), "example.net".into()]);
+    let format = data::text(locale, "street_format.txt").unwrap_or("{number} {street}").trim().to_string();
+    let number_first = format.find("{number}").unwrap_or(0) < format.find("{street}").unwrap_or(0);
+    let sep = format.replace("{number}", "").replace("{street}", "");
+    let sep = if sep.is_empty() { " ".to_string() } else { sep };
+    let country = super::locale_country(locale).unwrap_or("US").to_string();
+    let german = locale.starts_with("de_");
+    let fields = members
+        .iter()
+        .zip(&what)
+        .map(|(m, w)| {
+            let t = match w {
+                Out::BirthDate => DataType::Date32,
+                Out::Latitude | Out::Longitude => DataType::Float64,
+                _ => DataType::Utf8,
+            };
+            (m.index, Field::new(&m.name, t, true))
+        })
+        .collect();
+    let group = EntityGroup {
+        outs: members.iter().map(|m| m.index).collect(),
+        what,
+        key: StreamKey::for_field(seed, &format!("catalog entity {entity} {locale}")),
+        first_fold: first.as_ref().map(|w| folded_in(&w.pool, romanized(&w.pool), german)).unwrap_or_default(),
+        last_fold: last.as_ref().map(|w| folded_in(&w.pool, romanized(&w.pool), german)).unwrap_or_default(),
+        family_first: meta(locale, "name_order").as_deref() == Some("family_given"),
+        name_sep: if meta(locale, "name_separator").as_deref() == Some("none") { "" } else { " " },
+        first,
+        last,
+        domains,
+        places,
+        streets,
+        street_format: (sep, String::new(), number_first),
+        country,
+        field: m0.name.clone(),
+    };
+    Some((fields, group))
+}
+
+/// The draws of one row.
+const FIRST: u64 = 1;
+const LAST: u64 = 2;
+const PLACE: u64 = 3;
+const STREET: u64 = 4;
+const EXTRA: u64 = 5;
+
+impl EntityGroup {
+    fn err(&self, e: arrow_schema::ArrowError) -> GenError {
+        GenError::Mapper { field: self.field.clone(), message: e.to_string() }
+    }
+
+    fn picks(&self, ctx: &BatchCtx, table: &Option<Weighted>, stream: u64) -> Option<ScalarBuffer<u32>> {
+        let t = table.as_ref()?;
+        let key = self.key.substream(stream);
+        Some(ctx.rows.collect(|r| t.alias.sample(key.at(r)) as u32))
+    }
+
+    fn column(
+        pool: &Pool,
+        name: &str,
+        picks: &ScalarBuffer<u32>,
+        nulls: Option<&NullBuffer>,
+    ) -> Result<ArrayRef, arrow_schema::ArrowError> {
+        let c = pool
+            .column_index(name)
+            .ok_or_else(|| arrow_schema::ArrowError::SchemaError(format!("no column {name}")))?;
+        pool.gather(c, picks, nulls)
+    }
+
+    /// A text column built row by row into one buffer.
+    fn text(
+        n: usize,
+        nulls: Option<&NullBuffer>,
+        mut f: impl FnMut(usize, &mut String),
+    ) -> Result<ArrayRef, arrow_schema::ArrowError> {
+        let mut bytes = String::with_capacity(n * 24);
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0i32);
+        for i in 0..n {
+            if !nulls.is_some_and(|m| m.is_null(i)) {
+                f(i, &mut bytes);
+            }
+            offsets.push(bytes.len() as i32);
+        }
+        Ok(Arc::new(StringArray::try_new(
+            OffsetBuffer::new(ScalarBuffer::from(offsets)),
+            bytes.into_bytes().into(),
+            nulls.cloned(),
+        )?))
+    }
+}
+
+impl FieldGroup for EntityGroup {
+    fn outputs(&self) -> &[usize] {
+        &self.outs
+    }
+
+    fn fill(
+        &self,
+        ctx: &BatchCtx,
+        nulls: &[Option<NullBuffer>],
+        columns: &mut Columns,
+        _: &mut LocalState,
+    ) -> Result<(), GenError> {
+        let n = ctx.rows.len();
+        let first = self.picks(ctx, &self.first, FIRST);
+        let last = self.picks(ctx, &self.last, LAST);
+        let place = self.picks(ctx, &self.places, PLACE);
+        let street = self.picks(ctx, &self.streets, STREET);
+        let extra = self.key.substream(EXTRA);
+        for (j, (&out, what)) in self.outs.iter().zip(&self.what).enumerate() {
+            let nulls = nulls.get(j).and_then(Option::as_ref);
+            let e = |x| self.err(x);
+            let array: ArrayRef = match what {
+                Out::First => Self::column(
+                    &self.first.as_ref().expect("first").pool,
+                    "name",
+                    first.as_ref().expect("picks"),
+                    nulls,
+                )
+                .map_err(e)?,
+                Out::Last => {
+                    Self::column(&self.last.as_ref().expect("last").pool, "name", last.as_ref().expect("picks"), nulls)
+                        .map_err(e)?
+                }
+                Out::Gender => Self::column(
+                    &self.first.as_ref().expect("first").pool,
+                    "gender",
+                    first.as_ref().expect("picks"),
+                    nulls,
+                )
+                .map_err(e)?,
+                Out::Full => {
+                    let (f, l) = (first.as_ref().expect("picks"), last.as_ref().expect("picks"));
+                    let fa = self.first.as_ref().expect("first").pool.chunks(0)[0].clone();
+                    let la = self.last.as_ref().expect("last").pool.chunks(0)[0].clone();
+                    let (fa, la) = (fa.as_string::<i32>().clone(), la.as_string::<i32>().clone());
+                    Self::text(n, nulls, |i, s| {
+                        let (given, family) = (fa.value(f[i] as usize), la.value(l[i] as usize));
+                        let (a, b) = if self.family_first { (family, given) } else { (given, family) };
+                        s.push_str(a);
+                        s.push_str(self.name_sep);
+                        s.push_str(b);
+                    })
+                    .map_err(e)?
+                }
+                Out::Email | Out::Username => {
+                    let (f, l) = (first.as_ref().expect("picks"), last.as_ref().expect("picks"));
+                    let email = *what == Out::Email;
+                    let d = self.domains.len() as u64;
+                    Self::text(n, nulls, |i, s| {
+                        let bits = extra.at(ctx.rows.get(i));
+                        let (fp, lp) = (&self.first_fold[f[i] as usize], &self.last_fold[l[i] as usize]);
+                        if fp.is_empty() && lp.is_empty() {
+                            s.push_str("user");
+                        } else {
+                            s.push_str(fp);
+                            if !fp.is_empty() && !lp.is_empty() {
+                                s.push(if email { '.' } else { '_' });
+                            }
+                            s.push_str(lp);
+                        }
+                        // Two digits on about a third of them, as people do.
+                        if bits.is_multiple_of(3) || (fp.is_empty() && lp.is_empty()) {
+                            let k = (bits >> 8) % 100;
+                            s.push((b'0' + (k / 10) as u8) as char);
+                            s.push((b'0' + (k % 10) as u8) as char);
+                        }
+                        if email {
+                            s.push('@');
+                            let pick = extra.substream(3).at(ctx.rows.get(i));
+                            s.push_str(&self.domains[crate::rng::below(pick, d) as usize]);
+                        }
+                    })
+                    .map_err(e)?
+                }
+                Out::BirthDate => {
+                    // Ages 18–90 on 2026-01-01 (day 20454 since the epoch).
+                    let v: ScalarBuffer<i32> = ctx
+                        .rows
+                        .collect(|r| 20_454 - 18 * 365 - crate::rng::below(extra.substream(1).at(r), 72 * 365) as i32);
+                    Arc::new(Date32Array::new(v, nulls.cloned()))
+                }
+                Out::Street => {
+                    let s_picks = street.as_ref().expect("picks");
+                    let sa = self.streets.as_ref().expect("streets").pool.chunks(0)[0].clone();
+                    let sa = sa.as_string::<i32>().clone();
+                    let (sep, _, number_first) = &self.street_format;
+                    let mut num = itoa::Buffer::new();
+                    Self::text(n, nulls, |i, s| {
+                        let mut r = RowRng::from_bits(extra.substream(2).at(ctx.rows.get(i)));
+                        let number = 1 + crate::rng::below(r.next_u64(), 180);
+                        let name = sa.value(s_picks[i] as usize);
+                        if *number_first {
+                            s.push_str(num.format(number));
+                            s.push_str(sep);
+                            s.push_str(name);
+                        } else {
+                            s.push_str(name);
+                            s.push_str(sep);
+                            s.push_str(num.format(number));
+                        }
+                    })
+                    .map_err(e)?
+                }
+                Out::City | Out::Region | Out::Postcode | Out::TimeZone | Out::Latitude | Out::Longitude => {
+                    let col = match what {
+                        Out::City => "city",
+                        Out::Region => "region",
+                        Out::Postcode => "postcode",
+                        Out::TimeZone => "timezone",
+                        Out::Latitude => "latitude",
+                        _ => "longitude",
+                    };
+                    Self::column(
+                        &self.places.as_ref().expect("places").pool,
+                        col,
+                        place.as_ref().expect("picks"),
+                        nulls,
+                    )
+                    .map_err(e)?
+                }
+                Out::CountryCode => Self::text(n, nulls, |_, s| s.push_str(&self.country)).map_err(e)?,
+            };
+            columns.set(out, array);
+        }
+        Ok(())
+    }
+}

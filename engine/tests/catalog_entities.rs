@@ -1,0 +1,184 @@
+//! Catalog kinds drawn from locale data: one person and one place per entity
+//! and row (the email is made from the record's own names; city, region and
+//! postcode are one real place of the data), independent entities, every
+//! locale with data, determinism, and the errors for missing data.
+
+mod common;
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, RecordBatch};
+use common::{plan, problems};
+use sdg_engine::catalog::{KINDS, LOCALES, kind};
+use std::collections::HashSet;
+
+fn generator(locale: &str, fields: &str) -> String {
+    format!("name: c\nseed: 9\nlocale: {locale}\ndestination: {{ type: BLACKHOLE }}\nfields:\n{fields}")
+}
+
+fn texts(b: &RecordBatch, name: &str) -> Vec<String> {
+    let c = b.column_by_name(name).unwrap_or_else(|| panic!("{name}"));
+    let c = c.as_string::<i32>();
+    (0..c.len()).map(|i| if c.is_valid(i) { c.value(i).to_string() } else { String::new() }).collect()
+}
+
+fn fold(s: &str, locale: &str) -> String {
+    let s = if locale.starts_with("de_") {
+        s.replace('ä', "ae")
+            .replace('ö', "oe")
+            .replace('ü', "ue")
+            .replace('Ä', "Ae")
+            .replace('Ö', "Oe")
+            .replace('Ü', "Ue")
+    } else {
+        s.to_string()
+    };
+    let mut out = String::new();
+    sdg_engine::catalog::ascii_fold(&s, &mut out);
+    out
+}
+
+#[test]
+fn one_person_per_row_and_the_email_is_theirs() {
+    for locale in kind("internet.email").expect("email").locales() {
+        let b = plan(&generator(
+            locale,
+            "  - { name: first, type: CATALOG, params: { kind: first_name } }
+  - { name: last, type: CATALOG, params: { kind: last_name } }
+  - { name: full, type: CATALOG, params: { kind: full_name } }
+  - { name: email, type: CATALOG, params: { kind: email } }
+  - { name: user, type: CATALOG, params: { kind: username } }
+  - { name: gender, type: CATALOG, params: { kind: gender } }
+",
+        ))
+        .generate(0, 2000)
+        .unwrap_or_else(|e| panic!("{locale}: {e}"));
+        let (first, last, full, email, user) =
+            (texts(&b, "first"), texts(&b, "last"), texts(&b, "full"), texts(&b, "email"), texts(&b, "user"));
+        for i in 0..b.num_rows() {
+            assert_eq!(full[i], format!("{} {}", first[i], last[i]), "{locale} row {i}");
+            let (f, l) = (fold(&first[i], locale), fold(&last[i], locale));
+            let local = email[i].split('@').next().expect("local part");
+            if !f.is_empty() && !l.is_empty() {
+                assert!(local.starts_with(&format!("{f}.{l}")), "{locale}: {} for {} {}", email[i], first[i], last[i]);
+                assert!(user[i].starts_with(&format!("{f}_{l}")), "{locale}: {}", user[i]);
+            }
+            assert!(email[i].contains('@') && email[i].is_ascii(), "{locale}: {}", email[i]);
+        }
+        let genders: HashSet<&str> = texts(&b, "gender")
+            .iter()
+            .map(|g| if g == "F" { "F" } else { "other" })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
+        assert!(!genders.is_empty());
+        assert!(first.iter().collect::<HashSet<_>>().len() > 20, "{locale}: names vary");
+        let domains: HashSet<&str> = email.iter().filter_map(|e| e.split('@').nth(1)).collect();
+        assert!(domains.len() >= 2, "{locale}: the locale's mail domains vary: {domains:?}");
+    }
+}
+
+#[test]
+fn full_names_follow_the_locale_s_order() {
+    for (locale, family_first, sep) in [("ja_JP", true, " "), ("zh_CN", true, ""), ("de_DE", false, " ")] {
+        let b = plan(&generator(
+            locale,
+            "  - { name: first, type: CATALOG, params: { kind: first_name } }\n  - { name: last, type: CATALOG, params: { kind: last_name } }\n  - { name: full, type: CATALOG, params: { kind: full_name } }\n",
+        ))
+        .generate(0, 300)
+        .expect("gen");
+        let (f, l, full) = (texts(&b, "first"), texts(&b, "last"), texts(&b, "full"));
+        for i in 0..300 {
+            let want = if family_first { format!("{}{sep}{}", l[i], f[i]) } else { format!("{}{sep}{}", f[i], l[i]) };
+            assert_eq!(full[i], want, "{locale}");
+        }
+    }
+}
+
+#[test]
+fn one_real_place_per_row() {
+    for locale in kind("address.postcode").expect("postcode").locales() {
+        let b = plan(&generator(
+            locale,
+            "  - { name: city, type: CATALOG, params: { kind: city } }
+  - { name: postcode, type: CATALOG, params: { kind: postcode } }
+  - { name: region, type: CATALOG, params: { kind: region } }
+  - { name: street, type: CATALOG, params: { kind: street } }
+",
+        ))
+        .generate(0, 2000)
+        .unwrap_or_else(|e| panic!("{locale}: {e}"));
+        let places =
+            std::fs::read_to_string(format!("{}/catalog-data/{locale}/places.tsv", env!("CARGO_MANIFEST_DIR")))
+                .expect("places.tsv");
+        let real: HashSet<(String, String, String)> = places
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let c: Vec<&str> = l.split('\t').collect();
+                (c[0].to_string(), c[1].to_string(), c[2].to_string())
+            })
+            .collect();
+        let (city, postcode, region) = (texts(&b, "city"), texts(&b, "postcode"), texts(&b, "region"));
+        for i in 0..b.num_rows() {
+            let t = (city[i].clone(), region[i].clone(), postcode[i].clone());
+            assert!(real.contains(&t), "{locale} row {i}: {t:?} is not one place of the data");
+        }
+        assert!(
+            texts(&b, "street").iter().all(|s| s.chars().any(|c| c.is_ascii_digit())),
+            "{locale}: a building number"
+        );
+    }
+}
+
+#[test]
+fn entities_are_independent_and_fields_of_one_do_not_move_others() {
+    let two = plan(&generator(
+        "en_US",
+        "  - { name: buyer, type: CATALOG, params: { kind: full_name } }
+  - { name: seller, type: CATALOG, params: { kind: full_name, entity: seller } }
+",
+    ))
+    .generate(0, 500)
+    .expect("gen");
+    let (buyer, seller) = (texts(&two, "buyer"), texts(&two, "seller"));
+    let same = buyer.iter().zip(&seller).filter(|(a, b)| a == b).count();
+    assert!(same < 25, "two entities draw two people: {same} of 500 equal");
+    // Adding a field of the entity leaves the others as they were.
+    let one = plan(&generator("en_US", "  - { name: buyer, type: CATALOG, params: { kind: full_name } }\n"))
+        .generate(0, 500)
+        .expect("gen");
+    let more = plan(&generator(
+        "en_US",
+        "  - { name: buyer, type: CATALOG, params: { kind: full_name } }\n  - { name: mail, type: CATALOG, params: { kind: email } }\n",
+    ))
+    .generate(0, 500)
+    .expect("gen");
+    assert_eq!(texts(&one, "buyer"), texts(&more, "buyer"));
+    // Slices equal the whole.
+    let p = plan(&generator(
+        "de_DE",
+        "  - { name: e, type: CATALOG, params: { kind: email } }\n  - { name: c, type: CATALOG, params: { kind: city } }\n",
+    ));
+    assert_eq!(p.generate(300, 200).expect("gen"), p.generate(0, 1000).expect("gen").slice(300, 200));
+}
+
+#[test]
+fn a_locale_without_data_is_an_error_unless_a_fallback_is_asked_for() {
+    // Emails are made from the names, so a locale whose names do not give ASCII has none;
+    // the UAE has no postcodes.
+    for (locale, k) in [("ja_JP", "internet.email"), ("zh_CN", "person.username"), ("ar_AE", "address.postcode")] {
+        assert!(!kind(k).expect("kind").locales().contains(&locale), "{k} in {locale}");
+        let got = problems(&generator(locale, &format!("  - {{ name: c, type: CATALOG, params: {{ kind: {k} }} }}\n")));
+        let want =
+            format!("fields[0].params.locale: kind {k} has no data for locale {locale} — locales with data: en_US");
+        assert!(got.iter().any(|g| g.starts_with(&want)), "{got:?}");
+        let ok = problems(&generator(
+            locale,
+            &format!("  - {{ name: c, type: CATALOG, params: {{ kind: {k}, fallback: en_US }} }}\n"),
+        ));
+        assert!(ok.is_empty(), "{ok:?}");
+    }
+    assert!(LOCALES.len() >= 14);
+    for k in KINDS.iter().filter(|k| k.data) {
+        assert!(!k.locales().is_empty(), "{} has data in some locale", k.name);
+    }
+}
