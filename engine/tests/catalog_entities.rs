@@ -182,3 +182,87 @@ fn a_locale_without_data_is_an_error_unless_a_fallback_is_asked_for() {
         assert!(!k.locales().is_empty(), "{} has data in some locale", k.name);
     }
 }
+
+#[test]
+fn phone_numbers_are_valid_under_libphonenumber_in_every_locale() {
+    use std::io::Write;
+    let mut all = serde_json::Map::new();
+    for locale in kind("phone.number").expect("phone").locales() {
+        let b = plan(&generator(
+            locale,
+            "  - { name: nat, type: CATALOG, params: { kind: phone } }\n  - { name: e164, type: CATALOG, params: { kind: phone, format: e164 } }\n",
+        ))
+        .generate(0, 400)
+        .expect("gen");
+        let country = &locale[3..];
+        all.insert(
+            locale.to_string(),
+            serde_json::json!({ "region": country, "national": texts(&b, "nat"), "e164": texts(&b, "e164") }),
+        );
+    }
+    assert!(all.len() >= 14, "every locale has phones: {:?}", all.keys().collect::<Vec<_>>());
+    let script = r#"
+import json, sys, phonenumbers
+v = json.load(sys.stdin)
+bad = []
+n = 0
+for locale, d in v.items():
+    for x in d["national"]:
+        n += 1
+        p = phonenumbers.parse(x, d["region"])
+        if not phonenumbers.is_valid_number(p):
+            bad.append((locale, x))
+    for x in d["e164"]:
+        n += 1
+        p = phonenumbers.parse(x, None)
+        if not (x.startswith("+") and phonenumbers.is_valid_number(p) and phonenumbers.region_code_for_number(p) == d["region"]):
+            bad.append((locale, x))
+if bad:
+    print(len(bad), "invalid of", n, bad[:12])
+    sys.exit(1)
+print("checked", n)
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child.stdin.take().expect("stdin").write_all(serde_json::Value::Object(all).to_string().as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("python3");
+    assert!(
+        out.status.success(),
+        "phonenumbers refused numbers (or is missing: scripts/test.sh installs it):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn table_kinds_come_from_the_locale_and_say_when_it_has_none() {
+    let b = plan(&generator(
+        "de_DE",
+        "  - { name: c, type: CATALOG, params: { kind: company } }\n  - { name: j, type: CATALOG, params: { kind: job_title } }\n  - { name: s, type: CATALOG, params: { kind: sentence } }\n",
+    ))
+    .generate(0, 200)
+    .expect("gen");
+    let data = |f: &str| {
+        std::fs::read_to_string(format!("{}/catalog-data/de_DE/{f}", env!("CARGO_MANIFEST_DIR"))).expect("data")
+    };
+    let companies: HashSet<String> =
+        data("companies.tsv").lines().skip(1).map(|l| l.split('\t').next().expect("name").to_string()).collect();
+    assert!(texts(&b, "c").iter().all(|c| companies.contains(c)));
+    assert!(texts(&b, "s").iter().all(|s| s.ends_with('.') && s.split(' ').count() >= 6));
+    // sv_SE has no job titles in the data: an error, or the fallback's.
+    let got = problems(&generator("sv_SE", "  - { name: j, type: CATALOG, params: { kind: job_title } }\n"));
+    assert!(
+        got.iter()
+            .any(|g| g.starts_with("fields[0].params.locale: kind person.job_title has no data for locale sv_SE")),
+        "{got:?}"
+    );
+    assert!(
+        problems(&generator("sv_SE", "  - { name: j, type: CATALOG, params: { kind: job_title, fallback: en_US } }\n"))
+            .is_empty()
+    );
+}

@@ -84,6 +84,10 @@ pub(crate) fn has_data(locale: &str, kind: &str) -> bool {
         "address.postcode" => filled(locale, "places.tsv", "postcode") >= 0.9,
         "address.latitude" | "address.longitude" => filled(locale, "places.tsv", "latitude") >= 0.9,
         "address.time_zone" => filled(locale, "places.tsv", "timezone") >= 0.9,
+        "phone.number" => data::text(locale, "phone.tsv").is_some_and(|t| t.lines().count() > 1),
+        "company.name" => filled(locale, "companies.tsv", "name") > 0.0,
+        "person.job_title" => filled(locale, "jobs.tsv", "title") > 0.0,
+        "text.word" | "text.sentence" => filled(locale, "words.tsv", "word") > 0.0,
         _ => false,
     }
 }

@@ -9,6 +9,7 @@
 mod algo;
 mod data;
 pub(crate) mod entity;
+mod picks;
 pub use entity::ascii_fold;
 
 use crate::issue::{Issue, Issues};
@@ -75,6 +76,49 @@ const COUNTRY: ParamDoc =
 
 /// Every kind, in `sdg catalog` order.
 pub const KINDS: &[KindDoc] = &[
+    KindDoc {
+        name: "phone.number",
+        aliases: &["phone", "phone_number", "telephone", "mobile", "msisdn"],
+        doc: "a phone number of the locale's country, valid under libphonenumber's rules (its patterns are checked when the data is built)",
+        params: &[ParamDoc {
+            name: "format",
+            doc: "national (default, as dialled in the country) or e164 (+country code, digits only)",
+        }],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "company.name",
+        aliases: &["company", "company_name", "employer"],
+        doc: "a company name of the locale",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "person.job_title",
+        aliases: &["job_title", "job", "occupation"],
+        doc: "a job title of the locale",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "text.word",
+        aliases: &["word"],
+        doc: "a word of the locale's language",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "text.sentence",
+        aliases: &["sentence"],
+        doc: "a sentence of 6–12 words of the locale's language",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
     KindDoc {
         name: "person.first_name",
         aliases: &["first_name", "firstname", "given_name"],
@@ -427,15 +471,18 @@ pub(crate) struct CatalogParams {
     pub range: Option<String>,
     /// finance.iban, finance.bic: the ISO country code.
     pub country: Option<String>,
+    /// phone.number: national (default) or e164.
+    pub format: Option<String>,
     /// id.hex_token: the number of characters.
     #[schemars(range(min = 1, max = 256))]
     pub length: Option<u32>,
 }
 
-pub(crate) const KEYS: &[&str] = &["kind", "entity", "locale", "fallback", "brand", "range", "country", "length"];
+pub(crate) const KEYS: &[&str] =
+    &["kind", "entity", "locale", "fallback", "brand", "range", "country", "length", "format"];
 
 /// What a compiled catalog column makes.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Make {
     Uuid,
     Ulid,
@@ -458,6 +505,9 @@ enum Make {
     Weighted(ArrayRef, crate::mapping::alias::AliasTable),
     /// One of `values` as integers, by weights.
     WeightedInt(Vec<i64>, crate::mapping::alias::AliasTable),
+    Phone(picks::Phones),
+    Pick(picks::TablePick),
+    Sentence(picks::TablePick, bool),
 }
 
 /// A compiled CATALOG field.
@@ -519,6 +569,7 @@ pub(crate) fn compile(
         ("range", params.range.is_some()),
         ("country", params.country.is_some()),
         ("length", params.length.is_some()),
+        ("format", params.format.is_some()),
     ] {
         if set && !reads.contains(&key) {
             p.problem(
@@ -533,10 +584,42 @@ pub(crate) fn compile(
             );
         }
     }
-    // Kinds drawn from data are compiled with their entity (see `entity_key`).
-    if k.data {
+    // Kinds of an entity are compiled with it (see `entity_key`).
+    if k.data && entity::family(k.name).is_some() {
         return None;
     }
+    // Table kinds: this locale's data, or the fallback's (never silently).
+    let locale = if k.data && !entity::has_data(locale, k.name) {
+        match params.fallback.as_deref().filter(|f| entity::has_data(f, k.name)) {
+            Some(f) => f,
+            None => {
+                let have = entity::locales_for(k.name);
+                issues.push(
+                    Issue::new(p.at("locale"), format!("kind {} has no data for locale {locale}", k.name)).hint(
+                        if have.is_empty() {
+                            "no locale has data for it yet".to_string()
+                        } else {
+                            format!("locales with data: {}; or add fallback: {}", have.join(", "), have[0])
+                        },
+                    ),
+                );
+                return None;
+            }
+        }
+    } else {
+        locale
+    };
+    let loaded = |r: Option<Result<Make, String>>, issues: &mut Issues| match r {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            p.problem(issues, "kind", e, None);
+            None
+        }
+        None => {
+            p.problem(issues, "locale", format!("kind {} has no data for locale {locale}", k.name), None);
+            None
+        }
+    };
     let brand = match params.brand.as_deref() {
         None => algo::Brand::Any,
         Some(b) => algo::Brand::parse(b).unwrap_or_else(|| {
@@ -649,6 +732,36 @@ pub(crate) fn compile(
             weighted_text(&["DEBUG", "INFO", "WARN", "ERROR", "FATAL"], &[20.0, 60.0, 12.0, 7.0, 1.0])
         }
         "telemetry.device_id" => Make::DeviceId,
+        "phone.number" => {
+            let e164 = match params.format.as_deref() {
+                None | Some("national") => false,
+                Some("e164") => true,
+                Some(other) => {
+                    p.problem(
+                        issues,
+                        "format",
+                        format!("unknown phone format `{other}`"),
+                        Some("use national or e164"),
+                    );
+                    false
+                }
+            };
+            loaded(picks::Phones::load(locale, e164).map(|r| r.map(Make::Phone)), issues)?
+        }
+        "company.name" => {
+            loaded(picks::TablePick::load(locale, "companies.tsv", "name").map(|r| r.map(Make::Pick)), issues)?
+        }
+        "person.job_title" => {
+            loaded(picks::TablePick::load(locale, "jobs.tsv", "title").map(|r| r.map(Make::Pick)), issues)?
+        }
+        "text.word" => loaded(picks::TablePick::load(locale, "words.tsv", "word").map(|r| r.map(Make::Pick)), issues)?,
+        "text.sentence" => {
+            let cjk = locale.starts_with("ja_") || locale.starts_with("zh_");
+            loaded(
+                picks::TablePick::load(locale, "words.tsv", "word").map(|r| r.map(|t| Make::Sentence(t, cjk))),
+                issues,
+            )?
+        }
         other => {
             p.problem(issues, "kind", format!("kind {other} has no builder (an sdg bug)"), None);
             return None;
@@ -725,6 +838,9 @@ impl CatalogMapper {
             Make::Vin => algo::vin(&mut r, out),
             Make::Semver => algo::semver(&mut r, out),
             Make::DeviceId => algo::hex_token(&mut r, 16, out),
+            Make::Phone(p) => p.write(&mut r, out),
+            Make::Pick(t) => t.write(&mut r, out),
+            Make::Sentence(t, cjk) => t.sentence(&mut r, *cjk, out),
             Make::Port(..) | Make::Weighted(..) | Make::WeightedInt(..) => {}
         }
     }

@@ -1,0 +1,161 @@
+//! Catalog kinds drawn from one locale table on their own (not an entity):
+//! phone numbers from the locale's patterns (checked against libphonenumber's
+//! rules when the data is built), company names, job titles, words and
+//! sentences.
+
+use super::data;
+use crate::mapping::alias::AliasTable;
+use crate::pool::Pool;
+use crate::rng::{RowRng, below};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, StringArray};
+use std::sync::Arc;
+
+/// A piece of a phone pattern.
+#[derive(Debug, Clone, Copy)]
+enum Tok {
+    Lit(u8),
+    /// A digit in lo..=hi.
+    Digit(u8, u8),
+}
+
+fn tokens(p: &str) -> Option<Vec<Tok>> {
+    let b = p.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => out.push(Tok::Digit(0, 9)),
+            b'[' => {
+                let (lo, hi) = (*b.get(i + 1)?, *b.get(i + 3)?);
+                if b.get(i + 2) != Some(&b'-')
+                    || b.get(i + 4) != Some(&b']')
+                    || !lo.is_ascii_digit()
+                    || !hi.is_ascii_digit()
+                {
+                    return None;
+                }
+                out.push(Tok::Digit(lo - b'0', hi - b'0'));
+                i += 4;
+            }
+            c => out.push(Tok::Lit(c)),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+/// The phone patterns of a locale: (national, E.164), with the same digits in order.
+#[derive(Debug)]
+pub(crate) struct Phones {
+    patterns: Vec<(Vec<Tok>, Vec<Tok>)>,
+    e164: bool,
+}
+
+impl Phones {
+    pub(crate) fn load(locale: &str, e164: bool) -> Option<Result<Self, String>> {
+        let text = data::text(locale, "phone.tsv")?;
+        let mut patterns = Vec::new();
+        for (n, line) in text.lines().skip(1).filter(|l| !l.is_empty()).enumerate() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (Some(nat), Some(e)) = (cols.get(1).and_then(|p| tokens(p)), cols.get(2).and_then(|p| tokens(p)))
+            else {
+                return Some(Err(format!("catalog data {locale}/phone.tsv line {}: a pattern sdg cannot read", n + 2)));
+            };
+            let vars = |t: &[Tok]| t.iter().filter(|x| matches!(x, Tok::Digit(..))).count();
+            if vars(&nat) != vars(&e) {
+                return Some(Err(format!(
+                    "catalog data {locale}/phone.tsv line {}: the two formats have different digits",
+                    n + 2
+                )));
+            }
+            patterns.push((nat, e));
+        }
+        if patterns.is_empty() {
+            return None;
+        }
+        Some(Ok(Self { patterns, e164 }))
+    }
+
+    #[inline]
+    pub(crate) fn write(&self, r: &mut RowRng, out: &mut Vec<u8>) {
+        let (nat, e) = &self.patterns[below(r.next_u64(), self.patterns.len() as u64) as usize];
+        let mut digits = [0u8; 32];
+        let mut k = 0;
+        for t in nat {
+            if let Tok::Digit(lo, hi) = *t {
+                if k < digits.len() {
+                    digits[k] = lo + below(r.next_u64(), (hi - lo + 1) as u64) as u8;
+                }
+                k += 1;
+            }
+        }
+        let mut k = 0;
+        for t in if self.e164 { e } else { nat } {
+            match *t {
+                Tok::Lit(c) => out.push(c),
+                Tok::Digit(..) => {
+                    out.push(b'0' + digits.get(k).copied().unwrap_or(0));
+                    k += 1;
+                }
+            }
+        }
+    }
+}
+
+/// One value of a locale table per row (weighted when it has weights).
+#[derive(Debug)]
+pub(crate) struct TablePick {
+    values: StringArray,
+    alias: AliasTable,
+}
+
+impl TablePick {
+    pub(crate) fn load(locale: &str, file: &str, column: &str) -> Option<Result<Self, String>> {
+        let pool: Arc<Pool> = match data::table(locale, file)? {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let c = pool.column_index(column)?;
+        let values = pool.chunks(c)[0].as_string::<i32>().clone();
+        if values.is_empty() {
+            return None;
+        }
+        let weights: Vec<f64> = match pool.column_index("weight") {
+            Some(w) => {
+                let a = pool.chunks(w)[0].as_primitive::<Float64Type>();
+                (0..a.len()).map(|i| if a.is_null(i) { 1.0 } else { a.value(i).max(0.0) }).collect()
+            }
+            None => vec![1.0; values.len()],
+        };
+        let weights = if weights.iter().sum::<f64>() > 0.0 { weights } else { vec![1.0; values.len()] };
+        Some(Ok(Self { values, alias: AliasTable::new(&weights) }))
+    }
+
+    #[inline]
+    pub(crate) fn write(&self, r: &mut RowRng, out: &mut Vec<u8>) {
+        let i = self.alias.sample(r.next_u64());
+        out.extend_from_slice(self.values.value(i).as_bytes());
+    }
+
+    /// A sentence of 6–12 words: the first capitalised, a full stop at the end
+    /// (or the locale's: 。 for ja/zh, no spaces there).
+    pub(crate) fn sentence(&self, r: &mut RowRng, cjk: bool, out: &mut Vec<u8>) {
+        let n = 6 + below(r.next_u64(), 7);
+        for w in 0..n {
+            if w > 0 && !cjk {
+                out.push(b' ');
+            }
+            let start = out.len();
+            self.write(r, out);
+            if w == 0 && !cjk {
+                let first = out[start];
+                if first.is_ascii_lowercase() {
+                    out[start] = first.to_ascii_uppercase();
+                }
+            }
+        }
+        out.extend_from_slice(if cjk { "。".as_bytes() } else { b"." });
+    }
+}
