@@ -36,6 +36,8 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// List the kinds of the semantic type catalog (type: CATALOG).
     Catalog(cmd::catalog::CatalogArgs),
+    /// Propose a generator from column names (offline rules), as a file `sdg run` accepts.
+    Infer(cmd::infer::InferArgs),
     /// Serve the control API: generators over HTTP, live metrics, persistence.
     Serve(cmd::serve::ServeArgs),
     /// Make a new API key and the hash to put in the serve config.
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Preview(a) => cmd::preview::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Catalog(a) => cmd::catalog::run(a),
+        Command::Infer(a) => cmd::infer::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::ApiKey(a) => cmd::serve::api_key(a),
     };

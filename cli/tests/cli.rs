@@ -192,3 +192,25 @@ fn docs_catalog_md_is_what_sdg_catalog_prints() {
     assert_eq!(v.as_array().map(Vec::len), Some(2), "ipv4 and ipv6");
     assert_eq!(sdg(&["catalog", "nothing-like-this"]).status.code(), Some(1));
 }
+
+#[test]
+fn infer_proposes_a_generator_that_runs() {
+    let out = sdg(&["infer", "customer_id", "email", "risk_tier", "last_login_at", "First Name", "--locale", "de_DE"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    assert!(
+        yaml.contains("contract_hash: xxh3:") && yaml.contains("# 0.95: `email` is a name of internet.email"),
+        "{yaml}"
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("inferred.yaml");
+    std::fs::write(&file, &yaml).expect("write");
+    let csv = dir.path().join("rows.csv");
+    let run = sdg(&["run", file.to_str().expect("path"), "--rows", "50", "-q", "-o", csv.to_str().expect("path")]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(std::fs::read_to_string(&csv).expect("rows").lines().count(), 51);
+    let json = sdg(&["infer", "--json", "zip", "dob"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(v["fields"][0]["params"]["kind"], "address.postcode");
+    assert_eq!(v["definition"]["fields"][1]["params"]["kind"], "person.birth_date");
+}

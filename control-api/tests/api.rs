@@ -326,6 +326,7 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
         ("get", "/api/v1/pools/{poolName}"),
         ("post", "/api/v1/pools/{poolName}/refresh"),
         ("get", "/api/v1/catalog"),
+        ("post", "/api/v1/infer-schema"),
         ("get", "/api/v1/universes"),
         ("post", "/api/v1/universes"),
         ("get", "/api/v1/universes/{id}"),
@@ -457,4 +458,28 @@ fn the_catalog_lists_every_kind_with_a_real_example() {
     assert!(iban["aliases"].as_array().expect("aliases").contains(&json!("iban")));
     assert!(iban["example"].as_str().is_some_and(|e| e.starts_with("DE") && e.len() == 22), "{iban}");
     assert_eq!(iban["params"][0]["name"], "country");
+}
+
+#[test]
+fn infer_schema_proposes_a_definition_the_server_accepts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = TestServer::start(config(dir.path()));
+    let r = post(
+        &s.api("/infer-schema"),
+        &json!({ "names": ["customer_id", "email", "risk_tier", "last_login_at"], "locale": "en_AE" }),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["detail"].as_str().expect("detail").contains("unknown locale `en_AE`"));
+    let r = post(
+        &s.api("/infer-schema"),
+        &json!({ "names": ["customer_id", "email", "risk_tier", "last_login_at"], "domain": "retail loyalty" }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["contract_hash"].as_str().expect("hash").starts_with("xxh3:"));
+    assert_eq!(r.body["fields"][1]["params"]["kind"], "internet.email");
+    assert!(r.body["fields"][0]["confidence"].as_f64().expect("confidence") > 0.5);
+    let v = post(&s.api("/generators/validate"), &r.body["definition"]);
+    assert_eq!(v.body["valid"], true, "{}", v.body);
+    assert_eq!(post(&s.api("/infer-schema"), &json!({ "names": [] })).status, 400);
+    assert_eq!(post(&s.api("/infer-schema"), &json!({ "nmes": ["a"] })).status, 400);
 }

@@ -9,6 +9,7 @@
 mod algo;
 mod data;
 pub(crate) mod entity;
+pub mod infer;
 mod picks;
 pub use entity::ascii_fold;
 
