@@ -56,6 +56,20 @@ pub fn document(doc: &utoipa::openapi::OpenApi, keys_required: bool, rate_limite
     if let Some(p) = doc.pointer_mut("/components/schemas/GeneratorResponse/properties/definition") {
         *p = json!({ "$ref": DEFINITION });
     }
+    // What infer-schema accepts, in full: 1–1000 names that are not blank, a known locale.
+    if let Some(props) = doc.pointer_mut("/components/schemas/InferRequest/properties").and_then(Value::as_object_mut) {
+        props.insert(
+            "names".into(),
+            json!({ "type": "array", "minItems": 1, "maxItems": 1000, "description": "Column names, 1–1000, none blank",
+                    "items": { "type": "string", "minLength": 1, "pattern": "\\S" } }),
+        );
+        let locales: Vec<Value> =
+            sdg_engine::catalog::LOCALES.iter().map(|l| Value::from(*l)).chain([Value::Null]).collect();
+        props.insert(
+            "locale".into(),
+            json!({ "enum": locales, "description": "The locale of the proposed fields (default en_US)" }),
+        );
+    }
     // Keys: required everywhere but health, or optional (an empty requirement) when none are configured.
     doc["security"] = if keys_required { json!([{ "api_key": [] }]) } else { json!([{}, { "api_key": [] }]) };
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return doc };
