@@ -66,28 +66,6 @@ fn every_kind_compiles_with_its_documented_type_and_example_shape() {
     }
 }
 
-/// Runs `script` with Python over the values (one JSON object of lists on stdin).
-fn python_check(script: &str, values: &serde_json::Value) {
-    use std::io::Write;
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child.stdin.take().expect("stdin").write_all(values.to_string().as_bytes()).expect("write");
-    let out = child.wait_with_output().expect("python3");
-    assert!(
-        out.status.success(),
-        "validators refused values (or are missing: scripts/test.sh installs python-stdnum and vininfo):\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("checked"), "{said}");
-}
-
 #[test]
 fn values_pass_independent_validators() {
     let mut fields = String::new();
@@ -124,7 +102,7 @@ fn values_pass_independent_validators() {
     for f in b.schema().fields() {
         all.insert(f.name().clone(), texts(&b, f.name()).into());
     }
-    python_check(
+    common::python_check(
         r#"
 import json, sys, ipaddress, re, uuid
 from stdnum import iban, bic, luhn, isbn, ean

@@ -185,7 +185,6 @@ fn a_locale_without_data_is_an_error_unless_a_fallback_is_asked_for() {
 
 #[test]
 fn phone_numbers_are_valid_under_libphonenumber_in_every_locale() {
-    use std::io::Write;
     let mut all = serde_json::Map::new();
     for locale in kind("phone.number").expect("phone").locales() {
         let b = plan(&generator(
@@ -201,7 +200,8 @@ fn phone_numbers_are_valid_under_libphonenumber_in_every_locale() {
         );
     }
     assert!(all.len() >= 14, "every locale has phones: {:?}", all.keys().collect::<Vec<_>>());
-    let script = r#"
+    common::python_check(
+        r#"
 import json, sys, phonenumbers
 v = json.load(sys.stdin)
 bad = []
@@ -221,21 +221,8 @@ if bad:
     print(len(bad), "invalid of", n, bad[:12])
     sys.exit(1)
 print("checked", n)
-"#;
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3");
-    child.stdin.take().expect("stdin").write_all(serde_json::Value::Object(all).to_string().as_bytes()).expect("write");
-    let out = child.wait_with_output().expect("python3");
-    assert!(
-        out.status.success(),
-        "phonenumbers refused numbers (or is missing: scripts/test.sh installs it):\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+"#,
+        &serde_json::Value::Object(all),
     );
 }
 

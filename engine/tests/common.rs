@@ -119,3 +119,25 @@ pub fn digest(batch: &RecordBatch) -> u64 {
     }
     xxhash_rust::xxh3::xxh3_64(&buf)
 }
+
+/// Runs `script` with Python over the values (one JSON object of lists on stdin).
+pub fn python_check(script: &str, values: &serde_json::Value) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child.stdin.take().expect("stdin").write_all(values.to_string().as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("python3");
+    assert!(
+        out.status.success(),
+        "validators refused values (or are missing: scripts/test.sh installs python-stdnum, vininfo and phonenumbers):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("checked"), "{said}");
+}

@@ -220,14 +220,3 @@ pub fn pool_files(dir: &std::path::Path) -> Result<Vec<PathBuf>, String> {
     files.sort();
     Ok(files)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cache_dir_follows_the_environment_conventions() {
-        let d = default_cache_dir();
-        assert!(d.ends_with("sdg/pools") || d.ends_with("sdg-pools") || std::env::var_os("SDG_POOL_CACHE").is_some());
-    }
-}

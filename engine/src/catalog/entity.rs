@@ -14,8 +14,8 @@ use crate::pool::Pool;
 use crate::rng::{RowRng, StreamKey};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
-use arrow_array::{Array, ArrayRef, Date32Array, StringArray};
-use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_array::{Array, ArrayRef, Date32Array};
+use arrow_buffer::{NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
 use std::sync::Arc;
 
@@ -163,12 +163,12 @@ pub(crate) fn fold_with(s: &str, umlauts: bool, out: &mut String) {
 
 /// A table with its weights as an alias table (uniform when it has no weights).
 #[derive(Debug)]
-struct Weighted {
-    pool: Arc<Pool>,
-    alias: AliasTable,
+pub(crate) struct Weighted {
+    pub(crate) pool: Arc<Pool>,
+    pub(crate) alias: AliasTable,
 }
 
-fn weighted(pool: Arc<Pool>) -> Weighted {
+pub(crate) fn weighted(pool: Arc<Pool>) -> Weighted {
     let n = pool.rows().max(1);
     let weights: Vec<f64> = match pool.column_index("weight") {
         Some(c) => {
@@ -243,12 +243,24 @@ pub(crate) struct EntityGroup {
     domains: Vec<String>,
     places: Option<Weighted>,
     streets: Option<Weighted>,
-    street_format: (String, String, bool),
+    /// How a street address is written: the separator, and whether the number comes first.
+    street_sep: String,
+    number_first: bool,
     /// Family name first in full names (ja_JP, zh_CN).
     family_first: bool,
     name_sep: &'static str,
     country: String,
     field: String,
+}
+
+/// The problem of a kind the locale's data lacks, at `path`: which locales have it.
+pub(crate) fn no_data(path: String, kind: &str, locale: &str) -> Issue {
+    let have = locales_for(kind);
+    Issue::new(path, format!("kind {kind} has no data for locale {locale}")).hint(if have.is_empty() {
+        "no locale has data for it yet".to_string()
+    } else {
+        format!("locales with data: {}; or add fallback: {}", have.join(", "), have[0])
+    })
 }
 
 fn need(locale: &str, file: &str, m: &Member, issues: &mut Issues) -> Option<Arc<Pool>> {
@@ -259,18 +271,7 @@ fn need(locale: &str, file: &str, m: &Member, issues: &mut Issues) -> Option<Arc
             None
         }
         None => {
-            let have = locales_for(m.kind);
-            issues.push(
-                Issue::new(
-                    format!("{}.params.locale", m.path),
-                    format!("kind {} has no data for locale {locale}", m.kind),
-                )
-                .hint(if have.is_empty() {
-                    "no locale has data for it yet".to_string()
-                } else {
-                    format!("locales with data: {}; or add fallback: {}", have.join(", "), have[0])
-                }),
-            );
+            issues.push(no_data(format!("{}.params.locale", m.path), m.kind, locale));
             None
         }
     }
@@ -308,21 +309,8 @@ pub(crate) fn compile(
     issues: &mut Issues,
 ) -> Option<(Vec<(usize, Field)>, EntityGroup)> {
     let before = issues.len();
-    for m in members {
-        if !has_data(locale, m.kind) {
-            let have = locales_for(m.kind);
-            issues.push(
-                Issue::new(
-                    format!("{}.params.locale", m.path),
-                    format!("kind {} has no data for locale {locale}", m.kind),
-                )
-                .hint(if have.is_empty() {
-                    "no locale has data for it yet".to_string()
-                } else {
-                    format!("locales with data: {}; or add fallback: {}", have.join(", "), have[0])
-                }),
-            );
-        }
+    for m in members.iter().filter(|m| !has_data(locale, m.kind)) {
+        issues.push(no_data(format!("{}.params.locale", m.path), m.kind, locale));
     }
     if issues.len() > before {
         return None;
@@ -386,7 +374,8 @@ pub(crate) fn compile(
         domains,
         places,
         streets,
-        street_format: (sep, String::new(), number_first),
+        street_sep: sep,
+        number_first,
         country,
         field: m0.name.clone(),
     };
@@ -421,28 +410,6 @@ impl EntityGroup {
             .column_index(name)
             .ok_or_else(|| arrow_schema::ArrowError::SchemaError(format!("no column {name}")))?;
         pool.gather(c, picks, nulls)
-    }
-
-    /// A text column built row by row into one buffer.
-    fn text(
-        n: usize,
-        nulls: Option<&NullBuffer>,
-        mut f: impl FnMut(usize, &mut String),
-    ) -> Result<ArrayRef, arrow_schema::ArrowError> {
-        let mut bytes = String::with_capacity(n * 24);
-        let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0i32);
-        for i in 0..n {
-            if !nulls.is_some_and(|m| m.is_null(i)) {
-                f(i, &mut bytes);
-            }
-            offsets.push(bytes.len() as i32);
-        }
-        Ok(Arc::new(StringArray::try_new(
-            OffsetBuffer::new(ScalarBuffer::from(offsets)),
-            bytes.into_bytes().into(),
-            nulls.cloned(),
-        )?))
     }
 }
 
@@ -491,12 +458,12 @@ impl FieldGroup for EntityGroup {
                     let fa = self.first.as_ref().expect("first").pool.chunks(0)[0].clone();
                     let la = self.last.as_ref().expect("last").pool.chunks(0)[0].clone();
                     let (fa, la) = (fa.as_string::<i32>().clone(), la.as_string::<i32>().clone());
-                    Self::text(n, nulls, |i, s| {
+                    super::text_column(n, nulls, |i, s| {
                         let (given, family) = (fa.value(f[i] as usize), la.value(l[i] as usize));
                         let (a, b) = if self.family_first { (family, given) } else { (given, family) };
-                        s.push_str(a);
-                        s.push_str(self.name_sep);
-                        s.push_str(b);
+                        s.extend_from_slice(a.as_bytes());
+                        s.extend_from_slice(self.name_sep.as_bytes());
+                        s.extend_from_slice(b.as_bytes());
                     })
                     .map_err(e)?
                 }
@@ -504,28 +471,28 @@ impl FieldGroup for EntityGroup {
                     let (f, l) = (first.as_ref().expect("picks"), last.as_ref().expect("picks"));
                     let email = *what == Out::Email;
                     let d = self.domains.len() as u64;
-                    Self::text(n, nulls, |i, s| {
+                    super::text_column(n, nulls, |i, s| {
                         let bits = extra.at(ctx.rows.get(i));
                         let (fp, lp) = (&self.first_fold[f[i] as usize], &self.last_fold[l[i] as usize]);
                         if fp.is_empty() && lp.is_empty() {
-                            s.push_str("user");
+                            s.extend_from_slice("user".as_bytes());
                         } else {
-                            s.push_str(fp);
+                            s.extend_from_slice(fp.as_bytes());
                             if !fp.is_empty() && !lp.is_empty() {
-                                s.push(if email { '.' } else { '_' });
+                                s.push(if email { b'.' } else { b'_' });
                             }
-                            s.push_str(lp);
+                            s.extend_from_slice(lp.as_bytes());
                         }
                         // Two digits on about a third of them, as people do.
                         if bits.is_multiple_of(3) || (fp.is_empty() && lp.is_empty()) {
                             let k = (bits >> 8) % 100;
-                            s.push((b'0' + (k / 10) as u8) as char);
-                            s.push((b'0' + (k % 10) as u8) as char);
+                            s.push(b'0' + (k / 10) as u8);
+                            s.push(b'0' + (k % 10) as u8);
                         }
                         if email {
-                            s.push('@');
+                            s.push(b'@');
                             let pick = extra.substream(3).at(ctx.rows.get(i));
-                            s.push_str(&self.domains[crate::rng::below(pick, d) as usize]);
+                            s.extend_from_slice(self.domains[crate::rng::below(pick, d) as usize].as_bytes());
                         }
                     })
                     .map_err(e)?
@@ -541,20 +508,20 @@ impl FieldGroup for EntityGroup {
                     let s_picks = street.as_ref().expect("picks");
                     let sa = self.streets.as_ref().expect("streets").pool.chunks(0)[0].clone();
                     let sa = sa.as_string::<i32>().clone();
-                    let (sep, _, number_first) = &self.street_format;
+                    let (sep, number_first) = (&self.street_sep, self.number_first);
                     let mut num = itoa::Buffer::new();
-                    Self::text(n, nulls, |i, s| {
+                    super::text_column(n, nulls, |i, s| {
                         let mut r = RowRng::from_bits(extra.substream(2).at(ctx.rows.get(i)));
                         let number = 1 + crate::rng::below(r.next_u64(), 180);
                         let name = sa.value(s_picks[i] as usize);
-                        if *number_first {
-                            s.push_str(num.format(number));
-                            s.push_str(sep);
-                            s.push_str(name);
+                        if number_first {
+                            s.extend_from_slice(num.format(number).as_bytes());
+                            s.extend_from_slice(sep.as_bytes());
+                            s.extend_from_slice(name.as_bytes());
                         } else {
-                            s.push_str(name);
-                            s.push_str(sep);
-                            s.push_str(num.format(number));
+                            s.extend_from_slice(name.as_bytes());
+                            s.extend_from_slice(sep.as_bytes());
+                            s.extend_from_slice(num.format(number).as_bytes());
                         }
                     })
                     .map_err(e)?
@@ -576,7 +543,9 @@ impl FieldGroup for EntityGroup {
                     )
                     .map_err(e)?
                 }
-                Out::CountryCode => Self::text(n, nulls, |_, s| s.push_str(&self.country)).map_err(e)?,
+                Out::CountryCode => {
+                    super::text_column(n, nulls, |_, s| s.extend_from_slice(self.country.as_bytes())).map_err(e)?
+                }
             };
             columns.set(out, array);
         }

@@ -594,16 +594,7 @@ pub(crate) fn compile(
         match params.fallback.as_deref().filter(|f| entity::has_data(f, k.name)) {
             Some(f) => f,
             None => {
-                let have = entity::locales_for(k.name);
-                issues.push(
-                    Issue::new(p.at("locale"), format!("kind {} has no data for locale {locale}", k.name)).hint(
-                        if have.is_empty() {
-                            "no locale has data for it yet".to_string()
-                        } else {
-                            format!("locales with data: {}; or add fallback: {}", have.join(", "), have[0])
-                        },
-                    ),
-                );
+                issues.push(entity::no_data(p.at("locale"), k.name, locale));
                 return None;
             }
         }
@@ -617,7 +608,7 @@ pub(crate) fn compile(
             None
         }
         None => {
-            p.problem(issues, "locale", format!("kind {} has no data for locale {locale}", k.name), None);
+            issues.push(entity::no_data(p.at("locale"), k.name, locale));
             None
         }
     };
@@ -867,17 +858,25 @@ impl ColumnMapper for CatalogMapper {
             }
             _ => {}
         }
-        let n = rows.len();
-        let mut bytes = Vec::with_capacity(n * 24);
-        let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0i32);
-        for (i, row) in rows.iter().enumerate() {
-            if !nulls.is_some_and(|m| m.is_null(i)) {
-                self.text(row, &mut bytes);
-            }
-            offsets.push(bytes.len() as i32);
-        }
-        let array = StringArray::try_new(OffsetBuffer::new(ScalarBuffer::from(offsets)), bytes.into(), nulls.cloned())?;
-        Ok(Arc::new(array))
+        Ok(text_column(rows.len(), nulls, |i, out| self.text(rows.get(i), out))?)
     }
+}
+
+/// A text column written row by row into one buffer (`f(i, buffer)` appends
+/// row i's text; rows null in `nulls` are skipped): no allocation per row.
+pub(crate) fn text_column(
+    n: usize,
+    nulls: Option<&NullBuffer>,
+    mut f: impl FnMut(usize, &mut Vec<u8>),
+) -> Result<ArrayRef, arrow_schema::ArrowError> {
+    let mut bytes = Vec::with_capacity(n * 24);
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0i32);
+    for i in 0..n {
+        if !nulls.is_some_and(|m| m.is_null(i)) {
+            f(i, &mut bytes);
+        }
+        offsets.push(bytes.len() as i32);
+    }
+    Ok(Arc::new(StringArray::try_new(OffsetBuffer::new(ScalarBuffer::from(offsets)), bytes.into(), nulls.cloned())?))
 }

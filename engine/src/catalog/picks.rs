@@ -8,7 +8,6 @@ use crate::mapping::alias::AliasTable;
 use crate::pool::Pool;
 use crate::rng::{RowRng, below};
 use arrow_array::cast::AsArray;
-use arrow_array::types::Float64Type;
 use arrow_array::{Array, StringArray};
 use std::sync::Arc;
 
@@ -122,15 +121,7 @@ impl TablePick {
         if values.is_empty() {
             return None;
         }
-        let weights: Vec<f64> = match pool.column_index("weight") {
-            Some(w) => {
-                let a = pool.chunks(w)[0].as_primitive::<Float64Type>();
-                (0..a.len()).map(|i| if a.is_null(i) { 1.0 } else { a.value(i).max(0.0) }).collect()
-            }
-            None => vec![1.0; values.len()],
-        };
-        let weights = if weights.iter().sum::<f64>() > 0.0 { weights } else { vec![1.0; values.len()] };
-        Some(Ok(Self { values, alias: AliasTable::new(&weights) }))
+        Some(Ok(Self { values, alias: super::entity::weighted(pool).alias }))
     }
 
     #[inline]
