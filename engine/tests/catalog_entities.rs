@@ -253,3 +253,17 @@ fn table_kinds_come_from_the_locale_and_say_when_it_has_none() {
             .is_empty()
     );
 }
+
+#[test]
+fn every_field_of_an_entity_reports_its_own_problems() {
+    let got = problems(&generator(
+        "de_DE",
+        "  - { name: a, type: CATALOG, params: { kind: first_name, knd: x } }\n  - { name: b, type: CATALOG, params: { kind: email, brand: visa } }\n",
+    ));
+    assert!(got.iter().any(|g| g.starts_with("fields[0].params: unknown key `knd`")), "{got:?}");
+    assert!(
+        got.iter().any(|g| g.starts_with("fields[1].params.brand: `brand` does not apply to kind internet.email")),
+        "{got:?}"
+    );
+    assert_eq!(got.len(), 2, "each once: {got:?}");
+}

@@ -795,6 +795,40 @@ pub(crate) fn check_member(p: &crate::mapping::params::Params<'_>, locale: &str,
     issues.len() == before
 }
 
+/// Compiles one entity: checks every member's params (each problem reported
+/// once), resolves the locale (with a member's fallback), builds the group.
+pub(crate) fn compile_entity(
+    members: &[(usize, &'static str, Option<String>)],
+    (entity, locale): &(String, String),
+    ctx: &crate::mapping::CompileCtx,
+    issues: &mut Issues,
+) -> Option<crate::mapping::CompiledGroup> {
+    let mut fine = true;
+    for &(m, _, _) in members {
+        let path = format!("fields[{m}]");
+        let key = StreamKey::for_field(ctx.seed, &ctx.fields[m].name);
+        let mp = crate::mapping::params::Params { spec: &ctx.fields[m], path: &path, key, ctx };
+        fine &= check_member(&mp, ctx.locale, issues);
+    }
+    if !fine {
+        return None;
+    }
+    let kinds: Vec<&str> = members.iter().map(|(_, k, _)| *k).collect();
+    let fallback = members.iter().find_map(|(_, _, f)| f.clone());
+    let locale = entity_locale(&kinds, locale, fallback.as_deref());
+    let list: Vec<entity::Member> = members
+        .iter()
+        .map(|(m, k, _)| entity::Member {
+            index: *m,
+            name: ctx.fields[*m].name.clone(),
+            kind: k,
+            path: format!("fields[{m}]"),
+        })
+        .collect();
+    entity::compile(&list, &locale, ctx.seed, entity, issues)
+        .map(|(fields, group)| crate::mapping::CompiledGroup { fields, group: Box::new(group) })
+}
+
 /// The locale an entity's data comes from: its own, or its fallback where
 /// its own lacks a file a member needs (never silently).
 pub(crate) fn entity_locale(kinds: &[&str], locale: &str, fallback: Option<&str>) -> String {

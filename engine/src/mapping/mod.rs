@@ -454,38 +454,11 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
             }
             MappingType::Catalog => match entity_of.get(&i) {
                 None => crate::catalog::compile(&p, ctx.locale, issues).map(|m| single(i, m)),
-                Some(group_key) => {
-                    let members = &entities[group_key];
-                    let ok = crate::catalog::check_member(&p, ctx.locale, issues);
-                    if members[0].0 != i || !ok {
-                        None
-                    } else {
-                        let mut fine = true;
-                        for &(m, _, _) in &members[1..] {
-                            let path = format!("fields[{m}]");
-                            let mp = params::Params { spec: &fields[m], path: &path, key, ctx };
-                            fine &= crate::catalog::check_member(&mp, ctx.locale, issues);
-                        }
-                        let kinds: Vec<&str> = members.iter().map(|(_, k, _)| *k).collect();
-                        let fallback = members.iter().find_map(|(_, _, f)| f.clone());
-                        let locale = crate::catalog::entity_locale(&kinds, &group_key.1, fallback.as_deref());
-                        let list: Vec<crate::catalog::entity::Member> = members
-                            .iter()
-                            .map(|(m, k, _)| crate::catalog::entity::Member {
-                                index: *m,
-                                name: fields[*m].name.clone(),
-                                kind: k,
-                                path: format!("fields[{m}]"),
-                            })
-                            .collect();
-                        if fine {
-                            crate::catalog::entity::compile(&list, &locale, ctx.seed, &group_key.0, issues)
-                                .map(|(fields, group)| CompiledGroup { fields, group: Box::new(group) })
-                        } else {
-                            None
-                        }
-                    }
+                // The entity's first field compiles the whole entity; the others are in it.
+                Some(group_key) if entities[group_key][0].0 == i => {
+                    crate::catalog::compile_entity(&entities[group_key], group_key, ctx, issues)
                 }
+                Some(_) => None,
             },
             // Compiled with their pick (same row) or below (lookups).
             MappingType::PoolDerived => None,
