@@ -13,10 +13,10 @@ bash scripts/toolchain.sh
 
 # Validators the catalog tests check values with (pip, pinned): python-stdnum
 # (IBAN, BIC, Luhn, ISBN, EAN), vininfo (VIN check digits) and phonenumbers
-# (libphonenumber's rules).
-echo "== validators (pip): python-stdnum, vininfo, phonenumbers"
-python3 -m pip install -q --disable-pip-version-check "python-stdnum==2.1" "vininfo==1.11.0" "phonenumbers==9.0.43" 2>&1 | grep -v "Running pip as the 'root' user" || true
-python3 -c "import stdnum, vininfo, phonenumbers" || { echo "the validators did not install" >&2; exit 1; }
+# (libphonenumber's rules, its geocoder), ua-parser (User-Agent headers).
+echo "== validators (pip): python-stdnum, vininfo, phonenumbers, ua-parser"
+python3 -m pip install -q --disable-pip-version-check "python-stdnum==2.1" "vininfo==1.11.0" "phonenumbers==9.0.43" "ua-parser==1.0.2" "ua-parser-builtins==202610" 2>&1 | grep -v "Running pip as the 'root' user" || true
+python3 -c "import stdnum, vininfo, phonenumbers, ua_parser" || { echo "the validators did not install" >&2; exit 1; }
 
 # Real servers for the integration tests: PostgreSQL, Redis, a Kafka-protocol
 # broker (installed if missing, started if not running, loopback only).

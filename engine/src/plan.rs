@@ -26,6 +26,8 @@ pub const MAX_RATE: f64 = 1e12;
 pub const MAX_BATCH_SIZE: usize = 1 << 20;
 /// The sub-stream of a field used for its null mask.
 const NULL_STREAM: u64 = 0x6E75_6C6C;
+/// The sub-stream of a field used for its blanks.
+const BLANK_STREAM: u64 = 0x626C_616E;
 
 /// How a column gets its nulls.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +45,8 @@ enum NullRule {
 struct GroupSlot {
     group: Box<dyn FieldGroup>,
     nulls: Vec<NullRule>,
+    /// Text outputs with a `blank_ratio`: (field, rule).
+    blanks: Vec<(usize, NullRule)>,
     /// The group's null rule: its first output's nulls null every output.
     follow_first: bool,
 }
@@ -95,6 +99,7 @@ impl Plan {
             ));
         }
         let groups = order_groups(groups, spec, &mut issues);
+        check_blanks(spec, &fields, &mut issues);
         if !issues.is_empty() {
             return Err(issues);
         }
@@ -102,7 +107,16 @@ impl Plan {
             .into_iter()
             .map(|group| {
                 let nulls = group.outputs().iter().map(|&i| null_rule(seed, &spec.fields[i])).collect();
-                GroupSlot { follow_first: group.nulls_follow_first(), group, nulls }
+                let blanks = group
+                    .outputs()
+                    .iter()
+                    .filter_map(|&i| {
+                        let f = &spec.fields[i];
+                        let rule = ratio_rule(seed, &f.name, f.blank_ratio, BLANK_STREAM);
+                        (!matches!(rule, NullRule::Never)).then_some((i, rule))
+                    })
+                    .collect();
+                GroupSlot { follow_first: group.nulls_follow_first(), group, nulls, blanks }
             })
             .collect();
         Ok(Self {
@@ -229,6 +243,13 @@ impl Plan {
                 }
             }
             slot.group.fill(&ctx, &nulls, &mut columns, local)?;
+            for &(field, rule) in &slot.blanks {
+                if let (Some(blank), Some(column)) = (null_buffer(rule, &ctx.rows), columns.get(field)) {
+                    // `blank` is set (valid) where the row keeps its text.
+                    let column = crate::mapping::blank::apply(column, &blank)?;
+                    columns.set(field, column);
+                }
+            }
         }
         let options = RecordBatchOptions::new().with_row_count(Some(len));
         Ok(RecordBatch::try_new_with_options(Arc::clone(&self.schema), columns.finish()?, &options)?)
@@ -236,14 +257,39 @@ impl Plan {
 }
 
 fn null_rule(seed: u64, field: &crate::spec::FieldSpec) -> NullRule {
-    match field.null_ratio {
+    ratio_rule(seed, &field.name, field.null_ratio, NULL_STREAM)
+}
+
+/// The rows a ratio picks (nulls, blanks), row-keyed on the field's `stream`.
+fn ratio_rule(seed: u64, name: &str, ratio: Option<f64>, stream: u64) -> NullRule {
+    match ratio {
         None => NullRule::Never,
         Some(r) if r <= 0.0 => NullRule::Never,
         Some(r) if r >= 1.0 => NullRule::Always,
         Some(r) => NullRule::Ratio {
-            key: StreamKey::for_field(seed, &field.name).substream(NULL_STREAM),
+            key: StreamKey::for_field(seed, name).substream(stream),
             threshold: (r * 18_446_744_073_709_551_616.0) as u64,
         },
+    }
+}
+
+/// `blank_ratio` applies to text columns only (it writes empty strings).
+fn check_blanks(spec: &GeneratorSpec, fields: &[Option<arrow_schema::Field>], issues: &mut Issues) {
+    for (i, (f, field)) in spec.fields.iter().zip(fields).enumerate() {
+        let Some(r) = f.blank_ratio else { continue };
+        if !(0.0..=1.0).contains(&r) {
+            issues.push(Issue::new(format!("fields[{i}].blank_ratio"), format!("blank_ratio {r} is outside 0.0–1.0")));
+        } else if let Some(field) = field
+            && !crate::mapping::blank::supports(field.data_type())
+        {
+            issues.push(
+                Issue::new(
+                    format!("fields[{i}].blank_ratio"),
+                    format!("blank_ratio writes empty text, but `{}` is of type {}", f.name, field.data_type()),
+                )
+                .hint("use null_ratio for columns that are not text"),
+            );
+        }
     }
 }
 

@@ -22,8 +22,9 @@ fn texts(b: &RecordBatch, name: &str) -> Vec<String> {
 #[test]
 fn every_kind_compiles_with_its_documented_type_and_example_shape() {
     for k in KINDS {
+        let locale = sdg_engine::catalog::example_locale(k);
         let b = plan(
-            &generator("de_DE", &format!("  - {{ name: v, type: CATALOG, params: {{ kind: {} }} }}\n", k.name))
+            &generator(locale, &format!("  - {{ name: v, type: CATALOG, params: {{ kind: {} }} }}\n", k.name))
                 .replace("seed: 3", "seed: 1"),
         )
         .generate(0, 500)
@@ -33,7 +34,7 @@ fn every_kind_compiles_with_its_documented_type_and_example_shape() {
         // Every alias means the same kind: the same values.
         for a in k.aliases {
             let alias = plan(
-                &generator("de_DE", &format!("  - {{ name: v, type: CATALOG, params: {{ kind: {a} }} }}\n"))
+                &generator(locale, &format!("  - {{ name: v, type: CATALOG, params: {{ kind: {a} }} }}\n"))
                     .replace("seed: 3", "seed: 1"),
             )
             .generate(0, 500)
@@ -56,7 +57,8 @@ fn every_kind_compiles_with_its_documented_type_and_example_shape() {
                     .collect::<String>()
             };
             let lens: std::collections::BTreeSet<usize> = v.iter().map(String::len).collect();
-            if !k.data {
+            // Code kinds have a fixed layout (lorem ipsum and User-Agent headers are free text).
+            if !k.data && !["text.lorem", "internet.user_agent"].contains(&k.name) {
                 assert!(lens.len() <= 8, "{}: lengths {lens:?}", k.name);
             }
             let example = sdg_engine::catalog::example(k);
@@ -208,4 +210,88 @@ fn catalog_problems_name_the_fix() {
     );
     assert!(got.iter().any(|g| g.contains("unknown locale `xx_XX`")), "{got:?}");
     assert!(LOCALES.len() >= 14);
+}
+
+fn floats(b: &RecordBatch, name: &str) -> Vec<f64> {
+    let c = b.column_by_name(name).unwrap_or_else(|| panic!("{name}"));
+    c.as_primitive::<arrow_array::types::Float64Type>().values().to_vec()
+}
+
+fn dictionary(b: &RecordBatch, name: &str) -> Vec<String> {
+    let c = b.column_by_name(name).unwrap_or_else(|| panic!("{name}"));
+    let d = c.as_dictionary::<arrow_array::types::Int32Type>();
+    let values = d.values().as_string::<i32>();
+    d.keys().values().iter().map(|&k| values.value(k as usize).to_string()).collect()
+}
+
+#[test]
+fn web_commerce_and_money_kinds_pass_their_checks() {
+    let b = plan(&generator(
+        "de_DE",
+        "  - { name: ua, type: CATALOG, params: { kind: internet.user_agent } }
+  - { name: domain, type: CATALOG, params: { kind: internet.domain } }
+  - { name: url, type: CATALOG, params: { kind: internet.url } }
+  - { name: safe_url, type: CATALOG, params: { kind: internet.url, safe: true } }
+  - { name: sku, type: CATALOG, params: { kind: commerce.sku } }
+  - { name: account, type: CATALOG, params: { kind: finance.account_number, length: 12 } }
+  - { name: price, type: CATALOG, params: { kind: commerce.price, min: 5, max: 80 } }
+  - { name: amount, type: CATALOG, params: { kind: amount, min: 0.5, max: 20000 } }
+  - { name: currency, type: CATALOG, params: { kind: currency } }
+  - { name: any_currency, type: CATALOG, params: { kind: currency, scope: any } }
+  - { name: mcc, type: CATALOG, params: { kind: mcc } }
+",
+    ))
+    .generate(0, 3000)
+    .expect("gen");
+    let mut all = serde_json::Map::new();
+    for name in ["ua", "domain", "url", "safe_url", "sku", "account"] {
+        all.insert(name.into(), texts(&b, name).into());
+    }
+    common::python_check(
+        r#"
+import json, sys, re, urllib.parse
+from ua_parser import parse
+v = json.load(sys.stdin)
+bad = []
+label = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+def domain_ok(d):
+    return len(d) <= 253 and all(label.fullmatch(p) for p in d.split(".")) and d.count(".") >= 1
+families = {"Chrome", "Chrome Mobile", "Mobile Safari", "Safari", "Edge", "Firefox"}
+for x in v["ua"]:
+    r = parse(x)
+    if r.user_agent is None or r.user_agent.family not in families or r.os is None:
+        bad.append(("ua", x))
+for x in v["domain"]:
+    if not (domain_ok(x) and x.endswith(".de")): bad.append(("domain", x))
+for key in ("url", "safe_url"):
+    for x in v[key]:
+        u = urllib.parse.urlsplit(x)
+        ok = u.scheme == "https" and domain_ok(u.hostname or "") and u.path.startswith("/")
+        if key == "safe_url": ok = ok and u.hostname in ("www.example.com", "www.example.org", "www.example.net")
+        if not ok: bad.append((key, x))
+for x in v["sku"]:
+    if not re.fullmatch(r"[A-Z]{3}-[0-9]{6}", x): bad.append(("sku", x))
+for x in v["account"]:
+    if not re.fullmatch(r"[1-9][0-9]{11}", x): bad.append(("account", x))
+if bad:
+    print(len(bad), "invalid, e.g.", bad[:10]); sys.exit(1)
+print("checked", sum(len(x) for x in v.values()))
+"#,
+        &serde_json::Value::Object(all),
+    );
+    let cents = |x: f64| ((x * 100.0).round() - x * 100.0).abs() < 1e-6;
+    let prices = floats(&b, "price");
+    assert!(prices.iter().all(|&p| (5.0..=80.0).contains(&p) && cents(p)), "{prices:?}");
+    let endings = prices.iter().filter(|p| [99, 95, 49, 0].contains(&(((*p * 100.0).round() as i64) % 100))).count();
+    assert_eq!(endings, prices.len(), "shop prices end in .99, .95, .49 or .00");
+    let amounts = floats(&b, "amount");
+    assert!(amounts.iter().all(|&a| (0.5..=20000.0).contains(&a) && cents(a)));
+    // Log-uniform: as many amounts below 100 as above (the geometric middle).
+    let below = amounts.iter().filter(|&&a| a < 100.0).count();
+    assert!((1200..1800).contains(&below), "{below} of 3000 below the geometric middle");
+    assert!(dictionary(&b, "currency").iter().all(|c| c == "EUR"), "de_DE pays in euros");
+    let any = dictionary(&b, "any_currency");
+    let usd = any.iter().filter(|c| *c == "USD").count();
+    assert!(usd > 1000 && any.iter().any(|c| c == "AED"), "USD most ({usd}), all 15 present");
+    assert!(dictionary(&b, "mcc").iter().all(|m| m.len() == 4 && m.bytes().all(|c| c.is_ascii_digit())));
 }

@@ -267,3 +267,148 @@ fn every_field_of_an_entity_reports_its_own_problems() {
     );
     assert_eq!(got.len(), 2, "each once: {got:?}");
 }
+
+fn floats(b: &RecordBatch, name: &str) -> Vec<f64> {
+    let c = b.column_by_name(name).unwrap_or_else(|| panic!("{name}"));
+    c.as_primitive::<arrow_array::types::Float64Type>().values().to_vec()
+}
+
+#[test]
+fn the_address_s_number_country_and_phone_belong_to_it() {
+    let b = plan(&generator(
+        "en_US",
+        "  - { name: street, type: CATALOG, params: { kind: street } }
+  - { name: number, type: CATALOG, params: { kind: building_number } }
+  - { name: region, type: CATALOG, params: { kind: region } }
+  - { name: area, type: CATALOG, params: { kind: area_code } }
+  - { name: phone, type: CATALOG, params: { kind: address.phone } }
+  - { name: e164, type: CATALOG, params: { kind: address.phone, format: e164 } }
+  - { name: country, type: CATALOG, params: { kind: country } }
+",
+    ))
+    .generate(0, 2000)
+    .expect("gen");
+    let (street, number) = (texts(&b, "street"), texts(&b, "number"));
+    for i in 0..b.num_rows() {
+        assert!(street[i].starts_with(&format!("{} ", number[i])), "row {i}: {} / {}", street[i], number[i]);
+    }
+    assert!(texts(&b, "country").iter().all(|c| c == "United States"));
+    // State names → their postal codes (the geocoder writes `Brighton, MI`).
+    let regions = std::fs::read_to_string(format!("{}/catalog-data/en_US/regions.tsv", env!("CARGO_MANIFEST_DIR")))
+        .expect("regions.tsv");
+    let code: std::collections::HashMap<&str, &str> =
+        regions.lines().skip(1).filter_map(|l| l.split_once('\t')).collect();
+    let mut rows = Vec::new();
+    for i in 0..b.num_rows() {
+        let region = texts(&b, "region")[i].clone();
+        let abbr = code.get(region.as_str()).copied().unwrap_or_default().to_string();
+        rows.push(serde_json::json!([texts(&b, "phone")[i], texts(&b, "e164")[i], texts(&b, "area")[i], region, abbr]));
+    }
+    // Valid numbers with the place's area code, which libphonenumber's
+    // geocoder places in the place's state.
+    common::python_check(
+        r#"
+import json, sys, phonenumbers
+from phonenumbers import geocoder
+rows = json.load(sys.stdin)
+bad, elsewhere = [], []
+for nat, e164, area, region, abbr in rows:
+    for x in (nat, e164):
+        n = phonenumbers.parse(x, "US")
+        if not phonenumbers.is_valid_number(n) or str(n.national_number)[:3] != area:
+            bad.append((x, area))
+    n = phonenumbers.parse(e164, None)
+    if e164[2:5] != area: bad.append((e164, area))
+    where = geocoder.description_for_number(n, "en")
+    if where and where != region and not where.endswith(", " + abbr):
+        elsewhere.append((e164, region, where))
+if bad:
+    print(len(bad), "invalid", bad[:10]); sys.exit(1)
+if len(elsewhere) > len(rows) // 50:
+    print(len(elsewhere), "in another state", elsewhere[:10]); sys.exit(1)
+print("checked", len(rows), "elsewhere", len(elsewhere))
+"#,
+        &serde_json::Value::Array(rows),
+    );
+}
+
+#[test]
+fn coordinates_near_a_point_and_ages_in_a_range() {
+    let b = plan(&generator(
+        "de_DE",
+        "  - { name: lat, type: CATALOG, params: { kind: latitude, near: [52.52, 13.405], radius_km: 25 } }
+  - { name: lon, type: CATALOG, params: { kind: longitude, near: [52.52, 13.405], radius_km: 25 } }
+  - { name: born, type: CATALOG, params: { kind: birth_date, min_age: 30, max_age: 39 } }
+  - { name: email, type: CATALOG, params: { kind: email, domains: company } }
+  - { name: safe, type: CATALOG, params: { kind: email, domains: safe, entity: other } }
+",
+    ))
+    .generate(0, 3000)
+    .expect("gen");
+    let (lat, lon) = (floats(&b, "lat"), floats(&b, "lon"));
+    let mut far = 0.0f64;
+    for (la, lo) in lat.iter().zip(&lon) {
+        // Haversine distance to Berlin Mitte.
+        let (p1, p2) = (52.52f64.to_radians(), la.to_radians());
+        let (dp, dl) = ((la - 52.52).to_radians(), (lo - 13.405).to_radians());
+        let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        far = far.max(2.0 * 6371.0 * a.sqrt().asin());
+    }
+    assert!((20.0..=25.2).contains(&far), "within 25 km, and spread to the edge: {far}");
+    let born = b.column_by_name("born").expect("born").as_primitive::<arrow_array::types::Date32Type>().clone();
+    // 2026-01-01 is day 20454: ages 30–39 that day.
+    for d in born.values().iter() {
+        let age = (20_454 - d) as f64 / 365.2425;
+        assert!((30.0..40.0).contains(&age), "age {age}");
+    }
+    let domains: HashSet<String> = texts(&b, "email").iter().map(|e| e.split('@').nth(1).expect("@").into()).collect();
+    assert!(domains.len() > 100 && domains.iter().all(|d| d.ends_with(".de")), "{domains:?}");
+    assert!(
+        texts(&b, "safe")
+            .iter()
+            .all(|e| e.ends_with("@example.com") || e.ends_with("@example.org") || e.ends_with("@example.net"))
+    );
+    let mixed = problems(&generator(
+        "de_DE",
+        "  - { name: lat, type: CATALOG, params: { kind: latitude, near: [52.52, 13.405] } }
+  - { name: lon, type: CATALOG, params: { kind: longitude } }
+  - { name: born, type: CATALOG, params: { kind: birth_date, min_age: 50, max_age: 20 } }
+",
+    ));
+    assert!(
+        mixed.iter().any(|p| p.starts_with("fields[1].params.near: `lat` and `lon` scatter around different points")),
+        "{mixed:?}"
+    );
+    assert!(
+        mixed.iter().any(|p| p.starts_with("fields[2].params.max_age: max_age 20 is below min_age 50")),
+        "{mixed:?}"
+    );
+}
+
+#[test]
+fn a_vehicle_s_model_is_of_its_make() {
+    let b = plan(&generator(
+        "fr_FR",
+        "  - { name: make, type: CATALOG, params: { kind: vehicle.make } }
+  - { name: model, type: CATALOG, params: { kind: vehicle.model } }
+",
+    ))
+    .generate(0, 2000)
+    .expect("gen");
+    let table = std::fs::read_to_string(format!("{}/catalog-data/all/vehicles.tsv", env!("CARGO_MANIFEST_DIR")))
+        .expect("vehicles.tsv");
+    let pairs: HashSet<(String, String)> = table
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            (c[0].to_string(), c[1].to_string())
+        })
+        .collect();
+    let (make, model) = (texts(&b, "make"), texts(&b, "model"));
+    let makes: HashSet<&String> = make.iter().collect();
+    assert!(makes.len() > 10, "{makes:?}");
+    for i in 0..b.num_rows() {
+        assert!(pairs.contains(&(make[i].clone(), model[i].clone())), "row {i}: {} {}", make[i], model[i]);
+    }
+}

@@ -134,7 +134,7 @@ pub fn python_check(script: &str, values: &serde_json::Value) {
     let out = child.wait_with_output().expect("python3");
     assert!(
         out.status.success(),
-        "validators refused values (or are missing: scripts/test.sh installs python-stdnum, vininfo and phonenumbers):\n{}{}",
+        "validators refused values (or are missing: scripts/test.sh installs python-stdnum, vininfo, phonenumbers and ua-parser):\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

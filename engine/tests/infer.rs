@@ -6,9 +6,8 @@
 
 use sdg_engine::catalog::infer::{definition, infer, infer_one};
 
-#[test]
-fn at_least_90_percent_of_real_column_names_get_the_expected_kind() {
-    let text = include_str!("data/column_names.tsv");
+/// The share of `text`'s names (a `name expected source` TSV) that get the expected kind, and the misses.
+fn score(text: &str) -> (usize, f64, Vec<String>) {
     let mut total = 0;
     let mut misses = Vec::new();
     for line in text.lines().skip(1) {
@@ -25,10 +24,30 @@ fn at_least_90_percent_of_real_column_names_get_the_expected_kind() {
             misses.push(format!("{name}: got {got} ({}), want {want}", p.reason));
         }
     }
+    (total, 1.0 - misses.len() as f64 / total as f64, misses)
+}
+
+#[test]
+fn at_least_90_percent_of_real_column_names_get_the_expected_kind() {
+    let (total, share, misses) = score(include_str!("data/column_names.tsv"));
     assert!(total >= 150, "{total} names");
-    let share = 1.0 - misses.len() as f64 / total as f64;
     assert!(share >= 0.9, "{:.1} % right; misses:\n{}", share * 100.0, misses.join("\n"));
     eprintln!("{:.1} % of {total} names right; misses: {misses:#?}", share * 100.0);
+}
+
+/// A second list, collected after the rules were written (tests/data/
+/// column_names_heldout.tsv: AdventureWorks, WordPress, Magento, HubSpot,
+/// CloudTrail, MIMIC-III, NYC taxi … 438 names, other sources than the first
+/// list). At first sight the rules got 53.4 % of it; general rules added
+/// since (glued compounds, words that decide wherever they stand, short keys
+/// only as whole words) bring it to 79 % — no name of this list is in the
+/// rules. docs/CONFIG.md (CATALOG, field-name inference) records both figures.
+#[test]
+fn held_out_column_names_mostly_get_the_expected_kind() {
+    let (total, share, misses) = score(include_str!("data/column_names_heldout.tsv"));
+    assert!(total >= 400, "{total} names");
+    eprintln!("held out: {:.1} % of {total} names right; misses: {misses:#?}", share * 100.0);
+    assert!(share >= 0.75, "{:.1} % right; misses:\n{}", share * 100.0, misses.join("\n"));
 }
 
 #[test]

@@ -236,6 +236,39 @@ fn null_ratio_nulls_that_share_of_rows() {
 }
 
 #[test]
+fn blank_ratio_blanks_that_share_of_text_rows_and_keeps_nulls() {
+    for field in [
+        "{ name: c, type: ENUM_RANDOM, params: { values: [A10, B20] }, blank_ratio: 0.3, null_ratio: 0.2 }",
+        "{ name: c, type: SEQUENCE, params: { prefix: x }, blank_ratio: 0.3, null_ratio: 0.2 }",
+        "{ name: c, type: CATALOG, params: { kind: email }, blank_ratio: 0.3, null_ratio: 0.2 }",
+    ] {
+        let b = one(field, 50_000);
+        let t = texts(&b);
+        let blank = t.iter().filter(|v| v.is_empty()).count() as f64 / 50_000.0;
+        let null = t.iter().filter(|v| *v == "∅").count() as f64 / 50_000.0;
+        // Blanks are drawn over every row; null rows stay null.
+        assert!((blank - 0.3 * 0.8).abs() < 0.01, "{field}: blank share {blank}");
+        assert!((null - 0.2).abs() < 0.01, "{field}: null share {null}");
+        let without = texts(&one(&field.replace("blank_ratio: 0.3, ", ""), 50_000));
+        for (a, b) in t.iter().zip(&without) {
+            assert!(a.is_empty() || a == b, "blanks change nothing else: {a} / {b}");
+        }
+    }
+    let all = texts(&one("{ name: c, type: SEQUENCE, params: { prefix: x }, blank_ratio: 1 }", 100));
+    assert!(all.iter().all(String::is_empty));
+    let problems = common::problems(&with_fields(
+        "  - { name: n, type: NUMERIC_RANGE, params: { min: 0, max: 9 }, blank_ratio: 0.1 }\n  - { name: s, type: SEQUENCE, params: { prefix: x }, blank_ratio: 1.5 }",
+    ));
+    assert_eq!(
+        problems,
+        [
+            "fields[0].blank_ratio: blank_ratio writes empty text, but `n` is of type Int64 — use null_ratio for columns that are not text",
+            "fields[1].blank_ratio: blank_ratio 1.5 is outside 0.0–1.0",
+        ]
+    );
+}
+
+#[test]
 fn a_fields_values_do_not_depend_on_other_fields() {
     let alone = plan(&with_fields("  - { name: amount, type: NUMERIC_RANGE, params: { min: 0, max: 1000 } }"))
         .generate(0, 100)

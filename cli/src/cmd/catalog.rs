@@ -38,7 +38,7 @@ pub fn markdown() -> String {
          A `type: CATALOG` field asks for a kind of value: `{{ name: iban, type: CATALOG, params: {{ kind: finance.iban }} }}`.\n\
          Every kind takes `kind` (its dotted name or an alias), `locale` (default: the generator's `locale:`, else en_US) and\n\
          `fallback` (a locale to use where the requested one has no data for the kind; never silent otherwise); the kinds\n\
-         below list their own parameters. `null_ratio` works as for every field.\n\n\
+         below list their own parameters. `null_ratio` and `blank_ratio` work as for every field.\n\n\
          Locales: {}.\n",
         LOCALES.join(", ")
     );

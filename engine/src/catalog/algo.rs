@@ -414,6 +414,126 @@ pub(crate) fn semver(r: &mut RowRng, out: &mut Vec<u8>) {
     out.extend_from_slice(b.format(patch).as_bytes());
 }
 
+/// A browser's User-Agent header as browsers send it in 2026, weighted by
+/// browser share: Chrome (Windows, macOS, Android), Safari (iPhone, macOS),
+/// Edge, Firefox (Windows, Linux). Versions are recent releases.
+pub(crate) fn user_agent(r: &mut RowRng, out: &mut Vec<u8>) {
+    let mut b = itoa::Buffer::new();
+    let chrome = 128 + below(r, 15);
+    let safari = 17 + below(r, 3);
+    let safari_minor = below(r, 6);
+    let firefox = 128 + below(r, 17);
+    let pick = below(r, 100);
+    let webkit = "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/";
+    match pick {
+        0..=29 => {
+            out.extend_from_slice(b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) ");
+            out.extend_from_slice(webkit.as_bytes());
+            out.extend_from_slice(b.format(chrome).as_bytes());
+            out.extend_from_slice(b".0.0.0 Safari/537.36");
+        }
+        30..=39 => {
+            out.extend_from_slice(b"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) ");
+            out.extend_from_slice(webkit.as_bytes());
+            out.extend_from_slice(b.format(chrome).as_bytes());
+            out.extend_from_slice(b".0.0.0 Safari/537.36");
+        }
+        40..=64 => {
+            out.extend_from_slice(b"Mozilla/5.0 (Linux; Android 10; K) ");
+            out.extend_from_slice(webkit.as_bytes());
+            out.extend_from_slice(b.format(chrome).as_bytes());
+            out.extend_from_slice(b".0.0.0 Mobile Safari/537.36");
+        }
+        65..=81 => {
+            out.extend_from_slice(b"Mozilla/5.0 (iPhone; CPU iPhone OS ");
+            out.extend_from_slice(b.format(safari).as_bytes());
+            out.push(b'_');
+            out.extend_from_slice(b.format(safari_minor).as_bytes());
+            out.extend_from_slice(b" like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/");
+            out.extend_from_slice(b.format(safari).as_bytes());
+            out.push(b'.');
+            out.extend_from_slice(b.format(safari_minor).as_bytes());
+            out.extend_from_slice(b" Mobile/15E148 Safari/604.1");
+        }
+        82..=86 => {
+            out.extend_from_slice(
+                b"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/",
+            );
+            out.extend_from_slice(b.format(safari).as_bytes());
+            out.push(b'.');
+            out.extend_from_slice(b.format(safari_minor).as_bytes());
+            out.extend_from_slice(b" Safari/605.1.15");
+        }
+        87..=93 => {
+            out.extend_from_slice(b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) ");
+            out.extend_from_slice(webkit.as_bytes());
+            out.extend_from_slice(b.format(chrome).as_bytes());
+            out.extend_from_slice(b".0.0.0 Safari/537.36 Edg/");
+            out.extend_from_slice(b.format(chrome).as_bytes());
+            out.extend_from_slice(b".0.0.0");
+        }
+        94..=97 => {
+            out.extend_from_slice(b"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:");
+            out.extend_from_slice(b.format(firefox).as_bytes());
+            out.extend_from_slice(b".0) Gecko/20100101 Firefox/");
+            out.extend_from_slice(b.format(firefox).as_bytes());
+            out.extend_from_slice(b".0");
+        }
+        _ => {
+            out.extend_from_slice(b"Mozilla/5.0 (X11; Linux x86_64; rv:");
+            out.extend_from_slice(b.format(firefox).as_bytes());
+            out.extend_from_slice(b".0) Gecko/20100101 Firefox/");
+            out.extend_from_slice(b.format(firefox).as_bytes());
+            out.extend_from_slice(b".0");
+        }
+    }
+}
+
+/// A stock-keeping unit: three capital letters, a dash, six digits (`KXD-204918`).
+pub(crate) fn sku(r: &mut RowRng, out: &mut Vec<u8>) {
+    for _ in 0..3 {
+        out.push(b'A' + below(r, 26) as u8);
+    }
+    out.push(b'-');
+    digits(r, 6, out);
+}
+
+/// A bank account number of `n` digits, the first not 0.
+pub(crate) fn account_number(r: &mut RowRng, n: usize, out: &mut Vec<u8>) {
+    out.push(b'1' + below(r, 9) as u8);
+    digits(r, n - 1, out);
+}
+
+/// A uniform draw in [0, 1) from 53 random bits.
+#[inline]
+pub(crate) fn unit(bits: u64) -> f64 {
+    (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// A shop price in [min, max]: log-uniform (cheap items are common), in
+/// cents, mostly ending in .99, .95, .49 or .00 as shops price.
+pub(crate) fn price(bits: u64, min: f64, max: f64) -> f64 {
+    let (lo, hi) = (min.max(0.01).ln(), max.max(0.01).ln());
+    let x = (lo + unit(bits) * (hi - lo)).exp();
+    let whole = x.floor();
+    let cents = match (bits & 0xF) as u8 {
+        0..=7 => 0.99,
+        8..=10 => 0.95,
+        11..=12 => 0.49,
+        _ => 0.0,
+    };
+    let p = whole + cents;
+    let p = if p > max { (max * 100.0).floor() / 100.0 } else { p };
+    if p < min { (min * 100.0).ceil() / 100.0 } else { p }
+}
+
+/// A money amount in [min, max]: log-uniform, rounded to cents.
+pub(crate) fn amount(bits: u64, min: f64, max: f64) -> f64 {
+    let (lo, hi) = (min.max(0.01).ln(), max.max(0.01).ln());
+    let x = ((lo + unit(bits) * (hi - lo)).exp() * 100.0).round() / 100.0;
+    x.clamp((min * 100.0).ceil() / 100.0, (max * 100.0).floor() / 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The catalog kinds drawn from locale data, one draw per entity and row:
-//! a person (first, last and full name, gender, username, email, birth date)
-//! and an address (street, city, region, postcode, country, coordinates,
-//! time zone). The fields of one entity form one group of the plan, so the
+//! a person (first, last and full name, gender, username, email, birth date),
+//! an address (street, building number, city, region, postcode, country,
+//! coordinates, time zone, area code and phone) and a vehicle (make, model). The fields of one entity form one group of the plan, so the
 //! email is made from the record's own name and the postcode, city and
 //! region are those of one real place. Tables are the locale's data files,
 //! held as pools (Arrow columns, parsed once per process) and gathered.
@@ -24,6 +24,7 @@ use std::sync::Arc;
 pub(crate) enum Family {
     Person,
     Address,
+    Vehicle,
 }
 
 /// The data kinds: (name, family, data files they need).
@@ -43,7 +44,16 @@ pub(crate) const DATA_KINDS: &[(&str, Family, &[&str])] = &[
     ("address.longitude", Family::Address, &["places.tsv"]),
     ("address.time_zone", Family::Address, &["places.tsv"]),
     ("address.country_code", Family::Address, &[]),
+    ("address.country", Family::Address, &[]),
+    ("address.building_number", Family::Address, &[]),
+    ("address.area_code", Family::Address, &["places.tsv"]),
+    ("address.phone", Family::Address, &["places.tsv"]),
+    ("vehicle.make", Family::Vehicle, &["vehicles.tsv"]),
+    ("vehicle.model", Family::Vehicle, &["vehicles.tsv"]),
 ];
+
+/// Where the shared (not per-locale) tables are: vehicles.
+const SHARED: &str = "all";
 
 pub(crate) fn family(kind: &str) -> Option<Family> {
     DATA_KINDS.iter().find(|(k, _, _)| *k == kind).map(|(_, f, _)| *f)
@@ -77,7 +87,18 @@ pub(crate) fn has_data(locale: &str, kind: &str) -> bool {
         "internet.email" | "person.username" => {
             foldable(locale, "first_names.tsv") >= 0.9 && foldable(locale, "last_names.tsv") >= 0.9
         }
-        "person.birth_date" | "address.country_code" => meta,
+        "person.birth_date" | "address.country_code" | "address.building_number" => meta,
+        "address.country" => meta && self::meta(locale, "country_name").is_some(),
+        "address.area_code" => filled(locale, "places.tsv", "area_code") >= 0.9,
+        // Numbers built from the area code: the North American plan's layout.
+        "address.phone" => filled(locale, "places.tsv", "area_code") >= 0.9 && locale == "en_US",
+        "vehicle.make" | "vehicle.model" => filled(SHARED, "vehicles.tsv", "make") > 0.0,
+        "internet.domain" | "internet.url" => super::picks::company_domains(locale).is_some_and(|d| !d.is_empty()),
+        "finance.merchant" => filled(locale, "companies.tsv", "name") > 0.0,
+        "company.catch_phrase" => filled(locale, "catch_phrases.tsv", "phrase") > 0.0,
+        "commerce.product" => filled(locale, "products.tsv", "name") > 0.0,
+        "commerce.category" => filled(locale, "product_categories.tsv", "name") > 0.0,
+        "commerce.colour" => filled(locale, "colours.tsv", "name") > 0.0,
         "address.street" => filled(locale, "streets.tsv", "name") > 0.0,
         "address.city" => filled(locale, "places.tsv", "city") >= 0.9,
         "address.region" => filled(locale, "places.tsv", "region") >= 0.9,
@@ -87,7 +108,7 @@ pub(crate) fn has_data(locale: &str, kind: &str) -> bool {
         "phone.number" => data::text(locale, "phone.tsv").is_some_and(|t| t.lines().count() > 1),
         "company.name" => filled(locale, "companies.tsv", "name") > 0.0,
         "person.job_title" => filled(locale, "jobs.tsv", "title") > 0.0,
-        "text.word" | "text.sentence" => filled(locale, "words.tsv", "word") > 0.0,
+        "text.word" | "text.sentence" | "text.paragraph" => filled(locale, "words.tsv", "word") > 0.0,
         _ => false,
     }
 }
@@ -98,7 +119,7 @@ pub(crate) fn locales_for(kind: &str) -> Vec<&'static str> {
 }
 
 /// A value of the locale's meta.tsv.
-fn meta(locale: &str, key: &str) -> Option<String> {
+pub(crate) fn meta(locale: &str, key: &str) -> Option<String> {
     data::text(locale, "meta.tsv")?
         .lines()
         .filter_map(|l| l.split_once('\t'))
@@ -181,52 +202,111 @@ pub(crate) fn weighted(pool: Arc<Pool>) -> Weighted {
     Weighted { pool, alias: AliasTable::new(&weights) }
 }
 
-/// What one output column of an entity group is.
+/// Where an email's domain comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Domains {
+    Free,
+    Company,
+    Safe,
+}
+
+/// A point to scatter coordinates around: (latitude, longitude, radius in km).
+type Near = Option<(f64, f64, f64)>;
+
+/// What one output column of an entity group is.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Out {
     First,
     Last,
     Full,
     Gender,
     Username,
-    Email,
-    BirthDate,
+    Email(Domains),
+    /// Days before 2026-01-01 of the youngest, and the span in days.
+    BirthDate(i32, u64),
     Street,
+    BuildingNumber,
     City,
     Region,
     Postcode,
-    Latitude,
-    Longitude,
+    Latitude(Near),
+    Longitude(Near),
     TimeZone,
     CountryCode,
+    Country,
+    AreaCode,
+    Phone(bool),
+    Make,
+    Model,
 }
 
-fn out_of(kind: &str) -> Out {
-    match kind {
-        "person.first_name" => Out::First,
-        "person.last_name" => Out::Last,
-        "person.full_name" => Out::Full,
-        "person.gender" => Out::Gender,
-        "person.username" => Out::Username,
-        "internet.email" => Out::Email,
-        "person.birth_date" => Out::BirthDate,
-        "address.street" => Out::Street,
-        "address.city" => Out::City,
-        "address.region" => Out::Region,
-        "address.postcode" => Out::Postcode,
-        "address.latitude" => Out::Latitude,
-        "address.longitude" => Out::Longitude,
-        "address.time_zone" => Out::TimeZone,
-        _ => Out::CountryCode,
+impl Out {
+    fn of(kind: &str, p: &super::CatalogParams) -> Self {
+        let near = p.near.as_ref().filter(|n| n.len() == 2).map(|n| (n[0], n[1], p.radius_km.unwrap_or(10.0)));
+        match kind {
+            "person.first_name" => Self::First,
+            "person.last_name" => Self::Last,
+            "person.full_name" => Self::Full,
+            "person.gender" => Self::Gender,
+            "person.username" => Self::Username,
+            "internet.email" => Self::Email(match p.domains.as_deref() {
+                Some("company") => Domains::Company,
+                Some("safe") => Domains::Safe,
+                _ => Domains::Free,
+            }),
+            "person.birth_date" => {
+                let (lo, hi) = (p.min_age.unwrap_or(18).min(120), p.max_age.unwrap_or(90).min(120));
+                let (lo, hi) = (lo.min(hi), lo.max(hi));
+                // Ages lo..=hi: born between (hi + 1) years and lo years before.
+                Self::BirthDate((lo as f64 * 365.2425) as i32, ((hi + 1 - lo) as f64 * 365.2425) as u64)
+            }
+            "address.street" => Self::Street,
+            "address.building_number" => Self::BuildingNumber,
+            "address.city" => Self::City,
+            "address.region" => Self::Region,
+            "address.postcode" => Self::Postcode,
+            "address.latitude" => Self::Latitude(near),
+            "address.longitude" => Self::Longitude(near),
+            "address.time_zone" => Self::TimeZone,
+            "address.country" => Self::Country,
+            "address.area_code" => Self::AreaCode,
+            "address.phone" => Self::Phone(p.format.as_deref() == Some("e164")),
+            "vehicle.make" => Self::Make,
+            "vehicle.model" => Self::Model,
+            _ => Self::CountryCode,
+        }
+    }
+
+    fn first(self) -> bool {
+        matches!(self, Self::First | Self::Full | Self::Gender | Self::Username | Self::Email(_))
+    }
+
+    fn last(self) -> bool {
+        matches!(self, Self::Last | Self::Full | Self::Username | Self::Email(_))
+    }
+
+    fn place(self) -> bool {
+        matches!(
+            self,
+            Self::City
+                | Self::Region
+                | Self::Postcode
+                | Self::Latitude(None)
+                | Self::Longitude(None)
+                | Self::TimeZone
+                | Self::AreaCode
+                | Self::Phone(_)
+        )
     }
 }
 
-/// A member of an entity group: field position, name, kind, path.
+/// A member of an entity group: field position, name, kind, path, params.
 pub(crate) struct Member {
     pub index: usize,
     pub name: String,
     pub kind: &'static str,
     pub path: String,
+    pub params: super::CatalogParams,
 }
 
 /// One entity of a record: its fields, its locale's tables, its draws.
@@ -243,6 +323,13 @@ pub(crate) struct EntityGroup {
     domains: Vec<String>,
     places: Option<Weighted>,
     streets: Option<Weighted>,
+    vehicles: Option<Weighted>,
+    /// The locale's company domains (emails with `domains: company`).
+    company_domains: Arc<Vec<String>>,
+    /// The area code of each place (address.phone).
+    area: Vec<[u8; 3]>,
+    /// The country's name in the locale's language.
+    country_name: String,
     /// How a street address is written: the separator, and whether the number comes first.
     street_sep: String,
     number_first: bool,
@@ -256,11 +343,17 @@ pub(crate) struct EntityGroup {
 /// The problem of a kind the locale's data lacks, at `path`: which locales have it.
 pub(crate) fn no_data(path: String, kind: &str, locale: &str) -> Issue {
     let have = locales_for(kind);
-    Issue::new(path, format!("kind {kind} has no data for locale {locale}")).hint(if have.is_empty() {
+    let mut hint = if have.is_empty() {
         "no locale has data for it yet".to_string()
     } else {
         format!("locales with data: {}; or add fallback: {}", have.join(", "), have[0])
-    })
+    };
+    // Kinds with a way around the data.
+    match kind {
+        "internet.domain" | "internet.url" => hint.push_str("; or safe: true (example domains)"),
+        _ => {}
+    }
+    Issue::new(path, format!("kind {kind} has no data for locale {locale}")).hint(hint)
 }
 
 fn need(locale: &str, file: &str, m: &Member, issues: &mut Issues) -> Option<Arc<Pool>> {
@@ -315,27 +408,77 @@ pub(crate) fn compile(
     if issues.len() > before {
         return None;
     }
-    let what: Vec<Out> = members.iter().map(|m| out_of(m.kind)).collect();
-    let uses = |o: &[Out]| what.iter().any(|w| o.contains(w));
+    let what: Vec<Out> = members.iter().map(|m| Out::of(m.kind, &m.params)).collect();
+    let uses = |f: fn(Out) -> bool| what.iter().any(|w| f(*w));
     let m0 = &members[0];
+    // Latitude and longitude of one entity scatter around one point, or none.
+    let nears: Vec<(&Member, Near)> = members
+        .iter()
+        .zip(&what)
+        .filter_map(|(m, w)| match w {
+            Out::Latitude(n) | Out::Longitude(n) => Some((m, *n)),
+            _ => None,
+        })
+        .collect();
+    if let Some((m, _)) = nears.iter().find(|(_, n)| *n != nears[0].1) {
+        issues.push(
+            Issue::new(
+                format!("{}.params.near", m.path),
+                format!("`{}` and `{}` scatter around different points", nears[0].0.name, m.name),
+            )
+            .hint("give latitude and longitude the same near and radius_km (or neither)"),
+        );
+    }
     // The table of `file` (its presence was checked above).
     let table = |file: &str, issues: &mut Issues| -> Option<Weighted> {
         let m = members.iter().find(|m| DATA_KINDS.iter().any(|(k, _, f)| *k == m.kind && f.contains(&file)))?;
-        need(locale, file, m, issues).map(weighted)
+        need(if file == "vehicles.tsv" { SHARED } else { locale }, file, m, issues).map(weighted)
     };
-    let first = if uses(&[Out::First, Out::Full, Out::Gender, Out::Username, Out::Email]) {
-        table("first_names.tsv", issues)
+    let first = if uses(Out::first) { table("first_names.tsv", issues) } else { None };
+    let last = if uses(Out::last) { table("last_names.tsv", issues) } else { None };
+    let places = if uses(Out::place) { table("places.tsv", issues) } else { None };
+    let streets = if uses(|w| w == Out::Street) { table("streets.tsv", issues) } else { None };
+    let vehicles = if uses(|w| matches!(w, Out::Make | Out::Model)) { table("vehicles.tsv", issues) } else { None };
+    let company_domains = if uses(|w| w == Out::Email(Domains::Company)) {
+        match super::picks::company_domains(locale).filter(|d| !d.is_empty()) {
+            Some(d) => d,
+            None => {
+                let m = members.iter().zip(&what).find(|(_, w)| **w == Out::Email(Domains::Company)).map(|(m, _)| m);
+                issues.push(
+                    Issue::new(
+                        format!("{}.params.domains", m.unwrap_or(m0).path),
+                        format!("locale {locale} has no company domains"),
+                    )
+                    .hint(format!(
+                        "locales with them: {}; or domains: free",
+                        locales_for("internet.domain").join(", ")
+                    )),
+                );
+                Arc::new(Vec::new())
+            }
+        }
     } else {
-        None
+        Arc::new(Vec::new())
     };
-    let last =
-        if uses(&[Out::Last, Out::Full, Out::Username, Out::Email]) { table("last_names.tsv", issues) } else { None };
-    let places = if uses(&[Out::City, Out::Region, Out::Postcode, Out::Latitude, Out::Longitude, Out::TimeZone]) {
-        table("places.tsv", issues)
-    } else {
-        None
+    // The area code of each place (a place without one takes the previous place's).
+    let area: Vec<[u8; 3]> = match (&places, uses(|w| matches!(w, Out::Phone(_)))) {
+        (Some(w), true) => {
+            let mut last = *b"201";
+            match w.pool.column_index("area_code").map(|c| w.pool.chunks(c)[0].as_string::<i32>().clone()) {
+                Some(a) => (0..a.len())
+                    .map(|i| {
+                        let v = a.value(i).as_bytes();
+                        if a.is_valid(i) && v.len() == 3 && v.iter().all(u8::is_ascii_digit) {
+                            last = [v[0], v[1], v[2]];
+                        }
+                        last
+                    })
+                    .collect(),
+                None => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
     };
-    let streets = if uses(&[Out::Street]) { table("streets.tsv", issues) } else { None };
     if issues.len() > before {
         return None;
     }
@@ -354,8 +497,8 @@ pub(crate) fn compile(
         .zip(&what)
         .map(|(m, w)| {
             let t = match w {
-                Out::BirthDate => DataType::Date32,
-                Out::Latitude | Out::Longitude => DataType::Float64,
+                Out::BirthDate(..) => DataType::Date32,
+                Out::Latitude(_) | Out::Longitude(_) => DataType::Float64,
                 _ => DataType::Utf8,
             };
             (m.index, Field::new(&m.name, t, true))
@@ -374,8 +517,12 @@ pub(crate) fn compile(
         domains,
         places,
         streets,
+        vehicles,
+        company_domains,
+        area,
         street_sep: sep,
         number_first,
+        country_name: meta(locale, "country_name").unwrap_or_default(),
         country,
         field: m0.name.clone(),
     };
@@ -388,6 +535,35 @@ const LAST: u64 = 2;
 const PLACE: u64 = 3;
 const STREET: u64 = 4;
 const EXTRA: u64 = 5;
+const VEHICLE: u64 = 6;
+const NEAR: u64 = 7;
+
+/// Kilometres per degree of latitude.
+const KM_PER_DEGREE: f64 = 111.32;
+
+/// The building number of a row's street address.
+#[inline]
+fn building_number(extra: StreamKey, row: u64) -> u64 {
+    let mut r = RowRng::from_bits(extra.substream(2).at(row));
+    1 + crate::rng::below(r.next_u64(), 180)
+}
+
+/// A point within `radius` km of (lat, lon), uniform over the disc: (latitude, longitude).
+#[inline]
+fn scatter(bits: u64, (lat, lon, radius): (f64, f64, f64)) -> (f64, f64) {
+    let (u, v) = (super::algo::unit(bits), super::algo::unit(bits.rotate_left(32).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    let d = radius * u.sqrt();
+    let theta = std::f64::consts::TAU * v;
+    let la = (lat + d * theta.cos() / KM_PER_DEGREE).clamp(-90.0, 90.0);
+    let cos = lat.to_radians().cos().max(1e-6);
+    let mut lo = lon + d * theta.sin() / (KM_PER_DEGREE * cos);
+    if lo > 180.0 {
+        lo -= 360.0;
+    } else if lo < -180.0 {
+        lo += 360.0;
+    }
+    (la, lo.clamp(-180.0, 180.0))
+}
 
 impl EntityGroup {
     fn err(&self, e: arrow_schema::ArrowError) -> GenError {
@@ -430,6 +606,7 @@ impl FieldGroup for EntityGroup {
         let last = self.picks(ctx, &self.last, LAST);
         let place = self.picks(ctx, &self.places, PLACE);
         let street = self.picks(ctx, &self.streets, STREET);
+        let vehicle = self.picks(ctx, &self.vehicles, VEHICLE);
         let extra = self.key.substream(EXTRA);
         for (j, (&out, what)) in self.outs.iter().zip(&self.what).enumerate() {
             let nulls = nulls.get(j).and_then(Option::as_ref);
@@ -467,10 +644,15 @@ impl FieldGroup for EntityGroup {
                     })
                     .map_err(e)?
                 }
-                Out::Email | Out::Username => {
+                Out::Email(_) | Out::Username => {
                     let (f, l) = (first.as_ref().expect("picks"), last.as_ref().expect("picks"));
-                    let email = *what == Out::Email;
-                    let d = self.domains.len() as u64;
+                    let email = *what != Out::Username;
+                    let domains: &[String] = match what {
+                        Out::Email(Domains::Company) => &self.company_domains,
+                        _ => &self.domains,
+                    };
+                    let safe = *what == Out::Email(Domains::Safe);
+                    let d = if safe { super::SAFE_DOMAINS.len() } else { domains.len() } as u64;
                     super::text_column(n, nulls, |i, s| {
                         let bits = extra.at(ctx.rows.get(i));
                         let (fp, lp) = (&self.first_fold[f[i] as usize], &self.last_fold[l[i] as usize]);
@@ -491,19 +673,80 @@ impl FieldGroup for EntityGroup {
                         }
                         if email {
                             s.push(b'@');
-                            let pick = extra.substream(3).at(ctx.rows.get(i));
-                            s.extend_from_slice(self.domains[crate::rng::below(pick, d) as usize].as_bytes());
+                            let pick = crate::rng::below(extra.substream(3).at(ctx.rows.get(i)), d) as usize;
+                            let domain = if safe { super::SAFE_DOMAINS[pick] } else { domains[pick].as_str() };
+                            s.extend_from_slice(domain.as_bytes());
                         }
                     })
                     .map_err(e)?
                 }
-                Out::BirthDate => {
-                    // Ages 18–90 on 2026-01-01 (day 20454 since the epoch).
-                    let v: ScalarBuffer<i32> = ctx
-                        .rows
-                        .collect(|r| 20_454 - 18 * 365 - crate::rng::below(extra.substream(1).at(r), 72 * 365) as i32);
+                Out::BirthDate(youngest, span) => {
+                    // Ages on 2026-01-01 (day 20454 since the epoch): born after
+                    // (oldest + 1) years before it, at most `youngest` days before it.
+                    let (youngest, span) = (*youngest, *span);
+                    let v: ScalarBuffer<i32> = ctx.rows.collect(|r| {
+                        20_454 - youngest - crate::rng::below(extra.substream(1).at(r), span.max(1)) as i32
+                    });
                     Arc::new(Date32Array::new(v, nulls.cloned()))
                 }
+                Out::BuildingNumber => {
+                    let mut num = itoa::Buffer::new();
+                    super::text_column(n, nulls, |i, s| {
+                        s.extend_from_slice(num.format(building_number(extra, ctx.rows.get(i))).as_bytes())
+                    })
+                    .map_err(e)?
+                }
+                Out::Country => {
+                    super::text_column(n, nulls, |_, s| s.extend_from_slice(self.country_name.as_bytes())).map_err(e)?
+                }
+                Out::Latitude(Some(near)) | Out::Longitude(Some(near)) => {
+                    let lat = matches!(what, Out::Latitude(_));
+                    let key = self.key.substream(NEAR);
+                    let v: ScalarBuffer<f64> = ctx.rows.collect(|r| {
+                        let (la, lo) = scatter(key.at(r), *near);
+                        if lat { la } else { lo }
+                    });
+                    Arc::new(arrow_array::Float64Array::new(v, nulls.cloned()))
+                }
+                Out::Phone(e164) => {
+                    let picks = place.as_ref().expect("picks");
+                    let phone = extra.substream(4);
+                    super::text_column(n, nulls, |i, s| {
+                        let a = self.area[picks[i] as usize];
+                        let mut r = RowRng::from_bits(phone.at(ctx.rows.get(i)));
+                        // Exchange NXX (N 2–9, not N11), line XXXX.
+                        let mut x = [b'2' + crate::rng::below(r.next_u64(), 8) as u8, 0, 0];
+                        x[1] = b'0' + (r.next_u64() % 10) as u8;
+                        x[2] = b'0' + (r.next_u64() % 10) as u8;
+                        if x[1] == b'1' && x[2] == b'1' {
+                            x[2] = b'2';
+                        }
+                        let mut line = [0u8; 4];
+                        for d in &mut line {
+                            *d = b'0' + (r.next_u64() % 10) as u8;
+                        }
+                        if *e164 {
+                            s.extend_from_slice(b"+1");
+                            s.extend_from_slice(&a);
+                            s.extend_from_slice(&x);
+                        } else {
+                            s.push(b'(');
+                            s.extend_from_slice(&a);
+                            s.extend_from_slice(b") ");
+                            s.extend_from_slice(&x);
+                            s.push(b'-');
+                        }
+                        s.extend_from_slice(&line);
+                    })
+                    .map_err(e)?
+                }
+                Out::Make | Out::Model => Self::column(
+                    &self.vehicles.as_ref().expect("vehicles").pool,
+                    if *what == Out::Make { "make" } else { "model" },
+                    vehicle.as_ref().expect("picks"),
+                    nulls,
+                )
+                .map_err(e)?,
                 Out::Street => {
                     let s_picks = street.as_ref().expect("picks");
                     let sa = self.streets.as_ref().expect("streets").pool.chunks(0)[0].clone();
@@ -511,8 +754,7 @@ impl FieldGroup for EntityGroup {
                     let (sep, number_first) = (&self.street_sep, self.number_first);
                     let mut num = itoa::Buffer::new();
                     super::text_column(n, nulls, |i, s| {
-                        let mut r = RowRng::from_bits(extra.substream(2).at(ctx.rows.get(i)));
-                        let number = 1 + crate::rng::below(r.next_u64(), 180);
+                        let number = building_number(extra, ctx.rows.get(i));
                         let name = sa.value(s_picks[i] as usize);
                         if number_first {
                             s.extend_from_slice(num.format(number).as_bytes());
@@ -526,13 +768,20 @@ impl FieldGroup for EntityGroup {
                     })
                     .map_err(e)?
                 }
-                Out::City | Out::Region | Out::Postcode | Out::TimeZone | Out::Latitude | Out::Longitude => {
+                Out::City
+                | Out::Region
+                | Out::Postcode
+                | Out::TimeZone
+                | Out::AreaCode
+                | Out::Latitude(None)
+                | Out::Longitude(None) => {
                     let col = match what {
                         Out::City => "city",
                         Out::Region => "region",
                         Out::Postcode => "postcode",
                         Out::TimeZone => "timezone",
-                        Out::Latitude => "latitude",
+                        Out::AreaCode => "area_code",
+                        Out::Latitude(_) => "latitude",
                         _ => "longitude",
                     };
                     Self::column(

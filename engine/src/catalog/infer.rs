@@ -49,8 +49,64 @@ pub fn tokens(name: &str) -> Vec<String> {
     if !cur.is_empty() {
         out.push(cur);
     }
-    out
+    // Glued lowercase compounds (`lastmodifieddate`, `admittime`, `issuetype`):
+    // split off a known tail word when at least three letters come before it.
+    let mut split = Vec::with_capacity(out.len());
+    for tok in out {
+        match GLUED_TAILS.iter().find(|t| tok.len() >= t.len() + 3 && tok.ends_with(*t) && tok.is_ascii()) {
+            Some(tail) if !NOT_GLUED.contains(&tok.as_str()) => {
+                split.push(tok[..tok.len() - tail.len()].to_string());
+                split.push(tail.to_string());
+            }
+            _ => split.push(tok),
+        }
+    }
+    split
 }
+
+/// Words found glued to the end of a lowercase name.
+const GLUED_TAILS: &[&str] =
+    &["date", "time", "type", "stage", "handle", "version", "timezone", "status", "code", "name", "number"];
+
+/// Words that end in a tail word but are one word.
+const NOT_GLUED: &[&str] = &[
+    "runtime",
+    "uptime",
+    "downtime",
+    "lifetime",
+    "overtime",
+    "anytime",
+    "mealtime",
+    "nickname",
+    "surname",
+    "username",
+    "filename",
+    "hostname",
+    "pathname",
+    "codename",
+    "firstname",
+    "lastname",
+    "fullname",
+    "zipcode",
+    "postcode",
+    "barcode",
+    "geocode",
+    "unicode",
+    "opcode",
+    "countrycode",
+    "areacode",
+    "prototype",
+    "archetype",
+    "genotype",
+    "phenotype",
+    "backstage",
+    "update",
+    "mandate",
+    "candidate",
+    "validate",
+    "sedate",
+    "accommodate",
+];
 
 /// Exact names (tokens joined by `_`) → catalog kind.
 const SYNONYMS: &[(&str, &[&str])] = &[
@@ -107,7 +163,29 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "address.region",
         &["state", "province", "region", "state_province", "county", "district", "state_code", "province_code"],
     ),
-    ("address.country_code", &["country", "country_code", "countrycode", "country_iso", "nation"]),
+    ("address.country", &["country", "country_name", "countryname", "nation", "country_region"]),
+    ("address.country_code", &["country_code", "countrycode", "country_iso", "iso_country", "country_iso_code"]),
+    ("address.building_number", &["building_number", "house_number", "street_number", "housenumber", "house_no"]),
+    ("address.area_code", &["area_code", "areacode", "dialing_code"]),
+    ("internet.url", &["url", "website", "homepage", "web_site", "link", "uri", "website_url", "landing_page"]),
+    ("internet.domain", &["domain", "domain_name", "hostname", "host", "host_name", "fqdn", "email_domain"]),
+    ("internet.user_agent", &["user_agent", "useragent", "ua", "http_user_agent", "browser_user_agent"]),
+    ("commerce.product", &["product", "product_name", "productname", "item_name", "product_title", "item"]),
+    ("commerce.category", &["product_category", "department", "product_type", "category_name"]),
+    ("commerce.colour", &["color", "colour", "product_color"]),
+    ("commerce.sku", &["sku", "product_code", "stock_code", "item_code", "article_number", "stockcode"]),
+    ("commerce.price", &["price", "unit_price", "unitprice", "list_price", "listprice", "sale_price", "msrp"]),
+    ("finance.amount", &["amount", "total_amount", "transaction_amount", "order_total", "grand_total", "balance"]),
+    ("finance.currency_code", &["currency", "currency_code", "currencycode", "iso_currency_code", "currency_iso"]),
+    ("finance.account_number", &["account_number", "account_no", "bank_account", "acct_number", "accountnumber"]),
+    ("finance.transaction_type", &["transaction_type", "txn_type", "trans_type", "transactiontype"]),
+    ("finance.merchant", &["merchant", "merchant_name", "payee", "payee_name"]),
+    ("finance.merchant_category", &["mcc", "merchant_category", "merchant_category_code"]),
+    ("company.industry", &["industry", "sector", "industry_name", "vertical"]),
+    ("company.catch_phrase", &["catch_phrase", "slogan", "tagline", "motto"]),
+    ("vehicle.make", &["make", "car_make", "vehicle_make", "manufacturer", "brand_name"]),
+    ("vehicle.model", &["car_model", "vehicle_model", "model_name"]),
+    ("telemetry.os", &["os", "operating_system", "platform", "os_name", "device_os"]),
     (
         "address.street",
         &[
@@ -221,7 +299,11 @@ const INSIDE: &[(&str, &str)] = &[
     ("city", "address.city"),
     ("street", "address.street"),
     ("address", "address.street"),
-    ("country", "address.country_code"),
+    ("country_code", "address.country_code"),
+    ("country", "address.country"),
+    ("user_agent", "internet.user_agent"),
+    ("useragent", "internet.user_agent"),
+    ("currency", "finance.currency_code"),
     ("first_name", "person.first_name"),
     ("last_name", "person.last_name"),
     ("birth", "person.birth_date"),
@@ -243,7 +325,23 @@ fn typed(name: &str, kind: &str, params: Value, confidence: f64, reason: impl In
     Proposal { name: name.to_string(), kind: kind.into(), params, confidence, reason: reason.into() }
 }
 
-const TIME_WORDS: &[&str] = &["at", "on", "date", "time", "timestamp", "ts", "datetime"];
+const TIME_WORDS: &[&str] = &[
+    "at",
+    "on",
+    "date",
+    "time",
+    "timestamp",
+    "ts",
+    "datetime",
+    "modified",
+    "changed",
+    "registered",
+    "expires",
+    "expired",
+    "viewed",
+    "created",
+    "updated",
+];
 const TIME_NAMES: &[&str] = &[
     "created",
     "updated",
@@ -277,6 +375,14 @@ const MONEY: &[&str] = &[
     "charge",
     "freight",
     "spent",
+    "amt",
+    "gross",
+    "fare",
+    "surcharge",
+    "income",
+    "expenses",
+    "ytd",
+    "wage",
 ];
 const COUNTS: &[&str] = &[
     "count",
@@ -311,14 +417,187 @@ const COUNTS: &[&str] = &[
     "width",
     "height",
     "weight",
+    "distance",
+    "attempts",
+    "speed",
+    "estimate",
+    "pop",
+    "population",
+    "years",
+    "months",
+    "weeks",
+    "minutes",
+    "mileage",
+    "horsepower",
+    "cylinders",
+    "rating",
+    "orders",
 ];
 const FLAG_FIRST: &[&str] = &["is", "has", "can", "should", "was", "accepts", "allow", "allows"];
 const FLAG_LAST: &[&str] =
     &["flag", "enabled", "active", "verified", "deleted", "exempt", "admin", "paid", "delinquent", "livemode", "opted"];
 const CATEGORIES: &[&str] = &[
-    "type", "kind", "category", "channel", "source", "method", "mode", "priority", "industry", "platform", "brand",
-    "contract", "check", "result", "outcome", "role", "group", "class",
+    "type",
+    "kind",
+    "category",
+    "channel",
+    "source",
+    "method",
+    "mode",
+    "priority",
+    "brand",
+    "contract",
+    "check",
+    "result",
+    "outcome",
+    "role",
+    "group",
+    "class",
+    "direction",
+    "medium",
+    "continent",
+    "ethnicity",
+    "insurance",
+    "religion",
+    "language",
+    "protocol",
+    "stage",
 ];
+
+/// The rules of words that mean a kind wherever they stand in a name.
+fn word_rules(
+    name: &str,
+    t: &[String],
+    joined: &str,
+    has: &dyn Fn(&[&str]) -> bool,
+    pair: &dyn Fn(&str, &str) -> bool,
+) -> Option<Proposal> {
+    let last = t.last().map(String::as_str).unwrap_or("");
+    let first = t.first().map(String::as_str).unwrap_or("");
+    let word = |kind: &str, w: &str| Some(catalog(name, kind, 0.75, format!("`{joined}` has the word `{w}`")));
+    // The last word names what an address part is (`ip_city` is a city).
+    match last {
+        "city" | "town" => return word("address.city", last),
+        "state" | "region" | "province" if t.len() > 1 => return word("address.region", last),
+        "country" if t.len() > 1 => return word("address.country", last),
+        "thoroughfare" => return word("address.street", last),
+        _ => {}
+    }
+    if t.len() > 2
+        && t[..t.len() - 1].iter().any(|w| ["is", "has", "include", "includes", "allow"].contains(&w.as_str()))
+    {
+        return Some(typed(
+            name,
+            "ENUM_RANDOM",
+            json!({ "values": [true, false], "weights": [3, 1] }),
+            0.7,
+            format!("`{joined}`: a yes/no flag"),
+        ));
+    }
+    if has(&["color", "colour"]) {
+        return word("commerce.colour", "colour");
+    }
+    if has(&["make"]) && !has(&["is", "has"]) && !FLAG_LAST.contains(&last) {
+        return word("vehicle.make", "make");
+    }
+    if has(&["msrp"]) {
+        return word("commerce.price", "msrp");
+    }
+    if has(&["industry", "sic", "naics"]) {
+        return word("company.industry", "industry");
+    }
+    if ["publisher", "bank", "issuer", "manufacturer", "carrier", "employer"].contains(&last) {
+        return word("company.name", last);
+    }
+    if ["author", "authors"].contains(&last) {
+        return word("person.full_name", last);
+    }
+    if has(&["vehicle"]) && pair("identification", "number") {
+        return word("vehicle.vin", "vehicle identification number");
+    }
+    if has(&["product", "item"]) && ["number", "code", "sku"].contains(&last) {
+        return word("commerce.sku", "product number");
+    }
+    if has(&["product", "item"]) && ["name", "title"].contains(&last) {
+        return word("commerce.product", "product name");
+    }
+    if has(&["product", "item"]) && ["category", "department"].contains(&last) {
+        return word("commerce.category", "product category");
+    }
+    if has(&["timezone", "tz"]) || pair("time", "zone") {
+        return word("address.time_zone", "time zone");
+    }
+    if has(&["ipv6"]) {
+        return word("internet.ipv6", "ipv6");
+    }
+    if has(&["ip", "ipv4"]) {
+        return word("internet.ipv4", "ip");
+    }
+    if has(&["useragent"]) || pair("user", "agent") || last == "agent" {
+        return word("internet.user_agent", "agent");
+    }
+    if has(&["os"]) || pair("operating", "system") {
+        return word("telemetry.os", "os");
+    }
+    if has(&["mac"]) {
+        return word("internet.mac", "mac");
+    }
+    if pair("status", "code") || has(&["http", "response"]) && last == "status" {
+        return word("internet.http_status", "status code");
+    }
+    if last == "verb" || has(&["http", "request"]) && last == "method" {
+        return word("internet.http_method", last);
+    }
+    if has(&["hostname", "domain", "fqdn"]) || pair("dns", "name") || pair("host", "name") {
+        return word("internet.domain", "domain");
+    }
+    if has(&["referrer", "referer"]) {
+        return word("internet.url", "referrer");
+    }
+    if has(&["severity"]) || last == "level" && t.len() > 1 && has(&["log"]) {
+        return word("telemetry.log_level", "severity");
+    }
+    if last == "version" && t.len() > 1 && !has(&["http"]) {
+        return word("telemetry.semver", "version");
+    }
+    if ["lat", "latitude"].contains(&last) {
+        return word("address.latitude", last);
+    }
+    if ["long", "lng", "lon", "longitude"].contains(&last) && t.len() > 1 {
+        return word("address.longitude", last);
+    }
+    if has(&["country"]) && ["code", "iso", "id"].contains(&last) {
+        return word("address.country_code", "country code");
+    }
+    if has(&["card", "cc"]) && ["num", "number", "no"].contains(&last) || pair("credit", "card") && last == "card" {
+        return word("finance.credit_card", "card number");
+    }
+    if pair("account", "number") || pair("account", "no") {
+        return word("finance.account_number", "account number");
+    }
+    if has(&["phone", "mobile", "msisdn"]) {
+        return word("phone.number", "phone");
+    }
+    if has(&["occupation"]) || pair("job", "title") {
+        return word("person.job_title", "occupation");
+    }
+    if ["handle", "username", "login"].contains(&last) && first != "is" {
+        return word("person.username", last);
+    }
+    if ["hash", "sid", "token", "nonce"].contains(&last) {
+        return word("id.hex_token", last);
+    }
+    if ["content", "body"].contains(&last) {
+        return word("text.paragraph", last);
+    }
+    if t.len() > 1 && ["title", "subject"].contains(&last) && !has(&["job"]) {
+        return word("text.sentence", last);
+    }
+    if t.len() > 1 && ["note", "notes", "comment", "comments", "message", "description", "remarks"].contains(&last) {
+        return word("text.sentence", last);
+    }
+    None
+}
 
 /// Proposes a field for one column name (`domain`: a free-text hint like "retail loyalty").
 pub fn infer_one(name: &str, domain: &str) -> Proposal {
@@ -354,7 +633,7 @@ pub fn infer_one(name: &str, domain: &str) -> Proposal {
     let last = t.last().map(String::as_str).unwrap_or("");
     let first = t.first().map(String::as_str).unwrap_or("");
     // Identifiers.
-    if last == "id" || last == "key" && t.len() > 1 || joined == "pk" {
+    if (last == "id" || last == "key" && t.len() > 1 || joined == "pk") && !t.iter().any(|w| w == "country") {
         if t.len() > 1 && ["uuid", "guid"].contains(&t[t.len() - 2].as_str()) {
             return catalog(name, "id.uuid", 0.9, "an `_uuid_id`".into());
         }
@@ -369,8 +648,13 @@ pub fn infer_one(name: &str, domain: &str) -> Proposal {
     if last == "uuid" || last == "guid" {
         return catalog(name, "id.uuid", 0.9, format!("`{joined}` ends in `{last}`"));
     }
-    // Times.
     let has = |words: &[&str]| t.iter().any(|x| words.contains(&x.as_str()));
+    let pair = |a: &str, b: &str| t.windows(2).any(|w| w[0] == a && w[1] == b);
+    // Words that decide wherever they stand (`hs_timezone`, `sourceIPAddress`, `host.os.name`).
+    if let Some(p) = word_rules(name, &t, &joined, &has, &pair) {
+        return p;
+    }
+    // Times.
     if t.len() > 1 && TIME_WORDS.contains(&last)
         || TIME_NAMES.contains(&joined.as_str())
         || has(&["date", "time", "timestamp", "datetime"]) && !has(COUNTS)
@@ -421,24 +705,9 @@ pub fn infer_one(name: &str, domain: &str) -> Proposal {
             format!("`{joined}`: a category (replace the values)"),
         );
     }
-    if last == "currency" || joined == "currency_code" {
-        return typed(
-            name,
-            "ENUM_RANDOM",
-            json!({ "values": ["EUR", "USD", "GBP"], "weights": [5, 4, 1] }),
-            0.75,
-            "a currency code",
-        );
-    }
     // Numbers.
-    if has(MONEY) || MONEY.contains(&joined.as_str()) {
-        return typed(
-            name,
-            "NUMERIC_RANGE",
-            json!({ "min": 1, "max": 1000, "distribution": "lognormal", "decimals": 2 }),
-            0.8,
-            format!("`{joined}`: an amount of money"),
-        );
+    if (has(MONEY) || MONEY.contains(&joined.as_str())) && !has(COUNTS) {
+        return catalog(name, "finance.amount", 0.8, format!("`{joined}`: an amount of money"));
     }
     if has(COUNTS) || first == "total" && t.len() > 1 {
         return typed(name, "NUMERIC_RANGE", json!({ "min": 0, "max": 100 }), 0.75, format!("`{joined}`: a count"));
@@ -452,9 +721,11 @@ pub fn infer_one(name: &str, domain: &str) -> Proposal {
             format!("`{joined}`: a ratio"),
         );
     }
-    // Long unambiguous keys inside the name.
+    // Unambiguous keys inside the name: long ones anywhere, short ones as whole words.
     for (key, kind) in INSIDE {
-        if joined.contains(key) || compact.contains(&key.replace('_', "")) {
+        let long = key.len() >= 7;
+        let words = format!("_{joined}_").contains(&format!("_{key}_"));
+        if words || long && (joined.contains(key) || compact.contains(&key.replace('_', ""))) {
             return catalog(name, kind, 0.7, format!("`{joined}` contains `{key}`"));
         }
     }
@@ -469,8 +740,8 @@ pub fn infer_one(name: &str, domain: &str) -> Proposal {
             format!("`{joined}`: a name (of a person; say so in --domain otherwise)"),
         );
     }
-    if ["url", "link", "website", "homepage", "uri", "avatar", "image"].iter().any(|k| t.iter().any(|x| x == k)) {
-        return catalog(name, "id.hex_token", 0.3, "a URL (no url kind yet: a token stands in)".into());
+    if let Some(w) = t.iter().find(|x| ["url", "link", "website", "homepage", "uri", "href"].contains(&x.as_str())) {
+        return catalog(name, "internet.url", 0.7, format!("`{joined}` has the word `{w}`: a URL"));
     }
     catalog(name, "text.word", 0.2, format!("no rule knows `{joined}`: a word stands in"))
 }

@@ -72,6 +72,16 @@ impl KindDoc {
 
 const BRAND: ParamDoc = ParamDoc { name: "brand", doc: "visa, mastercard, amex, discover or any (default any)" };
 const RANGE: ParamDoc = ParamDoc { name: "range", doc: "public (default), private or any" };
+const FORMAT: ParamDoc = ParamDoc {
+    name: "format",
+    doc: "national (default, as dialled in the country) or e164 (+country code, digits only)",
+};
+const SAFE: ParamDoc = ParamDoc {
+    name: "safe",
+    doc: "true: only the reserved example.com, example.org and example.net (RFC 2606), never a real domain (default false)",
+};
+const MIN: ParamDoc = ParamDoc { name: "min", doc: "the smallest value (default 1)" };
+const MAX: ParamDoc = ParamDoc { name: "max", doc: "the largest value (default 1000)" };
 const COUNTRY: ParamDoc =
     ParamDoc { name: "country", doc: "ISO country code (default: the locale's country), e.g. DE" };
 
@@ -81,10 +91,7 @@ pub const KINDS: &[KindDoc] = &[
         name: "phone.number",
         aliases: &["phone", "phone_number", "telephone", "mobile", "msisdn"],
         doc: "a phone number of the locale's country, valid under libphonenumber's rules (its patterns are checked when the data is built)",
-        params: &[ParamDoc {
-            name: "format",
-            doc: "national (default, as dialled in the country) or e164 (+country code, digits only)",
-        }],
+        params: &[FORMAT],
         arrow: "Utf8",
         data: true,
     },
@@ -163,16 +170,22 @@ pub const KINDS: &[KindDoc] = &[
     KindDoc {
         name: "person.birth_date",
         aliases: &["birth_date", "dob", "birthday"],
-        doc: "a birth date, ages 18–90 on 2026-01-01 (person)",
-        params: &[],
+        doc: "a birth date, ages min_age–max_age on 2026-01-01 (person)",
+        params: &[
+            ParamDoc { name: "min_age", doc: "the youngest age, 0–120 (default 18)" },
+            ParamDoc { name: "max_age", doc: "the oldest age, 0–120 (default 90)" },
+        ],
         arrow: "Date32",
         data: true,
     },
     KindDoc {
         name: "internet.email",
         aliases: &["email", "email_address"],
-        doc: "an email made from the person's names at one of the locale's free-mail domains",
-        params: &[],
+        doc: "an email made from the person's names at one of the locale's free-mail domains, a company domain, or an example domain",
+        params: &[ParamDoc {
+            name: "domains",
+            doc: "free (default: the locale's free-mail providers), company (a domain of the locale's companies) or safe (example.com/.org/.net, RFC 2606)",
+        }],
         arrow: "Utf8",
         data: true,
     },
@@ -212,7 +225,13 @@ pub const KINDS: &[KindDoc] = &[
         name: "address.latitude",
         aliases: &["latitude", "lat"],
         doc: "the latitude of the record's place",
-        params: &[],
+        params: &[
+            ParamDoc {
+                name: "near",
+                doc: "[latitude, longitude]: a point; values fall within radius_km of it instead of at the place (give it to both latitude and longitude)",
+            },
+            ParamDoc { name: "radius_km", doc: "with near: the radius in km, up to 20000 (default 10)" },
+        ],
         arrow: "Float64",
         data: true,
     },
@@ -220,7 +239,13 @@ pub const KINDS: &[KindDoc] = &[
         name: "address.longitude",
         aliases: &["longitude", "lon", "lng"],
         doc: "the longitude of the record's place",
-        params: &[],
+        params: &[
+            ParamDoc {
+                name: "near",
+                doc: "[latitude, longitude]: a point; values fall within radius_km of it instead of at the place (give it to both latitude and longitude)",
+            },
+            ParamDoc { name: "radius_km", doc: "with near: the radius in km, up to 20000 (default 10)" },
+        ],
         arrow: "Float64",
         data: true,
     },
@@ -403,15 +428,222 @@ pub const KINDS: &[KindDoc] = &[
         arrow: "Utf8",
         data: false,
     },
+    KindDoc {
+        name: "address.country",
+        aliases: &["country", "country_name"],
+        doc: "the name of the locale's country in its language (address)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "address.building_number",
+        aliases: &["building_number", "house_number", "street_number"],
+        doc: "the building number of the record's street address (the same number as in address.street)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "address.area_code",
+        aliases: &["area_code"],
+        doc: "the telephone area code of the record's place",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "address.phone",
+        aliases: &["home_phone", "landline"],
+        doc: "a phone number with the area code of the record's place, valid under libphonenumber's rules",
+        params: &[FORMAT],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "internet.domain",
+        aliases: &["domain", "domain_name", "hostname"],
+        doc: "a domain made from a company name of the locale and the country's top-level domain",
+        params: &[SAFE],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "internet.url",
+        aliases: &["url", "website", "homepage"],
+        doc: "an https URL on a domain of the locale's companies, with a path",
+        params: &[SAFE],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "internet.user_agent",
+        aliases: &["user_agent", "ua"],
+        doc: "a browser User-Agent header by browser share: Chrome (Windows, macOS, Android), Safari (iPhone, macOS), Edge, Firefox",
+        params: &[],
+        arrow: "Utf8",
+        data: false,
+    },
+    KindDoc {
+        name: "company.industry",
+        aliases: &["industry", "sector"],
+        doc: "an industry: one of the 20 NAICS 2022 sectors (English)",
+        params: &[],
+        arrow: "Dictionary(Int32, Utf8)",
+        data: false,
+    },
+    KindDoc {
+        name: "company.catch_phrase",
+        aliases: &["catch_phrase", "slogan", "tagline"],
+        doc: "a company catch phrase of the locale's language",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "commerce.product",
+        aliases: &["product", "product_name"],
+        doc: "a product name of the locale's language (adjective, material, product)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "commerce.category",
+        aliases: &["category", "product_category", "department"],
+        doc: "a shop department of the locale's language",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "commerce.colour",
+        aliases: &["colour", "color"],
+        doc: "a colour name of the locale's language",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "commerce.sku",
+        aliases: &["sku"],
+        doc: "a stock-keeping unit: three capital letters, a dash, six digits",
+        params: &[],
+        arrow: "Utf8",
+        data: false,
+    },
+    KindDoc {
+        name: "commerce.price",
+        aliases: &["price", "unit_price"],
+        doc: "a shop price: log-uniform in [min, max], mostly ending in .99, .95, .49 or .00",
+        params: &[MIN, MAX],
+        arrow: "Float64",
+        data: false,
+    },
+    KindDoc {
+        name: "finance.amount",
+        aliases: &["amount", "total", "balance"],
+        doc: "a money amount: log-uniform in [min, max], in cents",
+        params: &[MIN, MAX],
+        arrow: "Float64",
+        data: false,
+    },
+    KindDoc {
+        name: "finance.currency_code",
+        aliases: &["currency", "currency_code"],
+        doc: "an ISO 4217 currency code: the locale country's, or any of 15 major ones by FX turnover (BIS 2022)",
+        params: &[ParamDoc { name: "scope", doc: "locale (default: the country's currency) or any" }],
+        arrow: "Dictionary(Int32, Utf8)",
+        data: false,
+    },
+    KindDoc {
+        name: "finance.account_number",
+        aliases: &["account_number", "bank_account"],
+        doc: "a bank account number of digits",
+        params: &[ParamDoc { name: "length", doc: "digits, 4–34 (default 10)" }],
+        arrow: "Utf8",
+        data: false,
+    },
+    KindDoc {
+        name: "finance.transaction_type",
+        aliases: &["transaction_type", "txn_type"],
+        doc: "a transaction type: purchase, payment, transfer, withdrawal, deposit, refund or fee (purchases most)",
+        params: &[],
+        arrow: "Dictionary(Int32, Utf8)",
+        data: false,
+    },
+    KindDoc {
+        name: "finance.merchant",
+        aliases: &["merchant", "merchant_name"],
+        doc: "a merchant: a company name of the locale",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "finance.merchant_category",
+        aliases: &["mcc", "merchant_category"],
+        doc: "an ISO 18245 merchant category code (MCC), 4 digits, of 20 common ones (grocery 5411 most)",
+        params: &[],
+        arrow: "Dictionary(Int32, Utf8)",
+        data: false,
+    },
+    KindDoc {
+        name: "text.paragraph",
+        aliases: &["paragraph", "description", "comment"],
+        doc: "a paragraph of 3–6 sentences of the locale's language",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "text.lorem",
+        aliases: &["lorem", "lorem_ipsum"],
+        doc: "a lorem ipsum sentence of 6–12 Latin words",
+        params: &[],
+        arrow: "Utf8",
+        data: false,
+    },
+    KindDoc {
+        name: "vehicle.make",
+        aliases: &["make", "manufacturer", "car_make"],
+        doc: "a vehicle make of the US market, model years 1992–2020 (vehicle)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "vehicle.model",
+        aliases: &["model", "car_model"],
+        doc: "a model of the record's vehicle make, weighted by its model years (vehicle)",
+        params: &[],
+        arrow: "Utf8",
+        data: true,
+    },
+    KindDoc {
+        name: "telemetry.os",
+        aliases: &["os", "operating_system", "platform"],
+        doc: "an operating system and version, weighted by device share",
+        params: &[],
+        arrow: "Dictionary(Int32, Utf8)",
+        data: false,
+    },
 ];
 
-/// An example value of `kind`: row 0 of a one-field generator (seed 1,
-/// locale de_DE), so examples are real output, never hand-written.
+/// The locale examples are made in: de_DE, or the first with data for the kind.
+pub fn example_locale(kind: &KindDoc) -> &'static str {
+    let have = kind.locales();
+    if have.contains(&"de_DE") { "de_DE" } else { have.first().copied().unwrap_or(DEFAULT_LOCALE) }
+}
+
+/// An example value of `kind`: row 0 of a one-field generator (seed 1, in
+/// [`example_locale`]), so examples are real output, never hand-written.
 pub fn example(kind: &KindDoc) -> String {
     use arrow_array::Array as _;
     use arrow_array::cast::AsArray;
     let yaml = format!(
-        "name: example\nseed: 1\nlocale: de_DE\ndestination: {{ type: BLACKHOLE }}\nfields: [{{ name: v, type: CATALOG, params: {{ kind: {} }} }}]\n",
+        "name: example\nseed: 1\nlocale: {}\ndestination: {{ type: BLACKHOLE }}\nfields: [{{ name: v, type: CATALOG, params: {{ kind: {} }} }}]\n",
+        example_locale(kind),
         kind.name
     );
     let Ok((_, plan)) = crate::compile_yaml(&yaml) else { return String::new() };
@@ -420,6 +652,13 @@ pub fn example(kind: &KindDoc) -> String {
     match c.data_type() {
         DataType::Utf8 => c.as_string::<i32>().value(0).to_string(),
         DataType::Int64 => c.as_primitive::<arrow_array::types::Int64Type>().value(0).to_string(),
+        DataType::Float64 => c.as_primitive::<arrow_array::types::Float64Type>().value(0).to_string(),
+        DataType::Date32 => {
+            let days = c.as_primitive::<arrow_array::types::Date32Type>().value(0);
+            chrono::DateTime::from_timestamp(days as i64 * 86_400, 0)
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        }
         DataType::Dictionary(_, _) => {
             let d = c.as_dictionary::<Int32Type>();
             d.values().as_string::<i32>().value(d.keys().value(0) as usize).to_string()
@@ -455,7 +694,7 @@ pub fn kind(name: &str) -> Option<&'static KindDoc> {
 }
 
 /// CATALOG params: the kind and the parameters its kind reads.
-#[derive(Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CatalogParams {
     /// The kind of value: a dotted name (`finance.iban`) or an alias (`iban`); `sdg catalog` lists them.
@@ -477,10 +716,49 @@ pub(crate) struct CatalogParams {
     /// id.hex_token: the number of characters.
     #[schemars(range(min = 1, max = 256))]
     pub length: Option<u32>,
+    /// internet.email: free (default), company or safe.
+    pub domains: Option<String>,
+    /// internet.domain, internet.url: only reserved example domains.
+    pub safe: Option<bool>,
+    /// person.birth_date: the youngest age.
+    #[schemars(range(min = 0, max = 120))]
+    pub min_age: Option<u32>,
+    /// person.birth_date: the oldest age.
+    #[schemars(range(min = 0, max = 120))]
+    pub max_age: Option<u32>,
+    /// address.latitude/longitude: [latitude, longitude] of a point to scatter around.
+    #[schemars(length(min = 2, max = 2))]
+    pub near: Option<Vec<f64>>,
+    /// address.latitude/longitude with `near`: the radius in km.
+    pub radius_km: Option<f64>,
+    /// commerce.price, finance.amount: the smallest value.
+    pub min: Option<f64>,
+    /// commerce.price, finance.amount: the largest value.
+    pub max: Option<f64>,
+    /// finance.currency_code: locale (default) or any.
+    pub scope: Option<String>,
 }
 
-pub(crate) const KEYS: &[&str] =
-    &["kind", "entity", "locale", "fallback", "brand", "range", "country", "length", "format"];
+pub(crate) const KEYS: &[&str] = &[
+    "kind",
+    "entity",
+    "locale",
+    "fallback",
+    "brand",
+    "range",
+    "country",
+    "length",
+    "format",
+    "domains",
+    "safe",
+    "min_age",
+    "max_age",
+    "near",
+    "radius_km",
+    "min",
+    "max",
+    "scope",
+];
 
 /// What a compiled catalog column makes.
 #[derive(Debug)]
@@ -509,6 +787,113 @@ enum Make {
     Phone(picks::Phones),
     Pick(picks::TablePick),
     Sentence(picks::TablePick, bool),
+    Paragraph(picks::TablePick, bool),
+    UserAgent,
+    Sku,
+    Account(usize),
+    Domain(Arc<Vec<String>>),
+    Url(Arc<Vec<String>>),
+    /// A price or an amount in [min, max] (Float64).
+    Price(f64, f64),
+    Amount(f64, f64),
+}
+
+/// The reserved example domains (RFC 2606).
+pub(crate) const SAFE_DOMAINS: &[&str] = &["example.com", "example.org", "example.net"];
+
+/// Paths of `internet.url`.
+const URL_PATHS: &[&str] = &[
+    "", "about", "account", "blog", "cart", "category", "contact", "help", "login", "news", "products", "search",
+    "shop", "support",
+];
+
+/// The NAICS 2022 sectors.
+const INDUSTRIES: &[&str] = &[
+    "Agriculture, Forestry, Fishing and Hunting",
+    "Mining, Quarrying, and Oil and Gas Extraction",
+    "Utilities",
+    "Construction",
+    "Manufacturing",
+    "Wholesale Trade",
+    "Retail Trade",
+    "Transportation and Warehousing",
+    "Information",
+    "Finance and Insurance",
+    "Real Estate and Rental and Leasing",
+    "Professional, Scientific, and Technical Services",
+    "Management of Companies and Enterprises",
+    "Administrative and Support and Waste Management and Remediation Services",
+    "Educational Services",
+    "Health Care and Social Assistance",
+    "Arts, Entertainment, and Recreation",
+    "Accommodation and Food Services",
+    "Other Services (except Public Administration)",
+    "Public Administration",
+];
+
+/// 15 major currencies and their shares of FX turnover (BIS Triennial Survey 2022, % of 200).
+const CURRENCIES: &[(&str, f64)] = &[
+    ("USD", 88.5),
+    ("EUR", 30.5),
+    ("JPY", 16.7),
+    ("GBP", 12.9),
+    ("CNY", 7.0),
+    ("AUD", 6.4),
+    ("CAD", 6.2),
+    ("CHF", 5.2),
+    ("HKD", 2.6),
+    ("SGD", 2.4),
+    ("SEK", 2.2),
+    ("INR", 1.6),
+    ("BRL", 0.9),
+    ("PLN", 0.7),
+    ("AED", 0.4),
+];
+
+/// Common merchant category codes (ISO 18245), roughly by card transaction count.
+const MCCS: &[(&str, f64)] = &[
+    ("5411", 20.0), // grocery stores, supermarkets
+    ("5812", 10.0), // eating places, restaurants
+    ("5814", 9.0),  // fast food restaurants
+    ("5541", 7.0),  // service stations
+    ("5912", 5.0),  // drug stores, pharmacies
+    ("5311", 4.0),  // department stores
+    ("5999", 5.0),  // miscellaneous and specialty retail
+    ("4121", 3.0),  // taxicabs, limousines
+    ("4111", 3.0),  // commuter transport
+    ("5732", 2.0),  // electronics stores
+    ("5651", 2.0),  // family clothing stores
+    ("7011", 2.0),  // hotels, motels, resorts
+    ("4511", 1.5),  // airlines
+    ("5942", 1.0),  // book stores
+    ("4814", 2.0),  // telecommunication services
+    ("4900", 2.0),  // utilities
+    ("5200", 1.5),  // home supply warehouse stores
+    ("7832", 1.0),  // motion picture theatres
+    ("5691", 1.5),  // men's and women's clothing stores
+    ("8011", 1.0),  // doctors
+];
+
+/// Operating systems with versions, by rough device share.
+const OSES: &[(&str, f64)] = &[
+    ("Android 15", 14.0),
+    ("Android 14", 12.0),
+    ("Android 13", 7.0),
+    ("iOS 18", 14.0),
+    ("iOS 17", 5.0),
+    ("Windows 11", 14.0),
+    ("Windows 10", 16.0),
+    ("macOS 15", 5.0),
+    ("macOS 14", 3.0),
+    ("Ubuntu 24.04", 1.5),
+    ("Ubuntu 22.04", 1.0),
+    ("ChromeOS", 1.5),
+    ("Debian 12", 0.5),
+];
+
+fn weighted_pairs(pairs: &[(&str, f64)]) -> Make {
+    let (values, weights): (Vec<&str>, Vec<f64>) = pairs.iter().copied().unzip();
+    weighted_text(&values, &weights)
 }
 
 /// A compiled CATALOG field.
@@ -571,6 +956,15 @@ pub(crate) fn compile(
         ("country", params.country.is_some()),
         ("length", params.length.is_some()),
         ("format", params.format.is_some()),
+        ("domains", params.domains.is_some()),
+        ("safe", params.safe.is_some()),
+        ("min_age", params.min_age.is_some()),
+        ("max_age", params.max_age.is_some()),
+        ("near", params.near.is_some()),
+        ("radius_km", params.radius_km.is_some()),
+        ("min", params.min.is_some()),
+        ("max", params.max.is_some()),
+        ("scope", params.scope.is_some()),
     ] {
         if set && !reads.contains(&key) {
             p.problem(
@@ -585,12 +979,14 @@ pub(crate) fn compile(
             );
         }
     }
+    check_entity_params(p, &params, issues);
     // Kinds of an entity are compiled with it (see `entity_key`).
     if k.data && entity::family(k.name).is_some() {
         return None;
     }
     // Table kinds: this locale's data, or the fallback's (never silently).
-    let locale = if k.data && !entity::has_data(locale, k.name) {
+    let safe = params.safe == Some(true);
+    let locale = if k.data && !safe && !entity::has_data(locale, k.name) {
         match params.fallback.as_deref().filter(|f| entity::has_data(f, k.name)) {
             Some(f) => f,
             None => {
@@ -754,6 +1150,95 @@ pub(crate) fn compile(
                 issues,
             )?
         }
+        "text.paragraph" => {
+            let cjk = locale.starts_with("ja_") || locale.starts_with("zh_");
+            loaded(
+                picks::TablePick::load(locale, "words.tsv", "word").map(|r| r.map(|t| Make::Paragraph(t, cjk))),
+                issues,
+            )?
+        }
+        "text.lorem" => loaded(
+            picks::TablePick::load("all", "lorem.tsv", "word").map(|r| r.map(|t| Make::Sentence(t, false))),
+            issues,
+        )?,
+        "company.catch_phrase" => {
+            loaded(picks::TablePick::load(locale, "catch_phrases.tsv", "phrase").map(|r| r.map(Make::Pick)), issues)?
+        }
+        "commerce.product" => {
+            loaded(picks::TablePick::load(locale, "products.tsv", "name").map(|r| r.map(Make::Pick)), issues)?
+        }
+        "commerce.category" => {
+            loaded(picks::TablePick::load(locale, "product_categories.tsv", "name").map(|r| r.map(Make::Pick)), issues)?
+        }
+        "commerce.colour" => {
+            loaded(picks::TablePick::load(locale, "colours.tsv", "name").map(|r| r.map(Make::Pick)), issues)?
+        }
+        "finance.merchant" => {
+            loaded(picks::TablePick::load(locale, "companies.tsv", "name").map(|r| r.map(Make::Pick)), issues)?
+        }
+        "internet.domain" | "internet.url" => {
+            let domains = if safe {
+                Arc::new(SAFE_DOMAINS.iter().map(|d| d.to_string()).collect())
+            } else {
+                match picks::company_domains(locale).filter(|d| !d.is_empty()) {
+                    Some(d) => d,
+                    None => {
+                        issues.push(entity::no_data(p.at("locale"), k.name, locale));
+                        return None;
+                    }
+                }
+            };
+            if k.name == "internet.domain" { Make::Domain(domains) } else { Make::Url(domains) }
+        }
+        "internet.user_agent" => Make::UserAgent,
+        "company.industry" => weighted_text(INDUSTRIES, &vec![1.0; INDUSTRIES.len()]),
+        "commerce.sku" => Make::Sku,
+        "commerce.price" | "finance.amount" => {
+            let (min, max) = (params.min.unwrap_or(1.0), params.max.unwrap_or(1000.0));
+            if !(min.is_finite() && max.is_finite() && (0.0..=1e12).contains(&min) && (0.0..=1e12).contains(&max)) {
+                p.problem(
+                    issues,
+                    if (0.0..=1e12).contains(&min) { "max" } else { "min" },
+                    format!("min {min} and max {max} must be within 0–1e12"),
+                    None,
+                );
+            } else if min > max {
+                p.problem(issues, "max", format!("max {max} is below min {min}"), Some("swap them"));
+            }
+            if k.name == "commerce.price" { Make::Price(min, max) } else { Make::Amount(min, max) }
+        }
+        "finance.currency_code" => match params.scope.as_deref().unwrap_or("locale") {
+            "any" => weighted_pairs(CURRENCIES),
+            "locale" => match entity::meta(locale, "currency") {
+                Some(c) => weighted_text(&[c.as_str()], &[1.0]),
+                None => {
+                    issues.push(entity::no_data(p.at("locale"), k.name, locale));
+                    return None;
+                }
+            },
+            other => {
+                p.problem(issues, "scope", format!("unknown scope `{other}`"), Some("use locale or any"));
+                return None;
+            }
+        },
+        "finance.account_number" => match params.length.unwrap_or(10) {
+            n @ 4..=34 => Make::Account(n as usize),
+            n => {
+                p.problem(issues, "length", format!("length {n} is outside 4–34"), None);
+                return None;
+            }
+        },
+        "finance.transaction_type" => weighted_pairs(&[
+            ("purchase", 55.0),
+            ("payment", 12.0),
+            ("transfer", 10.0),
+            ("withdrawal", 8.0),
+            ("deposit", 7.0),
+            ("refund", 5.0),
+            ("fee", 3.0),
+        ]),
+        "finance.merchant_category" => weighted_pairs(MCCS),
+        "telemetry.os" => weighted_pairs(OSES),
         other => {
             p.problem(issues, "kind", format!("kind {other} has no builder (an sdg bug)"), None);
             return None;
@@ -764,10 +1249,51 @@ pub(crate) fn compile(
     }
     let data_type = match &make {
         Make::Port(..) | Make::WeightedInt(..) => DataType::Int64,
+        Make::Price(..) | Make::Amount(..) => DataType::Float64,
         Make::Weighted(..) => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
         _ => DataType::Utf8,
     };
     Some((Field::new(&p.spec.name, data_type, true), CatalogMapper { key: p.key, make }))
+}
+
+/// The checks of the parameters entity kinds read (their values are used
+/// when the entity is built).
+fn check_entity_params(p: &crate::mapping::params::Params<'_>, params: &CatalogParams, issues: &mut Issues) {
+    for (key, age) in [("min_age", params.min_age), ("max_age", params.max_age)] {
+        if let Some(a) = age
+            && a > 120
+        {
+            p.problem(issues, key, format!("{key} {a} is outside 0–120"), None);
+        }
+    }
+    if let (Some(lo), Some(hi)) = (params.min_age, params.max_age)
+        && lo > hi
+    {
+        p.problem(issues, "max_age", format!("max_age {hi} is below min_age {lo}"), Some("swap them"));
+    }
+    if let Some(d) = params.domains.as_deref()
+        && !matches!(d, "free" | "company" | "safe")
+    {
+        p.problem(issues, "domains", format!("unknown domains `{d}`"), Some("use free, company or safe"));
+    }
+    if let Some(near) = &params.near {
+        let fine = near.len() == 2 && (-90.0..=90.0).contains(&near[0]) && (-180.0..=180.0).contains(&near[1]);
+        if !fine {
+            p.problem(
+                issues,
+                "near",
+                format!("near must be [latitude, longitude] within ±90, ±180, got {near:?}"),
+                Some("e.g. near: [52.52, 13.405]"),
+            );
+        }
+    }
+    if let Some(r) = params.radius_km {
+        if params.near.is_none() {
+            p.problem(issues, "radius_km", "radius_km needs near", Some("add near: [latitude, longitude]"));
+        } else if !(r.is_finite() && r > 0.0 && r <= 20_000.0) {
+            p.problem(issues, "radius_km", format!("radius_km {r} is outside (0, 20000]"), None);
+        }
+    }
 }
 
 /// The entity a CATALOG field drawn from data belongs to: (kind, entity
@@ -783,6 +1309,7 @@ pub(crate) fn entity_key(
     let entity = text("entity").unwrap_or_else(|| match fam {
         entity::Family::Person => "person".into(),
         entity::Family::Address => "address".into(),
+        entity::Family::Vehicle => "vehicle".into(),
     });
     let locale = text("locale").unwrap_or_else(|| default_locale.to_string());
     Some((k.name, format!("{fam:?}:{entity}"), locale, text("fallback")))
@@ -823,6 +1350,8 @@ pub(crate) fn compile_entity(
             name: ctx.fields[*m].name.clone(),
             kind: k,
             path: format!("fields[{m}]"),
+            params: serde_json::from_value(serde_json::Value::Object(ctx.fields[*m].params.clone()))
+                .unwrap_or_default(),
         })
         .collect();
     entity::compile(&list, &locale, ctx.seed, entity, issues)
@@ -867,7 +1396,23 @@ impl CatalogMapper {
             Make::Phone(p) => p.write(&mut r, out),
             Make::Pick(t) => t.write(&mut r, out),
             Make::Sentence(t, cjk) => t.sentence(&mut r, *cjk, out),
-            Make::Port(..) | Make::Weighted(..) | Make::WeightedInt(..) => {}
+            Make::Paragraph(t, cjk) => t.paragraph(&mut r, *cjk, out),
+            Make::UserAgent => algo::user_agent(&mut r, out),
+            Make::Sku => algo::sku(&mut r, out),
+            Make::Account(n) => algo::account_number(&mut r, *n, out),
+            Make::Domain(d) => out.extend_from_slice(picks::one_of(&mut r, d).as_bytes()),
+            Make::Url(d) => {
+                out.extend_from_slice(b"https://www.");
+                out.extend_from_slice(picks::one_of(&mut r, d).as_bytes());
+                out.push(b'/');
+                let path = URL_PATHS[crate::rng::below(r.next_u64(), URL_PATHS.len() as u64) as usize];
+                out.extend_from_slice(path.as_bytes());
+                if !path.is_empty() && r.next_u64().is_multiple_of(3) {
+                    out.push(b'/');
+                    out.extend_from_slice(itoa::Buffer::new().format(1 + r.next_u64() % 9999).as_bytes());
+                }
+            }
+            Make::Port(..) | Make::Weighted(..) | Make::WeightedInt(..) | Make::Price(..) | Make::Amount(..) => {}
         }
     }
 }
@@ -880,6 +1425,14 @@ impl ColumnMapper for CatalogMapper {
                 let values: ScalarBuffer<i64> =
                     rows.collect(|r| (*lo + crate::rng::below(self.key.at(r), hi - lo + 1)) as i64);
                 return Ok(Arc::new(Int64Array::new(values, nulls.cloned())));
+            }
+            Make::Price(lo, hi) | Make::Amount(lo, hi) => {
+                let price = matches!(self.make, Make::Price(..));
+                let v: ScalarBuffer<f64> = rows.collect(|r| {
+                    let bits = self.key.at(r);
+                    if price { algo::price(bits, *lo, *hi) } else { algo::amount(bits, *lo, *hi) }
+                });
+                return Ok(Arc::new(arrow_array::Float64Array::new(v, nulls.cloned())));
             }
             Make::WeightedInt(values, table) => {
                 let v: ScalarBuffer<i64> = rows.collect(|r| values[table.sample(self.key.at(r))]);

@@ -149,4 +149,97 @@ impl TablePick {
         }
         out.extend_from_slice(if cjk { "。".as_bytes() } else { b"." });
     }
+
+    /// A paragraph of 3–6 sentences.
+    pub(crate) fn paragraph(&self, r: &mut RowRng, cjk: bool, out: &mut Vec<u8>) {
+        let n = 3 + below(r.next_u64(), 4);
+        for s in 0..n {
+            if s > 0 && !cjk {
+                out.push(b' ');
+            }
+            self.sentence(r, cjk, out);
+        }
+    }
+}
+
+/// The top-level domain of a country's companies.
+pub(crate) fn tld(country: &str) -> &'static str {
+    match country {
+        "US" => "com",
+        "GB" => "co.uk",
+        "JP" => "co.jp",
+        "BR" => "com.br",
+        "IN" => "in",
+        "DE" => "de",
+        "FR" => "fr",
+        "ES" => "es",
+        "IT" => "it",
+        "NL" => "nl",
+        "PL" => "pl",
+        "SE" => "se",
+        "CN" => "cn",
+        "AE" => "ae",
+        _ => "com",
+    }
+}
+
+/// Company domains of a locale: each company name without its legal form,
+/// folded to ASCII (`Müller & Schmidt GmbH` → `mueller-schmidt.de`), made
+/// once per process. None where the locale has no companies; empty where
+/// they give no ASCII (ja_JP, zh_CN).
+pub(crate) fn company_domains(locale: &str) -> Option<Arc<Vec<String>>> {
+    use parking_lot::Mutex;
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Vec<String>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(d) = cache.lock().get(locale) {
+        return Some(Arc::clone(d));
+    }
+    let companies = data::text(locale, "companies.tsv")?;
+    let mut suffixes: Vec<&str> = data::text(locale, "company_suffixes.tsv")
+        .map(|t| t.lines().skip(1).filter(|l| !l.is_empty()).collect())
+        .unwrap_or_default();
+    suffixes.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let tld = tld(super::locale_country(locale).unwrap_or("US"));
+    let german = locale.starts_with("de_");
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for line in companies.lines().skip(1) {
+        let name = line.split('\t').next().unwrap_or_default();
+        let mut base = name.trim();
+        for s in &suffixes {
+            if let Some(b) = base.strip_suffix(s) {
+                base = b.trim_end_matches([' ', ',', '-']);
+                break;
+            }
+        }
+        // Word by word: fold_with drops what is not a letter or digit.
+        let words: Vec<String> = base
+            .split(|c: char| !c.is_alphanumeric())
+            .map(|w| {
+                let mut s = String::new();
+                super::entity::fold_with(w, german, &mut s);
+                s
+            })
+            .filter(|w| !w.is_empty() && !matches!(w.as_str(), "and" | "und" | "et" | "e" | "y" | "en" | "och" | "i"))
+            .take(2)
+            .collect();
+        if words.is_empty() {
+            continue;
+        }
+        let domain = format!("{}.{tld}", words.join("-"));
+        if domain.len() <= 63 && seen.insert(domain.clone()) {
+            out.push(domain);
+        }
+    }
+    let out = Arc::new(out);
+    cache.lock().insert(locale.to_string(), Arc::clone(&out));
+    Some(out)
+}
+
+/// Picks one of `values` per row (uniform).
+#[inline]
+pub(crate) fn one_of<'a>(r: &mut RowRng, values: &'a [String]) -> &'a str {
+    &values[below(r.next_u64(), values.len() as u64) as usize]
 }

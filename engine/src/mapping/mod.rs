@@ -17,6 +17,7 @@
 //! are monomorphic and allocation-free.
 
 pub(crate) mod alias;
+pub(crate) mod blank;
 mod constant;
 mod enum_random;
 mod numeric;

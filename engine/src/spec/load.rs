@@ -21,7 +21,7 @@ const TOP_KEYS: &[&str] = &[
     "pools",
     "locale",
 ];
-const FIELD_KEYS: &[&str] = &["name", "type", "params", "null_ratio"];
+const FIELD_KEYS: &[&str] = &["name", "type", "params", "null_ratio", "blank_ratio"];
 const DESTINATION_KEYS: &[&str] = &["type", "config"];
 const END_KEYS: &[&str] = &["type", "value"];
 
@@ -166,7 +166,8 @@ fn read_field(v: &Value, path: &str, issues: &mut Issues) -> Option<FieldSpec> {
     let kind = required(obj, path, "type", issues);
     let params: Option<Map<String, Value>> = optional(obj, path, "params", issues);
     let null_ratio = optional(obj, path, "null_ratio", issues);
-    Some(FieldSpec { name: name?, kind: kind?, params: params.unwrap_or_default(), null_ratio })
+    let blank_ratio = optional(obj, path, "blank_ratio", issues);
+    Some(FieldSpec { name: name?, kind: kind?, params: params.unwrap_or_default(), null_ratio, blank_ratio })
 }
 
 fn as_object<'a>(v: &'a Value, path: &str, issues: &mut Issues) -> Option<&'a Map<String, Value>> {

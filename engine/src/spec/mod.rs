@@ -206,6 +206,9 @@ pub struct FieldSpec {
     /// Share of rows whose value is null, 0.0–1.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub null_ratio: Option<f64>,
+    /// Share of rows whose text is empty (`""`, not null), 0.0–1.0: text columns only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank_ratio: Option<f64>,
 }
 
 /// Durations as humantime text (`"250ms"`, `"1h 30m"`) or a number of seconds.

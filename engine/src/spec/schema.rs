@@ -181,6 +181,10 @@ pub fn definition(destinations: &[(DestinationType, Value)]) -> Value {
                     "null_ratio": {
                         "type": ["number", "null"], "minimum": 0, "maximum": 1,
                         "description": "Share of rows whose value is null, 0.0–1.0."
+                    },
+                    "blank_ratio": {
+                        "type": ["number", "null"], "minimum": 0, "maximum": 1,
+                        "description": "Share of rows whose text is empty (\"\", not null), 0.0–1.0; text columns only."
                     }
                 }
             })
