@@ -35,7 +35,7 @@ fn catalog(c: &mut Criterion) {
         ("address_phone_us", "en_US", "[{ name: a, type: CATALOG, params: { kind: address.phone } }]"),
         ("phone_e164", "de_DE", "[{ name: a, type: CATALOG, params: { kind: phone, format: e164 } }]"),
         ("company_name", "de_DE", "[{ name: a, type: CATALOG, params: { kind: company } }]"),
-        ("commerce_product", "de_DE", "[{ name: a, type: CATALOG, params: { kind: product } }]"),
+        ("commerce_product", "en_US", "[{ name: a, type: CATALOG, params: { kind: product } }]"),
         ("commerce_price", "de_DE", "[{ name: a, type: CATALOG, params: { kind: price } }]"),
         ("finance_currency", "de_DE", "[{ name: a, type: CATALOG, params: { kind: currency, scope: any } }]"),
         ("internet_url", "de_DE", "[{ name: a, type: CATALOG, params: { kind: url } }]"),

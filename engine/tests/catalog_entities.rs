@@ -298,11 +298,11 @@ fn the_address_s_number_country_and_phone_belong_to_it() {
         .expect("regions.tsv");
     let code: std::collections::HashMap<&str, &str> =
         regions.lines().skip(1).filter_map(|l| l.split_once('\t')).collect();
+    let (phone, e164, area, region) = (texts(&b, "phone"), texts(&b, "e164"), texts(&b, "area"), texts(&b, "region"));
     let mut rows = Vec::new();
     for i in 0..b.num_rows() {
-        let region = texts(&b, "region")[i].clone();
-        let abbr = code.get(region.as_str()).copied().unwrap_or_default().to_string();
-        rows.push(serde_json::json!([texts(&b, "phone")[i], texts(&b, "e164")[i], texts(&b, "area")[i], region, abbr]));
+        let abbr = code.get(region[i].as_str()).copied().unwrap_or_default();
+        rows.push(serde_json::json!([phone[i], e164[i], area[i], region[i], abbr]));
     }
     // Valid numbers with the place's area code, which libphonenumber's
     // geocoder places in the place's state.
@@ -355,12 +355,22 @@ fn coordinates_near_a_point_and_ages_in_a_range() {
         far = far.max(2.0 * 6371.0 * a.sqrt().asin());
     }
     assert!((20.0..=25.2).contains(&far), "within 25 km, and spread to the edge: {far}");
+    // Calendar ages on 2026-01-01: 30–39, and both ends are reached.
     let born = b.column_by_name("born").expect("born").as_primitive::<arrow_array::types::Date32Type>().clone();
-    // 2026-01-01 is day 20454: ages 30–39 that day.
-    for d in born.values().iter() {
-        let age = (20_454 - d) as f64 / 365.2425;
-        assert!((30.0..40.0).contains(&age), "age {age}");
-    }
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let day = |y, m, d| (chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date") - epoch).num_days() as i32;
+    let (lo, hi) = (day(1986, 1, 2), day(1996, 1, 1));
+    assert!(born.values().iter().all(|d| (lo..=hi).contains(d)), "born 1986-01-02 to 1996-01-01");
+    let exact = plan(&generator(
+        "de_DE",
+        "  - { name: born, type: CATALOG, params: { kind: birth_date, min_age: 18, max_age: 18 } }\n",
+    ))
+    .generate(0, 5000)
+    .expect("gen");
+    let exact = exact.column(0).as_primitive::<arrow_array::types::Date32Type>().clone();
+    let (first, last) = (day(2007, 1, 2), day(2008, 1, 1));
+    assert!(exact.values().iter().all(|d| (first..=last).contains(d)), "exactly 18 on 2026-01-01");
+    assert!(exact.values().contains(&first) && exact.values().contains(&last), "both ends");
     let domains: HashSet<String> = texts(&b, "email").iter().map(|e| e.split('@').nth(1).expect("@").into()).collect();
     assert!(domains.len() > 100 && domains.iter().all(|d| d.ends_with(".de")), "{domains:?}");
     assert!(
@@ -368,6 +378,24 @@ fn coordinates_near_a_point_and_ages_in_a_range() {
             .iter()
             .all(|e| e.ends_with("@example.com") || e.ends_with("@example.org") || e.ends_with("@example.net"))
     );
+    // Near a pole and across the antimeridian: still within the radius, longitudes in ±180.
+    for (lat0, lon0) in [(89.9, 0.0), (-12.0, 179.95)] {
+        let b = plan(&generator(
+            "de_DE",
+            &format!(
+                "  - {{ name: lat, type: CATALOG, params: {{ kind: latitude, near: [{lat0}, {lon0}], radius_km: 50 }} }}\n  - {{ name: lon, type: CATALOG, params: {{ kind: longitude, near: [{lat0}, {lon0}], radius_km: 50 }} }}\n"
+            ),
+        ))
+        .generate(0, 2000)
+        .expect("gen");
+        for (la, lo) in floats(&b, "lat").iter().zip(&floats(&b, "lon")) {
+            let (p1, p2) = (f64::to_radians(lat0), la.to_radians());
+            let (dp, dl) = ((la - lat0).to_radians(), (lo - lon0).to_radians());
+            let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+            let d = 2.0 * 6371.0088 * a.sqrt().asin();
+            assert!(d <= 50.01 && (-180.0..=180.0).contains(lo) && (-90.0..=90.0).contains(la), "{la}, {lo}: {d} km");
+        }
+    }
     let mixed = problems(&generator(
         "de_DE",
         "  - { name: lat, type: CATALOG, params: { kind: latitude, near: [52.52, 13.405] } }
@@ -389,7 +417,7 @@ fn coordinates_near_a_point_and_ages_in_a_range() {
 fn a_vehicle_s_model_is_of_its_make() {
     let b = plan(&generator(
         "fr_FR",
-        "  - { name: make, type: CATALOG, params: { kind: vehicle.make } }
+        "  - { name: make, type: CATALOG, params: { kind: vehicle.make, locale: en_US } }
   - { name: model, type: CATALOG, params: { kind: vehicle.model } }
 ",
     ))

@@ -53,7 +53,7 @@ pub(crate) const DATA_KINDS: &[(&str, Family, &[&str])] = &[
 ];
 
 /// Where the shared (not per-locale) tables are: vehicles.
-const SHARED: &str = "all";
+pub(crate) const SHARED: &str = "all";
 
 pub(crate) fn family(kind: &str) -> Option<Family> {
     DATA_KINDS.iter().find(|(k, _, _)| *k == kind).map(|(_, f, _)| *f)
@@ -92,6 +92,7 @@ pub(crate) fn has_data(locale: &str, kind: &str) -> bool {
         "address.area_code" => filled(locale, "places.tsv", "area_code") >= 0.9,
         // Numbers built from the area code: the North American plan's layout.
         "address.phone" => filled(locale, "places.tsv", "area_code") >= 0.9 && locale == "en_US",
+        "finance.currency_code" => meta && self::meta(locale, "currency").is_some(),
         "vehicle.make" | "vehicle.model" => filled(SHARED, "vehicles.tsv", "make") > 0.0,
         "internet.domain" | "internet.url" => super::picks::company_domains(locale).is_some_and(|d| !d.is_empty()),
         "finance.merchant" => filled(locale, "companies.tsv", "name") > 0.0,
@@ -222,7 +223,7 @@ enum Out {
     Gender,
     Username,
     Email(Domains),
-    /// Days before 2026-01-01 of the youngest, and the span in days.
+    /// The latest birth day (days since the epoch) and the number of days back from it.
     BirthDate(i32, u64),
     Street,
     BuildingNumber,
@@ -255,10 +256,9 @@ impl Out {
                 _ => Domains::Free,
             }),
             "person.birth_date" => {
-                let (lo, hi) = (p.min_age.unwrap_or(18).min(120), p.max_age.unwrap_or(90).min(120));
-                let (lo, hi) = (lo.min(hi), lo.max(hi));
-                // Ages lo..=hi: born between (hi + 1) years and lo years before.
-                Self::BirthDate((lo as f64 * 365.2425) as i32, ((hi + 1 - lo) as f64 * 365.2425) as u64)
+                let (lo, hi) = super::age_range(p);
+                let (latest, earliest) = (birthday(AGES_ON - lo as i32, 0), birthday(AGES_ON - hi as i32 - 1, 1));
+                Self::BirthDate(latest, (latest - earliest + 1).max(1) as u64)
             }
             "address.street" => Self::Street,
             "address.building_number" => Self::BuildingNumber,
@@ -538,8 +538,17 @@ const EXTRA: u64 = 5;
 const VEHICLE: u64 = 6;
 const NEAR: u64 = 7;
 
-/// Kilometres per degree of latitude.
-const KM_PER_DEGREE: f64 = 111.32;
+/// The year ages are counted on (its 1 January).
+const AGES_ON: i32 = 2026;
+
+/// 1 January of `year`, plus `days`, as days since the epoch.
+fn birthday(year: i32, days: i64) -> i32 {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    chrono::NaiveDate::from_ymd_opt(year, 1, 1).map(|d| (d - epoch).num_days() + days).unwrap_or(0) as i32
+}
+
+/// The Earth's mean radius, km.
+const EARTH_KM: f64 = 6371.0088;
 
 /// The building number of a row's street address.
 #[inline]
@@ -548,21 +557,20 @@ fn building_number(extra: StreamKey, row: u64) -> u64 {
     1 + crate::rng::below(r.next_u64(), 180)
 }
 
-/// A point within `radius` km of (lat, lon), uniform over the disc: (latitude, longitude).
+/// A point within `radius` km (great-circle distance) of (lat, lon),
+/// uniform over that spherical cap: (latitude, longitude).
 #[inline]
 fn scatter(bits: u64, (lat, lon, radius): (f64, f64, f64)) -> (f64, f64) {
     let (u, v) = (super::algo::unit(bits), super::algo::unit(bits.rotate_left(32).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-    let d = radius * u.sqrt();
+    // Uniform over the cap: cos of the angular distance is uniform in [cos max, 1].
+    let max = (radius / EARTH_KM).min(std::f64::consts::PI);
+    let delta = (1.0 - u * (1.0 - max.cos())).clamp(-1.0, 1.0).acos();
     let theta = std::f64::consts::TAU * v;
-    let la = (lat + d * theta.cos() / KM_PER_DEGREE).clamp(-90.0, 90.0);
-    let cos = lat.to_radians().cos().max(1e-6);
-    let mut lo = lon + d * theta.sin() / (KM_PER_DEGREE * cos);
-    if lo > 180.0 {
-        lo -= 360.0;
-    } else if lo < -180.0 {
-        lo += 360.0;
-    }
-    (la, lo.clamp(-180.0, 180.0))
+    let (p1, l1) = (lat.to_radians(), lon.to_radians());
+    let p2 = (p1.sin() * delta.cos() + p1.cos() * delta.sin() * theta.cos()).clamp(-1.0, 1.0).asin();
+    let l2 = l1 + (theta.sin() * delta.sin() * p1.cos()).atan2(delta.cos() - p1.sin() * p2.sin());
+    let lon = (l2.to_degrees() + 180.0).rem_euclid(360.0) - 180.0;
+    (p2.to_degrees(), lon)
 }
 
 impl EntityGroup {
@@ -680,13 +688,11 @@ impl FieldGroup for EntityGroup {
                     })
                     .map_err(e)?
                 }
-                Out::BirthDate(youngest, span) => {
-                    // Ages on 2026-01-01 (day 20454 since the epoch): born after
-                    // (oldest + 1) years before it, at most `youngest` days before it.
-                    let (youngest, span) = (*youngest, *span);
-                    let v: ScalarBuffer<i32> = ctx.rows.collect(|r| {
-                        20_454 - youngest - crate::rng::below(extra.substream(1).at(r), span.max(1)) as i32
-                    });
+                Out::BirthDate(latest, span) => {
+                    // Calendar ages on 2026-01-01, from the latest birth day back.
+                    let (latest, span) = (*latest, *span);
+                    let v: ScalarBuffer<i32> =
+                        ctx.rows.collect(|r| latest - crate::rng::below(extra.substream(1).at(r), span) as i32);
                     Arc::new(Date32Array::new(v, nulls.cloned()))
                 }
                 Out::BuildingNumber => {

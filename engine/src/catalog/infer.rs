@@ -533,7 +533,8 @@ fn word_rules(
     if has(&["ip", "ipv4"]) {
         return word("internet.ipv4", "ip");
     }
-    if has(&["useragent"]) || pair("user", "agent") || last == "agent" {
+    if has(&["useragent"]) || pair("user", "agent") || last == "agent" && has(&["http", "browser", "client", "request"])
+    {
         return word("internet.user_agent", "agent");
     }
     if has(&["os"]) || pair("operating", "system") {

@@ -80,6 +80,13 @@ const SAFE: ParamDoc = ParamDoc {
     name: "safe",
     doc: "true: only the reserved example.com, example.org and example.net (RFC 2606), never a real domain (default false)",
 };
+const NEAR: &[ParamDoc] = &[
+    ParamDoc {
+        name: "near",
+        doc: "[latitude, longitude]: a point; values are uniform within radius_km of it (great-circle distance) instead of at the place (give it to both latitude and longitude)",
+    },
+    ParamDoc { name: "radius_km", doc: "with near: the radius in km, up to 20000 (default 10)" },
+];
 const MIN: ParamDoc = ParamDoc { name: "min", doc: "the smallest value (default 1)" };
 const MAX: ParamDoc = ParamDoc { name: "max", doc: "the largest value (default 1000)" };
 const COUNTRY: ParamDoc =
@@ -225,13 +232,7 @@ pub const KINDS: &[KindDoc] = &[
         name: "address.latitude",
         aliases: &["latitude", "lat"],
         doc: "the latitude of the record's place",
-        params: &[
-            ParamDoc {
-                name: "near",
-                doc: "[latitude, longitude]: a point; values fall within radius_km of it instead of at the place (give it to both latitude and longitude)",
-            },
-            ParamDoc { name: "radius_km", doc: "with near: the radius in km, up to 20000 (default 10)" },
-        ],
+        params: NEAR,
         arrow: "Float64",
         data: true,
     },
@@ -239,13 +240,7 @@ pub const KINDS: &[KindDoc] = &[
         name: "address.longitude",
         aliases: &["longitude", "lon", "lng"],
         doc: "the longitude of the record's place",
-        params: &[
-            ParamDoc {
-                name: "near",
-                doc: "[latitude, longitude]: a point; values fall within radius_km of it instead of at the place (give it to both latitude and longitude)",
-            },
-            ParamDoc { name: "radius_km", doc: "with near: the radius in km, up to 20000 (default 10)" },
-        ],
+        params: NEAR,
         arrow: "Float64",
         data: true,
     },
@@ -713,7 +708,7 @@ pub(crate) struct CatalogParams {
     pub country: Option<String>,
     /// phone.number: national (default) or e164.
     pub format: Option<String>,
-    /// id.hex_token: the number of characters.
+    /// id.hex_token: the number of characters (1–256); finance.account_number: digits (4–34).
     #[schemars(range(min = 1, max = 256))]
     pub length: Option<u32>,
     /// internet.email: free (default), company or safe.
@@ -979,7 +974,7 @@ pub(crate) fn compile(
             );
         }
     }
-    check_entity_params(p, &params, issues);
+    check_entity_params(p, k.name, &params, issues);
     // Kinds of an entity are compiled with it (see `entity_key`).
     if k.data && entity::family(k.name).is_some() {
         return None;
@@ -1204,6 +1199,13 @@ pub(crate) fn compile(
                 );
             } else if min > max {
                 p.problem(issues, "max", format!("max {max} is below min {min}"), Some("swap them"));
+            } else if (min * 100.0).ceil() > (max * 100.0).floor() {
+                p.problem(
+                    issues,
+                    "max",
+                    format!("no amount in cents lies between min {min} and max {max}"),
+                    Some("widen the range to hold at least one cent"),
+                );
             }
             if k.name == "commerce.price" { Make::Price(min, max) } else { Make::Amount(min, max) }
         }
@@ -1258,7 +1260,7 @@ pub(crate) fn compile(
 
 /// The checks of the parameters entity kinds read (their values are used
 /// when the entity is built).
-fn check_entity_params(p: &crate::mapping::params::Params<'_>, params: &CatalogParams, issues: &mut Issues) {
+fn check_entity_params(p: &crate::mapping::params::Params<'_>, k: &str, params: &CatalogParams, issues: &mut Issues) {
     for (key, age) in [("min_age", params.min_age), ("max_age", params.max_age)] {
         if let Some(a) = age
             && a > 120
@@ -1266,10 +1268,21 @@ fn check_entity_params(p: &crate::mapping::params::Params<'_>, params: &CatalogP
             p.problem(issues, key, format!("{key} {a} is outside 0–120"), None);
         }
     }
-    if let (Some(lo), Some(hi)) = (params.min_age, params.max_age)
-        && lo > hi
+    let (lo, hi) = (params.min_age.unwrap_or(18), params.max_age.unwrap_or(90));
+    if (params.min_age.is_some() || params.max_age.is_some()) && lo > hi && lo <= 120 && hi <= 120 {
+        let key = if params.max_age.is_some() { "max_age" } else { "min_age" };
+        p.problem(
+            issues,
+            key,
+            format!("max_age {hi} is below min_age {lo}"),
+            Some("give both; the defaults are 18 and 90"),
+        );
+    }
+    if k == "address.phone"
+        && let Some(f) = params.format.as_deref()
+        && !matches!(f, "national" | "e164")
     {
-        p.problem(issues, "max_age", format!("max_age {hi} is below min_age {lo}"), Some("swap them"));
+        p.problem(issues, "format", format!("unknown phone format `{f}`"), Some("use national or e164"));
     }
     if let Some(d) = params.domains.as_deref()
         && !matches!(d, "free" | "company" | "safe")
@@ -1296,6 +1309,12 @@ fn check_entity_params(p: &crate::mapping::params::Params<'_>, params: &CatalogP
     }
 }
 
+/// person.birth_date: the ages (checked: both within 0–120, min ≤ max).
+pub(crate) fn age_range(p: &CatalogParams) -> (u32, u32) {
+    let (lo, hi) = (p.min_age.unwrap_or(18).min(120), p.max_age.unwrap_or(90).min(120));
+    (lo.min(hi), lo.max(hi))
+}
+
 /// The entity a CATALOG field drawn from data belongs to: (kind, entity
 /// name, locale, fallback). Fields with the same entity and locale are one
 /// group: one person or one place per row.
@@ -1311,7 +1330,11 @@ pub(crate) fn entity_key(
         entity::Family::Address => "address".into(),
         entity::Family::Vehicle => "vehicle".into(),
     });
-    let locale = text("locale").unwrap_or_else(|| default_locale.to_string());
+    // Vehicles are one table for every locale: one entity whatever the fields' locales.
+    let locale = match fam {
+        entity::Family::Vehicle => entity::SHARED.to_string(),
+        _ => text("locale").unwrap_or_else(|| default_locale.to_string()),
+    };
     Some((k.name, format!("{fam:?}:{entity}"), locale, text("fallback")))
 }
 

@@ -91,15 +91,13 @@ impl Phones {
             }
         }
         let mut k = 0;
-        for t in if self.e164 { e } else { nat } {
-            match *t {
-                Tok::Lit(c) => out.push(c),
-                Tok::Digit(..) => {
-                    out.push(b'0' + digits.get(k).copied().unwrap_or(0));
-                    k += 1;
-                }
+        out.extend((if self.e164 { e } else { nat }).iter().map(|t| match *t {
+            Tok::Lit(c) => c,
+            Tok::Digit(..) => {
+                k += 1;
+                b'0' + digits.get(k - 1).copied().unwrap_or(0)
             }
-        }
+        }));
     }
 }
 
@@ -186,7 +184,7 @@ pub(crate) fn tld(country: &str) -> &'static str {
 /// Company domains of a locale: each company name without its legal form,
 /// folded to ASCII (`Müller & Schmidt GmbH` → `mueller-schmidt.de`), made
 /// once per process. None where the locale has no companies; empty where
-/// they give no ASCII (ja_JP, zh_CN).
+/// they are written in another script (ja_JP, zh_CN).
 pub(crate) fn company_domains(locale: &str) -> Option<Arc<Vec<String>>> {
     use parking_lot::Mutex;
     use std::collections::HashMap;
@@ -207,6 +205,15 @@ pub(crate) fn company_domains(locale: &str) -> Option<Arc<Vec<String>>> {
     let mut out = Vec::new();
     for line in companies.lines().skip(1) {
         let name = line.split('\t').next().unwrap_or_default();
+        // Names in another script give no domain (folding would keep only their Latin letters).
+        let latin = |c: char| {
+            let mut s = String::new();
+            super::entity::fold_with(c.encode_utf8(&mut [0; 4]), german, &mut s);
+            !c.is_alphabetic() || !s.is_empty()
+        };
+        if !name.chars().all(latin) {
+            continue;
+        }
         let mut base = name.trim();
         for s in &suffixes {
             if let Some(b) = base.strip_suffix(s) {
