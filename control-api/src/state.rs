@@ -437,7 +437,12 @@ impl Generators {
                 return Err(api);
             }
         };
-        let config = RunConfig { workers: self.workers, queue_batches: (2 * self.workers).max(4), start_row: from };
+        let config = RunConfig {
+            workers: self.workers,
+            queue_batches: (2 * self.workers).max(4),
+            start_row: from,
+            publish: None,
+        };
         let run = Arc::new(Run::new(plan, config));
         run.start(sink).map_err(|t| refused(action, t.current, "generators that are not running"))?;
         e.run = Some(run);

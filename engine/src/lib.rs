@@ -23,6 +23,7 @@ pub mod pool;
 pub mod rng;
 pub mod sink;
 pub mod spec;
+pub mod universe;
 
 pub use issue::{Issue, Issues};
 pub use metrics::{Latency, MetricsSnapshot};

@@ -9,7 +9,7 @@ use crate::mapping::{
 use crate::pool::{Pool, PoolEntry, Resources};
 use crate::rng::StreamKey;
 use crate::spec::{EndCondition, GenerationMode, GeneratorSpec, OnError};
-use arrow_array::{RecordBatch, RecordBatchOptions};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_schema::{Schema, SchemaRef};
 use std::collections::HashMap;
@@ -63,6 +63,8 @@ pub struct Plan {
     names: HashMap<String, usize>,
     /// The pools the groups read, by slot, with the version compiled against.
     pools: Vec<(Arc<PoolEntry>, Arc<Pool>)>,
+    /// Field position → the group (index in `groups`) filling it.
+    owner: Vec<usize>,
 }
 
 impl Plan {
@@ -81,7 +83,14 @@ impl Plan {
         let names: HashMap<String, usize> =
             spec.fields.iter().enumerate().rev().map(|(i, f)| (f.name.clone(), i)).collect();
         let locale = spec.locale.as_deref().unwrap_or(crate::catalog::DEFAULT_LOCALE);
-        let ctx = CompileCtx { seed, mode: spec.mode, fields: &spec.fields, names: &names, locale };
+        let ctx = CompileCtx {
+            seed,
+            mode: spec.mode,
+            fields: &spec.fields,
+            names: &names,
+            locale,
+            end_condition: &spec.end_condition,
+        };
         let mut scope = PoolScope::new(spec, resources, &mut issues);
         let compiled = compile_groups(&ctx, &mut scope, &mut issues);
         let mut fields: Vec<Option<arrow_schema::Field>> = vec![None; spec.fields.len()];
@@ -102,6 +111,12 @@ impl Plan {
         check_blanks(spec, &fields, &mut issues);
         if !issues.is_empty() {
             return Err(issues);
+        }
+        let mut owner = vec![0; spec.fields.len()];
+        for (g, group) in groups.iter().enumerate() {
+            for &f in group.outputs() {
+                owner[f] = g;
+            }
         }
         let groups = groups
             .into_iter()
@@ -127,7 +142,36 @@ impl Plan {
             batch_size: spec.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
             names,
             pools: scope.into_slots(),
+            owner,
         })
+    }
+
+    /// The groups `fields` need: their own and, recursively, those of their inputs.
+    fn needed(&self, fields: &[usize]) -> Vec<bool> {
+        let mut need = vec![false; self.groups.len()];
+        let mut stack: Vec<usize> = fields.iter().filter_map(|&f| self.owner.get(f).copied()).collect();
+        while let Some(g) = stack.pop() {
+            if !std::mem::replace(&mut need[g], true) {
+                stack.extend(self.groups[g].group.inputs().iter().filter_map(|&f| self.owner.get(f).copied()));
+            }
+        }
+        need
+    }
+
+    /// Whether the values of `field` are a function of (seed, row) alone, so
+    /// any row can be made again (a universe child recomputing this key).
+    pub fn reproducible(&self, field: usize) -> bool {
+        self.needed(&[field]).iter().zip(&self.groups).all(|(&need, slot)| !need || slot.group.reproducible())
+    }
+
+    /// The columns `fields` (positions) hold at `rows`, computing only the
+    /// groups they need: each value equals that row of a full run (nulls and
+    /// blanks included).
+    pub fn columns_at(&self, fields: &[usize], rows: &[u64]) -> Result<Vec<ArrayRef>, GenError> {
+        let need = self.needed(fields);
+        let ctx = BatchCtx { rows: Rows::List(rows), ..self.batch_now() };
+        let mut columns = self.fill_groups(&ctx, &mut self.new_locals(), Some(&need))?;
+        fields.iter().map(|&f| columns.take(f).ok_or(GenError::Unfilled(f))).collect()
     }
 
     /// The position of field `name`.
@@ -222,16 +266,31 @@ impl Plan {
     /// Builds the batch described by `ctx`, using a worker's `locals`. The
     /// plan's pools are read at their current version, once for the batch.
     pub fn generate_ctx(&self, ctx: &BatchCtx, locals: &mut [LocalState]) -> Result<RecordBatch, GenError> {
+        let len = ctx.rows.len();
+        let columns = self.fill_groups(ctx, locals, None)?;
+        let options = RecordBatchOptions::new().with_row_count(Some(len));
+        Ok(RecordBatch::try_new_with_options(Arc::clone(&self.schema), columns.finish()?, &options)?)
+    }
+
+    /// Fills the groups (those `only` marks, or all) for `ctx`.
+    fn fill_groups(
+        &self,
+        ctx: &BatchCtx,
+        locals: &mut [LocalState],
+        only: Option<&[bool]>,
+    ) -> Result<Columns, GenError> {
         let snapshot: Vec<Arc<Pool>> = self
             .pools
             .iter()
             .map(|(entry, compiled)| entry.current().unwrap_or_else(|| Arc::clone(compiled)))
             .collect();
         let ctx = BatchCtx { pools: &snapshot, ..*ctx };
-        let len = ctx.rows.len();
         let mut columns = Columns::new(self.schema.fields().len());
         let mut nulls = Vec::new();
-        for (slot, local) in self.groups.iter().zip(locals.iter_mut()) {
+        for (g, (slot, local)) in self.groups.iter().zip(locals.iter_mut()).enumerate() {
+            if only.is_some_and(|o| !o[g]) {
+                continue;
+            }
             nulls.clear();
             nulls.extend(slot.nulls.iter().map(|rule| null_buffer(*rule, &ctx.rows)));
             if slot.follow_first && nulls.len() > 1 {
@@ -251,8 +310,7 @@ impl Plan {
                 }
             }
         }
-        let options = RecordBatchOptions::new().with_row_count(Some(len));
-        Ok(RecordBatch::try_new_with_options(Arc::clone(&self.schema), columns.finish()?, &options)?)
+        Ok(columns)
     }
 }
 

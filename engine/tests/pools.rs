@@ -205,8 +205,10 @@ batch_size: {batch}
     };
     let run = |workers: usize, batch: usize| {
         let sink = Collect::default();
-        let run =
-            Run::new(Arc::new(plan(&yaml(batch))), RunConfig { workers, queue_batches: 2 * workers + 2, start_row: 0 });
+        let run = Run::new(
+            Arc::new(plan(&yaml(batch))),
+            RunConfig { workers, queue_batches: 2 * workers + 2, start_row: 0, publish: None },
+        );
         run.start(Box::new(sink.clone())).expect("start");
         assert_eq!(run.wait(), Status::Completed);
         digest(&sink.concat())

@@ -112,8 +112,10 @@ fn every_implemented_type_is_covered() {
             implemented.push(*t);
         }
     }
-    assert_eq!(implemented.len(), 9, "{implemented:?}");
-    for t in implemented {
+    assert_eq!(implemented.len(), 10, "{implemented:?}");
+    // A universe reference needs a parent: tests/universe.rs checks its
+    // rows the same way (slices and row lists equal the full run).
+    for t in implemented.into_iter().filter(|t| *t != "UNIVERSE_KEY_REFERENCE") {
         let listed = FIELDS
             .iter()
             .chain(DEPENDENT)

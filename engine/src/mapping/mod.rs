@@ -26,6 +26,7 @@ mod pool_lookup;
 mod pool_pick;
 mod sequence;
 mod timestamp;
+pub(crate) mod universe_ref;
 mod uuid;
 
 use crate::issue::{Issue, Issues};
@@ -155,6 +156,11 @@ impl Columns {
         self.arrays[field] = Some(array);
     }
 
+    /// Takes a filled column out.
+    pub fn take(&mut self, field: usize) -> Option<ArrayRef> {
+        self.arrays.get_mut(field).and_then(Option::take)
+    }
+
     /// All columns, in field order; fails if a group left one unfilled.
     pub fn finish(self) -> Result<Vec<ArrayRef>, GenError> {
         self.arrays.into_iter().enumerate().map(|(i, a)| a.ok_or(GenError::Unfilled(i))).collect()
@@ -198,6 +204,12 @@ pub trait FieldGroup: Send + Sync + fmt::Debug {
     fn new_local(&self) -> LocalState {
         None
     }
+    /// Whether a row's values are a function of (seed, row) alone, so any
+    /// row can be made again later (a universe child recomputing a parent's
+    /// key): not so for wall clocks, or for references whose parent grows.
+    fn reproducible(&self) -> bool {
+        true
+    }
     /// Fills the outputs for `ctx`; `nulls[i]` is the validity of `outputs()[i]`.
     fn fill(
         &self,
@@ -212,6 +224,10 @@ pub trait FieldGroup: Send + Sync + fmt::Debug {
 pub trait ColumnMapper: Send + Sync + fmt::Debug + 'static {
     /// The column for `ctx`, with `nulls` as its validity.
     fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError>;
+    /// See [`FieldGroup::reproducible`].
+    fn reproducible(&self) -> bool {
+        true
+    }
 }
 
 /// Adapts a [`ColumnMapper`] to a one-column [`FieldGroup`].
@@ -224,6 +240,10 @@ pub struct Single<M> {
 impl<M: ColumnMapper> FieldGroup for Single<M> {
     fn outputs(&self) -> &[usize] {
         &self.out
+    }
+
+    fn reproducible(&self) -> bool {
+        self.mapper.reproducible()
     }
 
     fn fill(
@@ -252,6 +272,8 @@ pub struct CompileCtx<'a> {
     pub names: &'a HashMap<String, usize>,
     /// The generator's default locale (CATALOG fields).
     pub locale: &'a str,
+    /// When the generator ends (a universe reference spreads its children by the row count).
+    pub end_condition: &'a crate::spec::EndCondition,
 }
 
 /// The pools a plan reads, by slot: resolved while compiling (declared by
@@ -335,6 +357,11 @@ impl<'a> PoolScope<'a> {
         }
     }
 
+    /// The shared registry (universe parents are read from it too).
+    pub fn resources(&self) -> &Resources {
+        self.resources
+    }
+
     /// The entries and compile-time versions, by slot.
     pub fn into_slots(self) -> Vec<(Arc<PoolEntry>, Arc<Pool>)> {
         self.slots
@@ -380,6 +407,7 @@ pub fn params_schemas() -> Vec<(MappingType, serde_json::Value, bool)> {
         with_required(MappingType::PoolReference, of::<pool_pick::ReferenceParams>()),
         (MappingType::PoolDerived, of::<pool_pick::DerivedParams>(), true),
         with_required(MappingType::Catalog, of::<crate::catalog::CatalogParams>()),
+        with_required(MappingType::UniverseKeyReference, of::<universe_ref::UniverseParams>()),
     ]
 }
 
@@ -396,6 +424,7 @@ fn param_keys(kind: MappingType) -> &'static [&'static str] {
         MappingType::PoolReference => pool_pick::REFERENCE_KEYS,
         MappingType::PoolDerived => pool_pick::DERIVED_KEYS,
         MappingType::Catalog => crate::catalog::KEYS,
+        MappingType::UniverseKeyReference => universe_ref::KEYS,
         _ => &[],
     }
 }
@@ -425,6 +454,16 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
     }
     let entity_of: HashMap<usize, (String, String)> =
         entities.iter().flat_map(|(k, ms)| ms.iter().map(move |(i, _, _)| (*i, k.clone()))).collect();
+    // Universe references reading the parent row another field draws.
+    let mut same_parent_row: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        if f.kind == MappingType::UniverseKeyReference
+            && let Some(universe_ref::Role::SameRow { from }) =
+                universe_ref::role(i, f, &format!("fields[{i}]"), ctx, issues)
+        {
+            same_parent_row.entry(from).or_default().push(i);
+        }
+    }
     for (i, f) in fields.iter().enumerate() {
         if f.kind == MappingType::PoolDerived {
             let path = format!("fields[{i}]");
@@ -463,7 +502,13 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
             },
             // Compiled with their pick (same row) or below (lookups).
             MappingType::PoolDerived => None,
-            other @ (MappingType::Computed | MappingType::CopulaGenerated | MappingType::UniverseKeyReference) => {
+            MappingType::UniverseKeyReference if f.params.contains_key("generator") => {
+                let same = same_parent_row.remove(&i).unwrap_or_default();
+                universe_ref::compile(i, &p, &same, ctx, pools.resources(), issues)
+            }
+            // Compiled with the field that draws the parent row.
+            MappingType::UniverseKeyReference => None,
+            other @ (MappingType::Computed | MappingType::CopulaGenerated) => {
                 issues.push(
                     Issue::new(
                         format!("{path}.type"),

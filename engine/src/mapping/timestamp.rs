@@ -122,6 +122,10 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Tim
 }
 
 impl ColumnMapper for TimestampMapper {
+    fn reproducible(&self) -> bool {
+        !matches!(self.clock, ClockKind::Wall)
+    }
+
     fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
         let jitter = |row: u64| -> i64 {
             if self.jitter_us == 0 { 0 } else { below(self.jitter_key.at(row), self.jitter_us + 1) as i64 }

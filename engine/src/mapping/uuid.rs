@@ -111,6 +111,10 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Uui
 }
 
 impl ColumnMapper for UuidMapper {
+    fn reproducible(&self) -> bool {
+        !matches!(self.v7, Some(V7Clock::Wall))
+    }
+
     fn fill(&self, ctx: &BatchCtx, nulls: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
         let mut bytes = vec![0u8; ctx.rows.len() * 16];
         for ((i, out), row) in bytes.chunks_exact_mut(16).enumerate().zip(ctx.rows.iter()) {

@@ -101,12 +101,15 @@ pub struct RunConfig {
     pub queue_batches: usize,
     /// First row index (to continue a run that was interrupted).
     pub start_row: u64,
+    /// Also publish the checkpoint here (the rows a universe child may
+    /// reference while this run goes: every row below it is delivered).
+    pub publish: Option<Arc<AtomicU64>>,
 }
 
 impl Default for RunConfig {
     fn default() -> Self {
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        Self { workers, queue_batches: (2 * workers).max(4), start_row: 0 }
+        Self { workers, queue_batches: (2 * workers).max(4), start_row: 0, publish: None }
     }
 }
 
@@ -218,6 +221,20 @@ impl Run {
         Ok(())
     }
 
+    /// Marks a run that could not start (its destination did not open) as
+    /// FAILED with `message`; nothing runs.
+    pub fn fail_to_start(&self, message: String) {
+        let s = &self.shared;
+        let mut c = s.control.lock();
+        if c.status == Status::Created {
+            c.status = Status::Failed;
+            s.metrics.set_last_error(message);
+            s.failed.store(true, SeqCst);
+            s.finished.store(true, SeqCst);
+            s.wake.notify_all();
+        }
+    }
+
     /// Stops claiming new batches; in-flight ones are still delivered.
     pub fn pause(&self) -> Result<(), InvalidTransition> {
         let s = &self.shared;
@@ -323,6 +340,14 @@ impl Run {
 }
 
 impl Shared {
+    /// Records the resume checkpoint (and publishes it, see [`RunConfig::publish`]).
+    fn set_checkpoint(&self, row: u64) {
+        self.checkpoint.store(row, SeqCst);
+        if let Some(p) = &self.config.publish {
+            p.store(row, SeqCst);
+        }
+    }
+
     /// Blocks while paused; false once the run should end.
     fn wait_while_paused(&self) -> bool {
         while self.paused.load(SeqCst) && !self.stop.load(SeqCst) {
@@ -497,7 +522,7 @@ fn sink_stage(
         Ok(d) => {
             s.metrics.record_delivered(d.rows, d.bytes, d.failed);
             marks.settled(d.settled);
-            s.checkpoint.store(marks.next_row(), SeqCst);
+            s.set_checkpoint(marks.next_row());
         }
         Err(e) => {
             s.metrics.record_error(e.message.clone());
@@ -550,7 +575,7 @@ fn with_policy(
                 s.metrics.record_delivered(d.rows, d.bytes, d.failed);
                 marks.written(rows);
                 marks.settled(d.settled);
-                s.checkpoint.store(marks.next_row(), SeqCst);
+                s.set_checkpoint(marks.next_row());
                 return true;
             }
             Err(e) => e,
@@ -571,7 +596,7 @@ fn with_policy(
                 }
                 s.metrics.rows_failed.fetch_add(rows, Relaxed);
                 marks.given_up(rows);
-                s.checkpoint.store(marks.next_row(), SeqCst);
+                s.set_checkpoint(marks.next_row());
                 return true;
             }
             OnError::Pause => {

@@ -289,11 +289,15 @@ fn compatible(old: &Pool, new: &Pool) -> Result<(), String> {
     Ok(())
 }
 
-/// The shared resources plans compile against: pools today; fitted models,
-/// compiled plugins and universe parents as later versions add them.
+/// The shared resources plans compile against: pools, and the parents a
+/// universe member references (fitted models and compiled plugins as later
+/// versions add them).
 #[derive(Clone)]
 pub struct Resources {
     inner: Arc<Inner>,
+    /// Universe parents by generator name: scoped to one universe
+    /// ([`Resources::for_universe`]), never shared between universes.
+    parents: Arc<RwLock<BTreeMap<String, crate::universe::ParentRef>>>,
 }
 
 struct Inner {
@@ -321,7 +325,28 @@ impl Resources {
 
     /// A registry loading pools with `loader` (the sdg binary passes sdg-pools').
     pub fn with_loader(loader: Arc<dyn PoolLoader>) -> Self {
-        Self { inner: Arc::new(Inner { loader, pools: RwLock::new(BTreeMap::new()) }) }
+        Self { inner: Arc::new(Inner { loader, pools: RwLock::new(BTreeMap::new()) }), parents: Default::default() }
+    }
+
+    /// The same pools, with no parents yet: the registry one universe's
+    /// members compile against.
+    pub fn for_universe(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner), parents: Default::default() }
+    }
+
+    /// Registers a compiled universe member that later members may reference.
+    pub fn add_parent(&self, name: &str, parent: crate::universe::ParentRef) {
+        self.parents.write().insert(name.to_string(), parent);
+    }
+
+    /// The parent named `name`.
+    pub fn parent(&self, name: &str) -> Option<crate::universe::ParentRef> {
+        self.parents.read().get(name).cloned()
+    }
+
+    /// The names of the registered parents.
+    pub fn parent_names(&self) -> Vec<String> {
+        self.parents.read().keys().cloned().collect()
     }
 
     /// Adds a pool of the server or run and loads it. A pool that fails to

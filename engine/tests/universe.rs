@@ -1,0 +1,241 @@
+//! Universes: members compiled parents first, UNIVERSE_KEY_REFERENCE keys
+//! recomputed from the parent's plan (a child alone has the keys of the full
+//! run), the distributions, and every validation problem with its path.
+
+mod common;
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{Array, RecordBatch};
+use sdg_engine::universe::{Universe, UniverseSpec};
+use sdg_engine::{Issues, Plan, Resources};
+use std::collections::{HashMap, HashSet};
+
+fn no_files(path: &str) -> Result<String, String> {
+    Err(format!("no file {path} here"))
+}
+
+fn spec(yaml: &str) -> UniverseSpec {
+    sdg_engine::universe::parse_yaml(yaml, &no_files).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn compile(yaml: &str) -> Result<Universe, Issues> {
+    Universe::compile(spec(yaml), &Resources::new(), &|g, r| Plan::compile_with(g, r))
+}
+
+fn problems(yaml: &str) -> Vec<String> {
+    match sdg_engine::universe::parse_yaml(yaml, &no_files) {
+        Err(e) => e.iter().map(ToString::to_string).collect(),
+        Ok(s) => match Universe::compile(s, &Resources::new(), &|g, r| Plan::compile_with(g, r)) {
+            Ok(_) => vec![],
+            Err(e) => e.iter().map(ToString::to_string).collect(),
+        },
+    }
+}
+
+fn shop() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/universes/shop.yaml"))
+        .expect("configs/universes/shop.yaml")
+        .replace("type: FILE, config: { path: out/shop/customers.csv }", "type: BLACKHOLE")
+        .replace("type: FILE, config: { path: out/shop/accounts.csv }", "type: BLACKHOLE")
+        .replace("type: FILE, config: { path: out/shop/transactions.csv }", "type: BLACKHOLE")
+}
+
+fn ints(b: &RecordBatch, name: &str) -> Vec<i64> {
+    b.column_by_name(name).expect(name).as_primitive::<Int64Type>().values().to_vec()
+}
+
+fn texts(b: &RecordBatch, name: &str) -> Vec<String> {
+    let c = b.column_by_name(name).expect(name);
+    let d = c.as_dictionary::<arrow_array::types::Int32Type>();
+    let v = d.values().as_string::<i32>();
+    d.keys().iter().map(|k| k.map(|k| v.value(k as usize).to_string()).unwrap_or_default()).collect()
+}
+
+fn uuids(b: &RecordBatch, name: &str) -> Vec<Vec<u8>> {
+    let c = b.column_by_name(name).expect(name).as_fixed_size_binary().clone();
+    (0..c.len()).map(|i| c.value(i).to_vec()).collect()
+}
+
+#[test]
+fn every_key_points_at_a_parent_row_and_from_fields_read_that_row() {
+    let u = compile(&shop()).expect("compiles");
+    let names: Vec<&str> = u.members.iter().map(|m| m.spec.name.as_str()).collect();
+    assert_eq!(names, ["customers", "accounts", "transactions"], "parents first");
+    let customers = u.member("customers").expect("customers").plan.generate(0, 10_000).expect("customers");
+    let accounts = u.member("accounts").expect("accounts").plan.generate(0, 30_000).expect("accounts");
+    let country_of: HashMap<i64, String> =
+        ints(&customers, "customer_id").into_iter().zip(texts(&customers, "country")).collect();
+    let (ids, countries) = (ints(&accounts, "customer_id"), texts(&accounts, "country"));
+    for (i, (id, c)) in ids.iter().zip(&countries).enumerate() {
+        assert_eq!(country_of.get(id), Some(c), "account row {i}: customer {id} and its country");
+    }
+    // Sequential: every customer gets its three accounts, in order.
+    assert!(ids.windows(2).all(|w| w[0] <= w[1]));
+    let mut per: HashMap<i64, usize> = HashMap::new();
+    for id in &ids {
+        *per.entry(*id).or_default() += 1;
+    }
+    assert_eq!(per.len(), 10_000);
+    assert!(per.values().all(|&n| n == 3), "three accounts each");
+    // Zipf: the keys are account ids, the first accounts most referenced.
+    let tx = u.member("transactions").expect("transactions").plan.generate(0, 50_000).expect("tx");
+    let account_ids: HashSet<Vec<u8>> = uuids(&accounts, "account_id").into_iter().collect();
+    let refs = uuids(&tx, "account_id");
+    assert!(refs.iter().all(|r| account_ids.contains(r)), "every transaction's account exists");
+    let first = uuids(&accounts, "account_id")[0].clone();
+    let hits = refs.iter().filter(|r| **r == first).count();
+    assert!(hits > 50_000 / 100, "the first account is the most popular under zipf: {hits}");
+}
+
+#[test]
+fn a_child_alone_has_the_keys_of_the_full_run_whatever_the_rows_asked() {
+    let u = compile(&shop()).expect("compiles");
+    let tx = &u.member("transactions").expect("tx").plan;
+    let whole = tx.generate(0, 20_000).expect("whole");
+    assert_eq!(tx.generate(12_345, 1000).expect("slice"), whole.slice(12_345, 1000));
+    let picked = tx.generate_rows(&[19_999, 3, 3, 777]).expect("rows");
+    assert_eq!(uuids(&picked, "account_id")[0], uuids(&whole, "account_id")[19_999]);
+    assert_eq!(uuids(&picked, "account_id")[3], uuids(&whole, "account_id")[777]);
+    // Compiled again (another process, another machine): the same keys.
+    let again = compile(&shop()).expect("compiles");
+    assert_eq!(again.member("transactions").expect("tx").plan.generate(0, 20_000).expect("again"), whole);
+}
+
+#[test]
+fn uniform_and_normal_references_stay_in_the_parent_s_rows() {
+    let yaml = "universe: u\nseed: 3\ngenerators:
+  - name: p
+    end_condition: { type: RECORD_COUNT, value: 1000 }
+    destination: { type: BLACKHOLE }
+    fields: [{ name: id, type: SEQUENCE, params: { start: 0 } }]
+  - name: c
+    end_condition: { type: RECORD_COUNT, value: 10000 }
+    destination: { type: BLACKHOLE }
+    fields:
+      - { name: u, type: UNIVERSE_KEY_REFERENCE, params: { generator: p, field: id } }
+      - { name: n, type: UNIVERSE_KEY_REFERENCE, params: { generator: p, field: id, distribution: normal, sigma: 5 } }
+      - { name: z, type: UNIVERSE_KEY_REFERENCE, params: { generator: p, field: id, distribution: zipf, s: 1.0 }, null_ratio: 0.1 }
+";
+    let u = compile(yaml).expect("compiles");
+    let b = u.member("c").expect("c").plan.generate(0, 10_000).expect("gen");
+    let uniform = ints(&b, "u");
+    assert!(uniform.iter().all(|v| (0..1000).contains(v)));
+    assert!(uniform.iter().collect::<HashSet<_>>().len() > 990, "uniform reaches nearly every parent");
+    // Normal around the child's position i·P/C, sigma 5 parent rows.
+    let normal = ints(&b, "n");
+    let far = normal.iter().enumerate().filter(|(i, v)| (**v - (*i as i64 / 10)).abs() > 25).count();
+    assert!(far < 10, "{far} of 10 000 more than 5 sigma away");
+    let z = b.column_by_name("z").expect("z");
+    assert!((800..1200).contains(&z.null_count()), "the child's own null_ratio on top: {}", z.null_count());
+}
+
+#[test]
+fn every_universe_problem_is_reported_with_its_path() {
+    let member = |name: &str, end: &str, fields: &str| {
+        format!(
+            "  - name: {name}\n    end_condition: {end}\n    destination: {{ type: BLACKHOLE }}\n    fields:\n{fields}"
+        )
+    };
+    let count = "{ type: RECORD_COUNT, value: 100 }";
+    let cases: Vec<(String, &str)> = vec![
+        (
+            member(
+                "a",
+                count,
+                "      - { name: x, type: UNIVERSE_KEY_REFERENCE, params: { generator: b, field: id } }\n",
+            ) + &member(
+                "b",
+                count,
+                "      - { name: y, type: UNIVERSE_KEY_REFERENCE, params: { generator: a, field: x } }\n",
+            ),
+            "generators[0]: the members reference each other in a cycle: a → b → a",
+        ),
+        (
+            member("a", count, "      - { name: id, type: SEQUENCE }\n")
+                + &member(
+                    "b",
+                    count,
+                    "      - { name: x, type: UNIVERSE_KEY_REFERENCE, params: { generator: aa, field: id } }\n",
+                ),
+            "generators[1].fields[0].params.generator: there is no generator `aa` in universe `u` — did you mean `a`?",
+        ),
+        (
+            member("a", count, "      - { name: id, type: SEQUENCE }\n")
+                + &member(
+                    "b",
+                    count,
+                    "      - { name: x, type: UNIVERSE_KEY_REFERENCE, params: { generator: a, field: idd } }\n",
+                ),
+            "generators[1].fields[0].params.field: generator `a` has no field `idd` — did you mean `id`?",
+        ),
+        (
+            member("a", "{ type: MANUAL }", "      - { name: id, type: SEQUENCE }\n")
+                + &member(
+                    "b",
+                    count,
+                    "      - { name: x, type: UNIVERSE_KEY_REFERENCE, params: { generator: a, field: id } }\n",
+                ),
+            "generators[0].end_condition: `a` is a parent without a row bound",
+        ),
+        (
+            member("a", count, "      - { name: at, type: TIMESTAMP_GENERATED, params: { clock: wall } }\n")
+                + &member(
+                    "b",
+                    count,
+                    "      - { name: x, type: UNIVERSE_KEY_REFERENCE, params: { generator: a, field: at } }\n",
+                ),
+            "generators[1].fields[0].params.field: `a.at` cannot be recomputed from its row",
+        ),
+        (
+            member("a", count, "      - { name: id, type: SEQUENCE }\n")
+                + &member(
+                    "b",
+                    "{ type: MANUAL }",
+                    "      - { name: x, type: UNIVERSE_KEY_REFERENCE, params: { generator: a, field: id, distribution: sequential } }\n",
+                ),
+            "generators[1].fields[0].params.distribution: sequential spreads the children over the parents by the child's row count",
+        ),
+        (
+            member("a", count, "      - { name: id, type: SEQUENCE }\n")
+                + &member(
+                    "b",
+                    count,
+                    "      - { name: x, type: UNIVERSE_KEY_REFERENCE, params: { generator: a, field: id } }\n      - { name: y, type: UNIVERSE_KEY_REFERENCE, params: { from: z, field: id } }\n",
+                ),
+            "generators[1].fields[1].params.from: there is no field `z`",
+        ),
+        (
+            member("a", count, "      - { name: id, type: SEQUENCE }\n")
+                + &member("a", count, "      - { name: id, type: SEQUENCE }\n"),
+            "generators[1].name: two members are called `a`",
+        ),
+        (
+            member("a", count, "      - { name: id, type: SEQUENCE }\n")
+                + &member(
+                    "b",
+                    count,
+                    "      - { name: x, type: UNIVERSE_KEY_REFERENCE, params: { generator: a, field: id, distribution: zipf, s: -1 } }\n",
+                ),
+            "generators[1].fields[0].params.s: s -1 is outside (0, 10]",
+        ),
+    ];
+    for (members, want) in cases {
+        let got = problems(&format!("universe: u\ngenerators:\n{members}"));
+        assert!(got.iter().any(|g| g.starts_with(want)), "want {want}\ngot {got:#?}");
+    }
+    // Outside a universe there is no parent.
+    let alone = common::problems(&common::with_fields(
+        "  - { name: x, type: UNIVERSE_KEY_REFERENCE, params: { generator: customers, field: id } }",
+    ));
+    assert!(
+        alone.iter().any(|p| p.contains("there is no generator `customers` in this universe")
+            && p.contains("works inside a universe file")),
+        "{alone:?}"
+    );
+    let file = problems("universe: u\ngenerators: [ { file: missing.yaml } ]\n");
+    assert_eq!(file, ["generators[0].file: no file missing.yaml here"]);
+    assert_eq!(
+        problems("universe: u\n")[0],
+        "generators: a universe needs its generators — list them: generators: [ { name: customers, … }, { file: accounts.yaml } ]"
+    );
+}
