@@ -81,9 +81,42 @@ impl Overrides {
 pub use sdg_destinations::check;
 
 /// Reads, overrides and checks with the pools of `pools`; prints every
-/// problem and fails if there is one.
-pub fn load(path: &Path, overrides: &Overrides, pools: &PoolArgs) -> Result<(GeneratorSpec, Plan)> {
+/// problem and fails if there is one. A universe file needs `member`: that
+/// member is compiled inside its universe (its parents compiled, not run)
+/// and the overrides apply to it alone.
+pub fn load(
+    path: &Path,
+    overrides: &Overrides,
+    pools: &PoolArgs,
+    member: Option<&str>,
+) -> Result<(GeneratorSpec, std::sync::Arc<Plan>)> {
     let text = read_text(path)?;
+    if let Some(value) = universe_value(&text) {
+        let Some(name) = member else {
+            let names = member_names(&value);
+            anyhow::bail!(
+                "{} is a universe of {} generators ({}): give --generator NAME for one of them{}",
+                path.display(),
+                names.len(),
+                names.join(", "),
+                if std::env::args().nth(1).as_deref() == Some("run") {
+                    " (or no --generator to run them all)"
+                } else {
+                    ""
+                }
+            );
+        };
+        let universe = universe(path, &value, pools, Some((name, overrides)), None)?;
+        let Some(i) = universe.members.iter().position(|m| m.spec.name == name) else {
+            unreachable!("checked by universe()")
+        };
+        let mut members = universe.members;
+        let m = members.swap_remove(i);
+        return Ok((m.spec, m.plan));
+    }
+    if let Some(name) = member {
+        anyhow::bail!("--generator {name}: {} is a generator, not a universe", path.display());
+    }
     let mut spec = match sdg_engine::spec::parse_yaml(&text) {
         Ok(s) => s,
         Err(issues) => return Err(report(path, &issues)),
@@ -92,9 +125,86 @@ pub fn load(path: &Path, overrides: &Overrides, pools: &PoolArgs) -> Result<(Gen
     crate::pools::resolve_spec_paths(&mut spec, path);
     let resources = pools.resources()?;
     match check(&spec, &resources) {
-        Ok(plan) => Ok((spec, plan)),
+        Ok(plan) => Ok((spec, std::sync::Arc::new(plan))),
         Err(issues) => Err(report(path, &issues)),
     }
+}
+
+/// The parsed document when `text` is a universe file.
+pub fn universe_value(text: &str) -> Option<serde_json::Value> {
+    sdg_engine::universe::document(text)
+}
+
+fn member_names(value: &serde_json::Value) -> Vec<String> {
+    value
+        .get("generators")
+        .and_then(|g| g.as_array())
+        .map(|g| {
+            g.iter()
+                .map(|m| m.get("name").or_else(|| m.get("file")).and_then(|n| n.as_str()).unwrap_or("?").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The universe problems of `path` (parsing and compiling every member), or none.
+pub fn universe_issues(path: &Path, value: &serde_json::Value, pools: &PoolArgs) -> Result<Issues> {
+    match read_universe(path, value, pools, None, None)? {
+        Ok(_) => Ok(Issues::default()),
+        Err(issues) => Ok(issues),
+    }
+}
+
+/// Compiles a universe file's members (every problem printed); `member`:
+/// a member with overrides applied to it alone.
+pub fn universe(
+    path: &Path,
+    value: &serde_json::Value,
+    pools: &PoolArgs,
+    member: Option<(&str, &Overrides)>,
+    seed: Option<u64>,
+) -> Result<sdg_engine::universe::Universe> {
+    read_universe(path, value, pools, member, seed)?.map_err(|issues| report(path, &issues))
+}
+
+fn read_universe(
+    path: &Path,
+    value: &serde_json::Value,
+    pools: &PoolArgs,
+    member: Option<(&str, &Overrides)>,
+    seed: Option<u64>,
+) -> Result<std::result::Result<sdg_engine::universe::Universe, Issues>> {
+    let base = sdg_pools::base_dir(path);
+    let read = |file: &str| {
+        let p = base.join(file);
+        std::fs::read_to_string(&p).map_err(|e| format!("reading {}: {e}", p.display()))
+    };
+    let mut spec = match sdg_engine::universe::parse(value, &read) {
+        Ok(s) => s,
+        Err(issues) => return Ok(Err(issues)),
+    };
+    if let Some((name, _)) = member
+        && !spec.generators.iter().any(|g| g.name == name)
+    {
+        let names: Vec<&str> = spec.generators.iter().map(|g| g.name.as_str()).collect();
+        let hint = sdg_engine::issue::closest(name, &names)
+            .map(|c| format!("did you mean `{c}`?"))
+            .unwrap_or_else(|| format!("its generators: {}", names.join(", ")));
+        anyhow::bail!("--generator {name}: universe `{}` has no generator `{name}` — {hint}", spec.name);
+    }
+    for g in &mut spec.generators {
+        crate::pools::resolve_spec_paths(g, path);
+        if seed.is_some() {
+            g.seed = seed;
+        }
+        if let Some((name, overrides)) = member
+            && g.name == name
+        {
+            overrides.apply(g);
+        }
+    }
+    let resources = pools.resources()?;
+    Ok(sdg_engine::universe::Universe::compile(spec, &resources, &|g, r| check(g, r)))
 }
 
 /// Prints the problems and returns an error that says how many there were.

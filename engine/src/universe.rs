@@ -81,6 +81,11 @@ pub fn is_universe(value: &Value) -> bool {
     value.as_object().is_some_and(|o| o.contains_key("universe"))
 }
 
+/// The parsed document when `text` (YAML or JSON) is a universe file.
+pub fn document(text: &str) -> Option<Value> {
+    serde_norway::from_str::<Value>(text).ok().filter(is_universe)
+}
+
 /// Reads a universe document; `read_file(path)` gives the text of a member
 /// written as `{ file: PATH }` (YAML or JSON). Every problem, with its path.
 pub fn parse(value: &Value, read_file: &dyn Fn(&str) -> Result<String, String>) -> Result<UniverseSpec, Issues> {
@@ -386,8 +391,10 @@ fn topological(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
 pub struct UniverseRun {
     /// (member name, its run), parents first.
     pub runs: Vec<(String, Arc<Run>)>,
-    starter: Option<std::thread::JoinHandle<()>>,
+    starter: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Per member: 0 undecided, 1 started, 2 not started.
+    decided: Arc<Vec<std::sync::atomic::AtomicU8>>,
 }
 
 /// Opens a member's destination.
@@ -413,17 +420,31 @@ impl UniverseRun {
             })
             .collect();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (u, r, halt) = (Arc::clone(&universe), runs.clone(), Arc::clone(&stop));
+        let decided: Arc<Vec<std::sync::atomic::AtomicU8>> =
+            Arc::new((0..runs.len()).map(|_| std::sync::atomic::AtomicU8::new(0)).collect());
+        let (u, r, halt, d) = (Arc::clone(&universe), runs.clone(), Arc::clone(&stop), Arc::clone(&decided));
         let starter = std::thread::Builder::new()
             .name("sdg-universe".into())
-            .spawn(move || start_in_order(&u, &r, &halt, open.as_ref()))
+            .spawn(move || start_in_order(&u, &r, &halt, open.as_ref(), &d))
             .expect("spawning the universe starter");
-        Self { runs, starter: Some(starter), stop }
+        Self { runs, starter: parking_lot::Mutex::new(Some(starter)), stop, decided }
+    }
+
+    /// Waits until member `i` is started (true) or will never be (false: a
+    /// parent did not complete, or the universe was stopped).
+    pub fn wait_decided(&self, i: usize) -> bool {
+        loop {
+            match self.decided.get(i).map(|d| d.load(SeqCst)) {
+                Some(0) => std::thread::sleep(Duration::from_millis(10)),
+                Some(1) => return true,
+                _ => return false,
+            }
+        }
     }
 
     /// Waits until every member has ended (or will never start); the final statuses.
-    pub fn wait(mut self) -> Vec<(String, Status)> {
-        if let Some(t) = self.starter.take() {
+    pub fn wait(&self) -> Vec<(String, Status)> {
+        if let Some(t) = self.starter.lock().take() {
             let _ = t.join();
         }
         self.runs.iter().map(|(n, r)| (n.clone(), r.wait())).collect()
@@ -438,9 +459,15 @@ impl UniverseRun {
     }
 }
 
-fn start_in_order(u: &Universe, runs: &[(String, Arc<Run>)], halt: &std::sync::atomic::AtomicBool, open: &OpenSink) {
+fn start_in_order(
+    u: &Universe,
+    runs: &[(String, Arc<Run>)],
+    halt: &std::sync::atomic::AtomicBool,
+    open: &OpenSink,
+    decided: &[std::sync::atomic::AtomicU8],
+) {
     let run_of = |name: &str| runs.iter().find(|(n, _)| n == name).map(|(_, r)| Arc::clone(r));
-    for (m, (_, run)) in u.members.iter().zip(runs) {
+    for (i, (m, (_, run))) in u.members.iter().zip(runs).enumerate() {
         // Wait for the parents: completed (fixed bound) or a first row delivered (live).
         let ready = m.parents.iter().all(|p| {
             let (Some(parent), Some(pm)) = (run_of(p), u.member(p)) else { return false };
@@ -469,6 +496,7 @@ fn start_in_order(u: &Universe, runs: &[(String, Arc<Run>)], halt: &std::sync::a
             }
         });
         if !ready || halt.load(SeqCst) {
+            decided[i].store(2, SeqCst);
             continue;
         }
         match open(m) {
@@ -477,5 +505,6 @@ fn start_in_order(u: &Universe, runs: &[(String, Arc<Run>)], halt: &std::sync::a
             }
             Err(e) => run.fail_to_start(e),
         }
+        decided[i].store(1, SeqCst);
     }
 }

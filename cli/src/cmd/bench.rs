@@ -10,7 +10,6 @@ use sdg_engine::{Run, RunConfig, Status};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
@@ -32,6 +31,9 @@ pub struct BenchArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// In a universe file: the member to benchmark (its parents are compiled, not run).
+    #[arg(long, short = 'g', value_name = "NAME")]
+    pub generator: Option<String>,
     #[command(flatten)]
     pub pools: crate::pools::PoolArgs,
 }
@@ -59,8 +61,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         unpaced: true,
         ..Default::default()
     };
-    let (spec, plan) = load::load(&args.file, &overrides, &args.pools)?;
-    let plan = Arc::new(plan);
+    let (spec, plan) = load::load(&args.file, &overrides, &args.pools, args.generator.as_deref())?;
     let sink = sdg_destinations::open(&spec.destination, plan.schema())?;
     let mut config = RunConfig::default();
     if let Some(w) = args.workers {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
-    /// Generator file (YAML or JSON); `-` reads stdin.
+    /// Generator or universe file (YAML or JSON); `-` reads stdin.
     pub file: PathBuf,
     /// Rows to show.
     #[arg(short = 'n', long, default_value_t = 10)]
@@ -17,6 +17,9 @@ pub struct PreviewArgs {
     /// Seed to use instead of the file's.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// In a universe file: the member to preview [default: every member].
+    #[arg(long, short = 'g', value_name = "NAME")]
+    pub generator: Option<String>,
     #[command(flatten)]
     pub pools: crate::pools::PoolArgs,
 }
@@ -26,7 +29,20 @@ const MAX_CELL: usize = 40;
 
 pub fn run(args: PreviewArgs) -> Result<ExitCode> {
     let overrides = Overrides { seed: args.seed, ..Default::default() };
-    let (_, plan) = load::load(&args.file, &overrides, &args.pools)?;
+    if args.generator.is_none()
+        && let Some(value) = load::universe_value(&load::read_text(&args.file)?)
+    {
+        // Every member, parents first, each under its name.
+        let universe = load::universe(&args.file, &value, &args.pools, None, args.seed)?;
+        for (i, m) in universe.members.iter().enumerate() {
+            let batch = m.plan.generate(0, args.rows.min(10_000)).context("generating the preview rows")?;
+            let cells = sdg_sinks::encode::render_cells(&batch)?;
+            let names: Vec<String> = m.plan.schema().fields().iter().map(|f| f.name().clone()).collect();
+            print!("{}== {}\n{}", if i > 0 { "\n" } else { "" }, m.spec.name, table(&names, &cells));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (_, plan) = load::load(&args.file, &overrides, &args.pools, args.generator.as_deref())?;
     let n = args.rows.min(10_000);
     let batch = plan.generate(0, n).context("generating the preview rows")?;
     let cells = sdg_sinks::encode::render_cells(&batch)?;

@@ -1,6 +1,9 @@
 //! `sdg run FILE`: runs a generator to its destination with a progress bar,
 //! then prints one summary line. Ctrl-C stops cleanly (flushes and reports);
-//! a second Ctrl-C exits at once.
+//! a second Ctrl-C exits at once. A universe file runs every member (a
+//! progress bar and a summary line each): in BATCH a child starts once its
+//! parents have completed, in REALTIME all run together; `--generator NAME`
+//! runs one member alone (its parents compiled, not run).
 
 use crate::load::{self, Overrides};
 use crate::progress;
@@ -15,8 +18,12 @@ use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Generator file (YAML or JSON); `-` reads stdin.
+    /// Generator or universe file (YAML or JSON); `-` reads stdin.
     pub file: PathBuf,
+    /// In a universe file: run only this member (its parents are not run:
+    /// their keys are recomputed, the same as in a full run).
+    #[arg(long, short = 'g', value_name = "NAME")]
+    pub generator: Option<String>,
     /// Generate exactly N rows (replaces the file's end condition).
     #[arg(long, value_name = "N")]
     pub rows: Option<u64>,
@@ -61,14 +68,18 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         destination: args.to.as_deref().map(crate::to_url::parse).transpose().map_err(anyhow::Error::msg)?,
         unpaced: false,
     };
-    let (spec, plan) = load::load(&args.file, &overrides, &args.pools)?;
+    if args.generator.is_none()
+        && let Some(value) = load::universe_value(&load::read_text(&args.file)?)
+    {
+        return run_universe(&args, &value);
+    }
+    let (spec, plan) = load::load(&args.file, &overrides, &args.pools, args.generator.as_deref())?;
     if args.format.is_some() && spec.destination.kind != sdg_engine::spec::DestinationType::File {
         anyhow::bail!(
             "--format applies to FILE destinations; this generator writes to {}",
             spec.destination.kind.as_str()
         );
     }
-    let plan = Arc::new(plan);
     if !args.quiet {
         crate::pools::report_loaded(&plan);
     }
@@ -96,29 +107,114 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let t0 = Instant::now();
     run.start(sink)?;
     let m = progress::follow(&run, plan.row_limit(), args.quiet);
-    let secs = t0.elapsed().as_secs_f64();
-    let target = spec.destination.config.get("path").and_then(|p| p.as_str()).unwrap_or("");
     if !args.quiet {
-        eprintln!(
-            "{}: {} rows in {:.2} s — {}rows/s, {}/s, {} workers{}{} ({}, seed {})",
-            spec.name,
-            m.rows_delivered,
-            secs,
-            progress::si(m.rows_delivered as f64 / secs.max(1e-9)),
-            progress::bytes(m.bytes as f64 / secs.max(1e-9)),
-            workers,
-            if target.is_empty() { String::new() } else { format!(" → {target}") },
-            if m.rows_failed > 0 { format!(", {} rows FAILED", m.rows_failed) } else { String::new() },
-            m.status.as_str(),
-            plan.seed(),
-        );
+        summary(&spec, &plan, &m, t0.elapsed().as_secs_f64(), workers);
     }
-    Ok(match m.status {
+    Ok(exit_code(&m, interrupted.load(Ordering::SeqCst)))
+}
+
+/// One line per run: rows, time, rates, destination, status and seed.
+fn summary(
+    spec: &sdg_engine::GeneratorSpec,
+    plan: &sdg_engine::Plan,
+    m: &sdg_engine::MetricsSnapshot,
+    secs: f64,
+    workers: usize,
+) {
+    let target = spec.destination.config.get("path").and_then(|p| p.as_str()).unwrap_or("");
+    eprintln!(
+        "{}: {} rows in {:.2} s — {}rows/s, {}/s, {} workers{}{} ({}, seed {})",
+        spec.name,
+        m.rows_delivered,
+        secs,
+        progress::si(m.rows_delivered as f64 / secs.max(1e-9)),
+        progress::bytes(m.bytes as f64 / secs.max(1e-9)),
+        workers,
+        if target.is_empty() { String::new() } else { format!(" → {target}") },
+        if m.rows_failed > 0 { format!(", {} rows FAILED", m.rows_failed) } else { String::new() },
+        m.status.as_str(),
+        plan.seed(),
+    );
+}
+
+fn exit_code(m: &sdg_engine::MetricsSnapshot, interrupted: bool) -> ExitCode {
+    match m.status {
         Status::Failed => {
-            eprintln!("error: {}", m.last_error.unwrap_or_else(|| "the run failed".into()));
+            eprintln!("error: {}", m.last_error.clone().unwrap_or_else(|| "the run failed".into()));
             ExitCode::FAILURE
         }
-        Status::Stopped if interrupted.load(Ordering::SeqCst) => ExitCode::from(130),
+        Status::Stopped if interrupted => ExitCode::from(130),
         _ => ExitCode::SUCCESS,
-    })
+    }
+}
+
+/// Every member of a universe: parents first; each member's progress bar
+/// from its start to its end, then its summary line.
+fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
+    let per_member = [
+        ("--rows", args.rows.is_some()),
+        ("--rate", args.rate.is_some()),
+        ("--out", args.out.is_some()),
+        ("--to", args.to.is_some()),
+        ("--format", args.format.is_some()),
+        ("--batch-size", args.batch_size.is_some()),
+    ];
+    if let Some((flag, _)) = per_member.iter().find(|(_, set)| *set) {
+        anyhow::bail!(
+            "{flag} applies to one generator and {} is a universe: add --generator NAME, or set it in the member",
+            args.file.display()
+        );
+    }
+    // --seed: the seed of every member (over the universe's `seed:` and the members' own).
+    let universe = load::universe(&args.file, value, &args.pools, None, args.seed)?;
+    let mut config = RunConfig::default();
+    if let Some(w) = args.workers {
+        config.workers = w.max(1);
+        config.queue_batches = (2 * config.workers).max(4);
+    }
+    let workers = config.workers;
+    if !args.quiet {
+        let order: Vec<&str> = universe.members.iter().map(|m| m.spec.name.as_str()).collect();
+        eprintln!("universe {}: {}", universe.spec.name, order.join(" → "));
+    }
+    let members: Vec<(sdg_engine::GeneratorSpec, Arc<sdg_engine::Plan>)> =
+        universe.members.iter().map(|m| (m.spec.clone(), Arc::clone(&m.plan))).collect();
+    let open: Arc<sdg_engine::universe::OpenSink> = Arc::new(|m: &sdg_engine::universe::Member| {
+        sdg_destinations::open(&m.spec.destination, m.plan.schema())
+            .map_err(|e| format!("opening the destination: {e:#}"))
+    });
+    let run = Arc::new(sdg_engine::universe::UniverseRun::start(universe, &config, open));
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let (run, interrupted) = (Arc::clone(&run), Arc::clone(&interrupted));
+        ctrlc::set_handler(move || {
+            if interrupted.swap(true, Ordering::SeqCst) {
+                eprintln!("\ninterrupted again: exiting without flushing");
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping every member: delivering rows in flight and closing the destinations");
+            run.stop();
+        })
+        .context("installing the Ctrl-C handler")?;
+    }
+    let mut code = ExitCode::SUCCESS;
+    for (i, ((spec, plan), (_, member_run))) in members.iter().zip(&run.runs).enumerate() {
+        let t0 = Instant::now();
+        if !run.wait_decided(i) {
+            if !args.quiet {
+                eprintln!("{}: not started (a parent did not complete)", spec.name);
+            }
+            code = ExitCode::FAILURE;
+            continue;
+        }
+        let m = progress::follow(member_run, plan.row_limit(), args.quiet);
+        if !args.quiet {
+            summary(spec, plan, &m, t0.elapsed().as_secs_f64(), workers);
+        }
+        let member_code = exit_code(&m, interrupted.load(Ordering::SeqCst));
+        if member_code != ExitCode::SUCCESS {
+            code = member_code;
+        }
+    }
+    Ok(code)
 }

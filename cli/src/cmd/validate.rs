@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Generator file (YAML or JSON); `-` reads stdin.
+    /// Generator or universe file (YAML or JSON); `-` reads stdin.
     pub file: PathBuf,
     /// Print the problems as a JSON array instead of text.
     #[arg(long)]
@@ -19,12 +19,16 @@ pub struct ValidateArgs {
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let text = load::read_text(&args.file)?;
-    let issues = match sdg_engine::spec::parse_yaml(&text) {
-        Ok(mut spec) => {
-            crate::pools::resolve_spec_paths(&mut spec, &args.file);
-            load::check(&spec, &args.pools.resources()?).err().unwrap_or_default()
-        }
-        Err(issues) => issues,
+    let universe = load::universe_value(&text);
+    let issues = match universe.as_ref().map(|u| load::universe_issues(&args.file, u, &args.pools)) {
+        Some(issues) => issues?,
+        None => match sdg_engine::spec::parse_yaml(&text) {
+            Ok(mut spec) => {
+                crate::pools::resolve_spec_paths(&mut spec, &args.file);
+                load::check(&spec, &args.pools.resources()?).err().unwrap_or_default()
+            }
+            Err(issues) => issues,
+        },
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&issues)?);
