@@ -4,8 +4,7 @@
 
 use crate::error::{ApiError, ErrorBody, IssueBody, code_of};
 use crate::model::{
-    CreateUniverseRequest, FieldType, GeneratorResponse, Health, PoolDetail, PoolResponse, UniverseResponse,
-    ValidationResponse, now,
+    FieldType, GeneratorResponse, Health, PoolDetail, PoolResponse, UniverseResponse, ValidationResponse, now,
 };
 use crate::state::{Generators, check_definition};
 use axum::Json;
@@ -119,7 +118,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_catalog))
         .routes(routes!(infer_schema))
         .routes(routes!(list_universes, create_universe))
-        .routes(routes!(get_universe))
+        .routes(routes!(get_universe, delete_universe))
+        .routes(routes!(start_universe))
+        .routes(routes!(pause_universe))
+        .routes(routes!(resume_universe))
+        .routes(routes!(stop_universe))
         .routes(routes!(health))
 }
 
@@ -498,37 +501,81 @@ async fn infer_schema(JsonBody(body): JsonBody) -> Result<Json<serde_json::Value
     })))
 }
 
-/// List universes.
+/// List universes, each with its members' status and the dependency graph.
 #[utoipa::path(get, path = "/universes", tag = "universes", responses((status = 200, body = [UniverseResponse])))]
-async fn list_universes() -> Json<Vec<UniverseResponse>> {
-    Json(Vec::new())
+async fn list_universes(State(g): State<AppState>) -> Json<Vec<UniverseResponse>> {
+    Json(g.list_universes())
 }
 
-/// Create a universe (not available in this version: answers 501).
+/// Create a universe and its members.
+///
+/// The body is a universe file (docs/CONFIG.md, Universes) as JSON, or as
+/// YAML with `Content-Type: application/yaml`: `universe`, `description`,
+/// `seed`, `generators` (each an inline generator definition). Every member
+/// becomes a generator under `/generators` (CREATED); every problem of every
+/// member is reported at once, with its path (`generators[1].fields[0]…`).
 #[utoipa::path(post, path = "/universes", tag = "universes",
-    request_body = CreateUniverseRequest,
-    responses((status = 400, body = ErrorBody),
-              (status = 501, description = "This version cannot build universes yet", body = ErrorBody)))]
-async fn create_universe(JsonBody(body): JsonBody) -> Result<Json<UniverseResponse>, ApiError> {
-    let request: CreateUniverseRequest =
-        serde_json::from_value(body).map_err(|e| ApiError::validation(format!("the universe is not valid: {e}")))?;
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "NOT_IMPLEMENTED",
-        format!(
-            "universes (shared keys across generators) are not built in this version; `{}` was not created",
-            request.name
-        ),
-    ))
+    request_body(content = Object, description = "A universe: { universe, description, seed, generators: [definition, …] }", content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created, with its members (CREATED)", body = UniverseResponse),
+        (status = 400, description = "Not valid: `errors` lists every problem", body = ErrorBody),
+    ))]
+async fn create_universe(State(g): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let created = blocking(move || g.create_universe(body)).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
-/// Get a universe.
+/// Get a universe: its members (status, rows delivered, parents) and definition.
 #[utoipa::path(get, path = "/universes/{id}", tag = "universes",
     params(("id" = String, Path, description = "Universe id")),
     responses((status = 200, body = UniverseResponse), (status = 404, body = ErrorBody)))]
-async fn get_universe(PathId(id): PathId) -> Result<Json<UniverseResponse>, ApiError> {
-    Err(ApiError::not_found(format!("there is no universe `{id}` (GET /api/v1/universes lists them)")))
+async fn get_universe(State(g): State<AppState>, PathId(id): PathId) -> Result<Json<UniverseResponse>, ApiError> {
+    g.get_universe(&id).map(Json)
 }
+
+/// Delete a universe and its members (a running one is stopped first, children first).
+#[utoipa::path(delete, path = "/universes/{id}", tag = "universes",
+    params(("id" = String, Path, description = "Universe id")),
+    responses((status = 200, description = "Deleted", body = Object), (status = 404, body = ErrorBody)))]
+async fn delete_universe(State(g): State<AppState>, PathId(id): PathId) -> Result<Json<serde_json::Value>, ApiError> {
+    let shown = id.clone();
+    blocking(move || g.delete_universe(&id)).await?;
+    Ok(Json(serde_json::json!({ "id": shown, "deleted": true })))
+}
+
+macro_rules! universe_lifecycle {
+    ($name:ident, $action:literal, $doc:literal, $call:expr) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = concat!("/universes/{id}/", $action), tag = "universes",
+            params(("id" = String, Path, description = "Universe id")),
+            responses(
+                (status = 200, body = UniverseResponse),
+                (status = 404, body = ErrorBody),
+                (status = 409, description = "Not allowed in the current status (named in the error)", body = ErrorBody),
+            ))]
+        async fn $name(State(g): State<AppState>, PathId(id): PathId) -> Result<Json<UniverseResponse>, ApiError> {
+            let call: fn(&Generators, &str) -> Result<UniverseResponse, ApiError> = $call;
+            blocking(move || call(&g, &id)).await.map(Json)
+        }
+    };
+}
+
+universe_lifecycle!(
+    start_universe,
+    "start",
+    "Start every member from row 0, parents first: a BATCH child once its parents completed, REALTIME members together (a child references only rows its parents delivered).",
+    |g, id| g.start_universe(id)
+);
+universe_lifecycle!(pause_universe, "pause", "Pause the RUNNING members, children first.", |g, id| g
+    .pause_universe(id));
+universe_lifecycle!(resume_universe, "resume", "Resume the PAUSED members, parents first.", |g, id| g
+    .resume_universe(id));
+universe_lifecycle!(
+    stop_universe,
+    "stop",
+    "Stop every member, children first; answers once rows in flight are delivered and every sink closed.",
+    |g, id| g.stop_universe(id)
+);
 
 /// Service health (never needs an API key): healthy when the generator
 /// store answers a read.

@@ -66,12 +66,17 @@ impl ApiError {
 
     /// A definition's problems, each with its path.
     pub fn issues(issues: &Issues) -> Self {
+        Self::issues_of("generator", issues)
+    }
+
+    /// The problems of a `what` (generator, universe), each with its path.
+    pub fn issues_of(what: &str, issues: &Issues) -> Self {
         let n = issues.len();
         let first = issues.iter().next().map(ToString::to_string).unwrap_or_default();
         let mut e = Self::validation(if n == 1 {
-            format!("the generator is not valid: {first}")
+            format!("the {what} is not valid: {first}")
         } else {
-            format!("the generator is not valid: {n} problems, the first: {first}")
+            format!("the {what} is not valid: {n} problems, the first: {first}")
         });
         e.body.errors = issues
             .iter()

@@ -28,6 +28,9 @@ pub struct Record {
     /// The last metrics of the last run.
     #[serde(default)]
     pub metrics: Option<MetricsSnapshot>,
+    /// The universe this generator is a member of (its id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub universe: Option<String>,
 }
 
 /// A generator, as every generator route answers it.
@@ -56,6 +59,9 @@ pub struct GeneratorResponse {
     pub metrics: Option<MetricsSnapshot>,
     /// Where `resume` continues when the server stopped mid-run.
     pub next_row: u64,
+    /// The universe this generator is a member of (`GET /universes/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub universe: Option<String>,
 }
 
 /// `GET /health`.
@@ -170,23 +176,57 @@ impl From<sdg_engine::pool::PoolReport> for PoolResponse {
     }
 }
 
+/// A stored universe: its definition (members inline, seeds fixed) and the
+/// generator id of each member.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UniverseRecord {
+    pub id: String,
+    pub name: String,
+    /// The universe file as accepted (JSON), every member inline with its seed.
+    pub definition: serde_json::Value,
+    /// (member name, generator id), in file order.
+    pub members: Vec<(String, String)>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A member of a universe, as the universe routes answer it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UniverseMember {
+    /// The member's name (the `generator` its children reference).
+    pub name: String,
+    /// Its id under `/generators`.
+    pub generator_id: String,
+    /// CREATED, RUNNING, PAUSED, COMPLETED, STOPPED or FAILED.
+    pub status: String,
+    /// The members it references (the dependency graph's edges into it).
+    pub parents: Vec<String>,
+    /// Rows its destination acknowledged in the current or last run.
+    pub rows_delivered: u64,
+    /// The error of a FAILED member, or why it did not start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+}
+
 /// A universe: generators whose foreign keys stay valid together.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UniverseResponse {
+    /// The universe's id (a UUID).
     pub id: String,
+    /// The file's `universe:` name.
     pub name: String,
-    pub generators: Vec<String>,
+    /// From its members: RUNNING or PAUSED while one is, FAILED when one
+    /// failed, COMPLETED when all did, else STOPPED or CREATED.
+    pub status: String,
+    /// The members, parents before children.
+    pub members: Vec<UniverseMember>,
+    /// The universe file as accepted (members inline, with their seeds).
+    #[schema(value_type = Object)]
+    pub definition: serde_json::Value,
+    /// RFC 3339, UTC.
     pub created_at: String,
-}
-
-/// `POST /universes`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUniverseRequest {
-    pub name: String,
-    /// Ids of the generators that share the universe's keys.
-    #[serde(default)]
-    pub generators: Vec<String>,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
 }
 
 /// Now, RFC 3339 with milliseconds, UTC.

@@ -79,6 +79,7 @@ impl Entry {
             definition: self.rec.definition.clone(),
             metrics: self.rec.metrics.clone(),
             next_row: self.rec.next_row,
+            universe: self.rec.universe.clone(),
         }
     }
 
@@ -95,6 +96,14 @@ pub struct Generators {
     workers: usize,
     /// The pools every generator of this server compiles against.
     resources: Resources,
+    /// The universes; their members are generators of `map`.
+    universes: Mutex<BTreeMap<String, UniverseEntry>>,
+}
+
+struct UniverseEntry {
+    rec: crate::model::UniverseRecord,
+    /// The current or last run of every member together.
+    run: Option<Arc<sdg_engine::universe::UniverseRun>>,
 }
 
 impl std::fmt::Debug for Generators {
@@ -136,6 +145,19 @@ impl Generators {
         if gone > 0 {
             tracing::info!(pools = gone, "forgot pools no generator declares any more");
         }
+    }
+}
+
+/// A universe member runs with its universe: `action` on it alone is a conflict.
+fn member_refuses(e: &Entry, action: &str) -> Result<(), ApiError> {
+    match &e.rec.universe {
+        Some(uid) => Err(ApiError::conflict(
+            format!(
+                "this generator is a member of universe {uid}: {action} the universe instead (POST /api/v1/universes/{uid}/start|stop, DELETE /api/v1/universes/{uid}); its keys depend on the other members"
+            ),
+            e.rec.status.as_str(),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -191,7 +213,9 @@ impl Generators {
         let pending: Vec<Pending> =
             map.iter_mut().filter(|(id, _)| changed.contains(id)).map(|(_, e)| e.changed()).collect();
         store.put(&versioned(&pending)).map_err(|e| anyhow::anyhow!(e.body.detail))?;
-        Ok(Self { map: Mutex::new(map), store, workers, resources })
+        let universes =
+            store.load_universes()?.into_iter().map(|rec| (rec.id.clone(), UniverseEntry { rec, run: None })).collect();
+        Ok(Self { map: Mutex::new(map), store, workers, resources, universes: Mutex::new(universes) })
     }
 
     /// Whether the store answers a read (for `/health`).
@@ -236,13 +260,25 @@ impl Generators {
             .collect()
     }
 
-    /// The compiled plan of a generator's definition.
-    pub fn plan_of(&self, id: &str) -> Result<Plan, ApiError> {
-        let definition = {
+    /// The compiled plan of a generator's definition (a universe member's
+    /// compiled inside its universe).
+    pub fn plan_of(&self, id: &str) -> Result<Arc<Plan>, ApiError> {
+        let (definition, universe) = {
             let map = self.map.lock();
-            map.get(id).ok_or_else(|| not_found(id))?.rec.definition.clone()
+            let e = map.get(id).ok_or_else(|| not_found(id))?;
+            (e.rec.definition.clone(), e.rec.universe.clone())
         };
-        check_definition(&definition, &self.resources).map(|(_, plan)| plan)
+        if let Some(uid) = universe {
+            let name = definition.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
+            let u = self.compile_universe(&uid)?;
+            return u
+                .members
+                .into_iter()
+                .find(|m| m.spec.name == name)
+                .map(|m| m.plan)
+                .ok_or_else(|| ApiError::internal(format!("universe `{uid}` has no member `{name}`")));
+        }
+        check_definition(&definition, &self.resources).map(|(_, plan)| Arc::new(plan))
     }
 
     /// Stores a new generator. A definition without a `seed` gets one here,
@@ -267,6 +303,7 @@ impl Generators {
             next_row: 0,
             interrupted: false,
             metrics: None,
+            universe: None,
         };
         let mut entry = Entry::new(rec);
         let pending = entry.changed();
@@ -285,10 +322,14 @@ impl Generators {
     }
 
     fn update_record(&self, id: &str, mut definition: serde_json::Value) -> Result<GeneratorResponse, ApiError> {
+        if let Some(e) = self.map.lock().get(id) {
+            member_refuses(e, "replace")?;
+        }
         check_definition(&definition, &self.resources)?;
         with_seed(&mut definition);
         let mut map = self.map.lock();
         let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
+        member_refuses(e, "replace")?;
         e.sync();
         if e.active() || e.starting {
             return Err(refused("update", e.rec.status, "generators that are not RUNNING or PAUSED (stop it first)"));
@@ -312,6 +353,7 @@ impl Generators {
         let run = {
             let map = self.map.lock();
             let e = map.get(id).ok_or_else(|| not_found(id))?;
+            member_refuses(e, "delete")?;
             e.run.clone()
         };
         if let Some(run) = run
@@ -331,6 +373,7 @@ impl Generators {
         let definition = {
             let mut map = self.map.lock();
             let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
+            member_refuses(e, "start")?;
             e.sync();
             if e.active() {
                 return Err(refused("start", e.rec.status, "CREATED, COMPLETED, STOPPED or FAILED generators"));
@@ -359,6 +402,7 @@ impl Generators {
                     return Ok(response);
                 }
                 (None, Status::Stopped) if e.rec.interrupted => {
+                    member_refuses(e, "resume")?;
                     claim(e)?;
                     (e.rec.definition.clone(), e.rec.next_row)
                 }
@@ -571,6 +615,359 @@ fn continued_path(path: &str, from: u64) -> String {
         None => format!("{stem}.from-{from}"),
     };
     p.with_file_name(name).to_string_lossy().into_owned()
+}
+
+/// Reads a universe document (JSON or YAML): members must be inline (a
+/// `{ file }` member is read by `sdg run`, relative to its file).
+pub fn parse_universe(value: &serde_json::Value) -> Result<sdg_engine::universe::UniverseSpec, ApiError> {
+    let no_files = |path: &str| -> Result<String, String> {
+        Err(format!(
+            "the server does not read member files ({path}): put the member's definition inline in the request (sdg run reads files)"
+        ))
+    };
+    sdg_engine::universe::parse(value, &no_files).map_err(|i| ApiError::issues_of("universe", &i))
+}
+
+fn universe_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("there is no universe `{id}` (GET /api/v1/universes lists them)"))
+}
+
+/// The universe's status from its members'.
+fn universe_status(members: &[Status]) -> Status {
+    let any = |s: Status| members.contains(&s);
+    if any(Status::Running) {
+        Status::Running
+    } else if any(Status::Paused) {
+        Status::Paused
+    } else if any(Status::Failed) {
+        Status::Failed
+    } else if !members.is_empty() && members.iter().all(|s| *s == Status::Completed) {
+        Status::Completed
+    } else if any(Status::Stopped) || any(Status::Completed) {
+        Status::Stopped
+    } else {
+        Status::Created
+    }
+}
+
+impl Generators {
+    /// Checks a universe (every member compiled against its parents, every
+    /// destination checked) and compiles it.
+    pub fn check_universe(
+        &self,
+        spec: sdg_engine::universe::UniverseSpec,
+    ) -> Result<sdg_engine::universe::Universe, ApiError> {
+        sdg_engine::universe::Universe::compile(spec, &self.resources, &|g, r| destinations::check(g, r))
+            .map_err(|i| ApiError::issues_of("universe", &i))
+    }
+
+    fn compile_universe(&self, uid: &str) -> Result<sdg_engine::universe::Universe, ApiError> {
+        let definition = {
+            let u = self.universes.lock();
+            u.get(uid).ok_or_else(|| universe_not_found(uid))?.rec.definition.clone()
+        };
+        self.check_universe(parse_universe(&definition)?)
+    }
+
+    fn universe_response(&self, rec: &crate::model::UniverseRecord) -> crate::model::UniverseResponse {
+        let spec = parse_universe(&rec.definition).ok();
+        let parents_of = |name: &str| -> Vec<String> {
+            let Some(g) = spec.as_ref().and_then(|s| s.generators.iter().find(|g| g.name == name)) else {
+                return Vec::new();
+            };
+            let mut p: Vec<String> = g
+                .fields
+                .iter()
+                .filter_map(|f| f.params.get("generator").and_then(|v| v.as_str()).map(str::to_string))
+                .collect();
+            p.dedup();
+            p
+        };
+        let mut map = self.map.lock();
+        let members: Vec<crate::model::UniverseMember> = rec
+            .members
+            .iter()
+            .map(|(name, gid)| {
+                let (status, rows, reason) = match map.get_mut(gid) {
+                    Some(e) => {
+                        e.sync();
+                        let rows = e.rec.metrics.as_ref().map_or(0, |m| m.rows_delivered);
+                        (e.rec.status, rows, e.rec.status_reason.clone())
+                    }
+                    None => (Status::Failed, 0, Some("the member's generator record is missing".into())),
+                };
+                crate::model::UniverseMember {
+                    name: name.clone(),
+                    generator_id: gid.clone(),
+                    status: status.as_str().to_string(),
+                    parents: parents_of(name),
+                    rows_delivered: rows,
+                    status_reason: reason,
+                }
+            })
+            .collect();
+        let statuses: Vec<Status> =
+            rec.members.iter().filter_map(|(_, gid)| map.get(gid).map(|e| e.rec.status)).collect();
+        crate::model::UniverseResponse {
+            id: rec.id.clone(),
+            name: rec.name.clone(),
+            status: universe_status(&statuses).as_str().to_string(),
+            members,
+            definition: rec.definition.clone(),
+            created_at: rec.created_at.clone(),
+            updated_at: rec.updated_at.clone(),
+        }
+    }
+
+    pub fn list_universes(&self) -> Vec<crate::model::UniverseResponse> {
+        let recs: Vec<crate::model::UniverseRecord> = self.universes.lock().values().map(|u| u.rec.clone()).collect();
+        recs.iter().map(|r| self.universe_response(r)).collect()
+    }
+
+    pub fn get_universe(&self, uid: &str) -> Result<crate::model::UniverseResponse, ApiError> {
+        let rec = self.universes.lock().get(uid).map(|u| u.rec.clone()).ok_or_else(|| universe_not_found(uid))?;
+        Ok(self.universe_response(&rec))
+    }
+
+    /// Creates a universe and its members (each a generator, CREATED).
+    pub fn create_universe(&self, definition: serde_json::Value) -> Result<crate::model::UniverseResponse, ApiError> {
+        let mut spec = parse_universe(&definition)?;
+        // Seeds fixed now, once: the members' records and the universe agree on every run.
+        for g in &mut spec.generators {
+            if g.seed.is_none() {
+                g.seed = Some(sdg_engine::rng::random_seed());
+            }
+        }
+        // The members written out as accepted (inline, seeds fixed).
+        let members_json: Vec<serde_json::Value> = spec
+            .generators
+            .iter()
+            .map(|g| serde_json::to_value(g).map_err(|e| ApiError::internal(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let mut stored = serde_json::json!({ "universe": spec.name, "generators": members_json });
+        if let Some(d) = &spec.description {
+            stored["description"] = d.clone().into();
+        }
+        if let Some(s) = spec.seed {
+            stored["seed"] = s.into();
+        }
+        let name = spec.name.clone();
+        self.check_universe(spec)?;
+        self.settle_pools();
+        let uid = uuid::Uuid::new_v4().to_string();
+        let t = now();
+        let mut members = Vec::new();
+        let mut pending = Vec::new();
+        let mut entries = Vec::new();
+        for m in &members_json {
+            let rec = Record {
+                id: uuid::Uuid::new_v4().to_string(),
+                definition: m.clone(),
+                status: Status::Created,
+                status_reason: None,
+                created_at: t.clone(),
+                updated_at: t.clone(),
+                next_row: 0,
+                interrupted: false,
+                metrics: None,
+                universe: Some(uid.clone()),
+            };
+            members.push((m.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string(), rec.id.clone()));
+            let mut entry = Entry::new(rec);
+            pending.push(entry.changed());
+            entries.push(entry);
+        }
+        self.store.put(&versioned(&pending))?;
+        let rec = crate::model::UniverseRecord {
+            id: uid.clone(),
+            name,
+            definition: stored,
+            members,
+            created_at: t.clone(),
+            updated_at: t,
+        };
+        self.store.put_universe(&rec)?;
+        {
+            let mut map = self.map.lock();
+            for e in entries {
+                map.insert(e.rec.id.clone(), e);
+            }
+        }
+        self.universes.lock().insert(uid.clone(), UniverseEntry { rec: rec.clone(), run: None });
+        Ok(self.universe_response(&rec))
+    }
+
+    fn members_of(&self, uid: &str) -> Result<Vec<String>, ApiError> {
+        let u = self.universes.lock();
+        Ok(u.get(uid).ok_or_else(|| universe_not_found(uid))?.rec.members.iter().map(|(_, g)| g.clone()).collect())
+    }
+
+    /// Starts every member: parents first (BATCH children once their parents
+    /// completed, REALTIME together, children bounded by what their parents delivered).
+    pub fn start_universe(&self, uid: &str) -> Result<crate::model::UniverseResponse, ApiError> {
+        let ids = self.members_of(uid)?;
+        {
+            let mut map = self.map.lock();
+            for id in &ids {
+                if let Some(e) = map.get_mut(id) {
+                    e.sync();
+                    if e.active() || e.starting {
+                        return Err(refused(
+                            "start",
+                            e.rec.status,
+                            "universes none of whose members is RUNNING or PAUSED",
+                        ));
+                    }
+                }
+            }
+        }
+        let universe = self.compile_universe(uid)?;
+        let names: Vec<String> = universe.members.iter().map(|m| m.spec.name.clone()).collect();
+        let config =
+            RunConfig { workers: self.workers, queue_batches: (2 * self.workers).max(4), start_row: 0, publish: None };
+        let open: Arc<sdg_engine::universe::OpenSink> = Arc::new(|m: &sdg_engine::universe::Member| {
+            destinations::open(&m.spec.destination, m.plan.schema())
+                .map_err(|e| format!("opening the destination: {}", e.message))
+        });
+        let run = Arc::new(sdg_engine::universe::UniverseRun::start(universe, &config, open));
+        let member_ids: Vec<(String, String)> = {
+            let u = self.universes.lock();
+            u.get(uid).map(|e| e.rec.members.clone()).unwrap_or_default()
+        };
+        let mut pending = Vec::new();
+        {
+            let mut map = self.map.lock();
+            for (name, member_run) in names.iter().zip(run.runs.iter().map(|(_, r)| r)) {
+                let Some((_, gid)) = member_ids.iter().find(|(n, _)| n == name) else { continue };
+                if let Some(e) = map.get_mut(gid) {
+                    e.run = Some(Arc::clone(member_run));
+                    e.rec.interrupted = false;
+                    e.rec.status_reason = None;
+                    e.rec.next_row = 0;
+                    e.rec.metrics = None;
+                    e.rec.status = Status::Created;
+                    e.rec.updated_at = now();
+                    e.sync();
+                    pending.push(e.changed());
+                }
+            }
+        }
+        self.store.put(&versioned(&pending))?;
+        if let Some(u) = self.universes.lock().get_mut(uid) {
+            u.run = Some(run);
+            u.rec.updated_at = now();
+        }
+        self.get_universe(uid)
+    }
+
+    /// Pauses the RUNNING members, children first.
+    pub fn pause_universe(&self, uid: &str) -> Result<crate::model::UniverseResponse, ApiError> {
+        self.each_member(uid, true, Status::Running, "pause", |run| run.pause().is_ok())
+    }
+
+    /// Resumes the PAUSED members, parents first.
+    pub fn resume_universe(&self, uid: &str) -> Result<crate::model::UniverseResponse, ApiError> {
+        self.each_member(uid, false, Status::Paused, "resume", |run| run.resume().is_ok())
+    }
+
+    fn each_member(
+        &self,
+        uid: &str,
+        children_first: bool,
+        from: Status,
+        action: &str,
+        f: impl Fn(&Run) -> bool,
+    ) -> Result<crate::model::UniverseResponse, ApiError> {
+        let mut ids = self.members_of(uid)?;
+        // Members are stored parents first.
+        let order = self.universes.lock().get(uid).and_then(|u| u.run.as_ref().map(|r| r.runs.clone()));
+        if let Some(order) = order {
+            let rec = self.universes.lock().get(uid).map(|u| u.rec.members.clone()).unwrap_or_default();
+            ids = order
+                .iter()
+                .filter_map(|(name, _)| rec.iter().find(|(n, _)| n == name).map(|(_, g)| g.clone()))
+                .collect();
+        }
+        if children_first {
+            ids.reverse();
+        }
+        let mut done = 0;
+        let mut pending = Vec::new();
+        {
+            let mut map = self.map.lock();
+            for id in &ids {
+                if let Some(e) = map.get_mut(id) {
+                    e.sync();
+                    if e.rec.status == from
+                        && let Some(run) = &e.run
+                        && f(run)
+                    {
+                        done += 1;
+                        e.sync();
+                        pending.push(e.changed());
+                    }
+                }
+            }
+        }
+        if done == 0 {
+            let status = self.get_universe(uid)?.status;
+            return Err(ApiError::conflict(
+                format!("cannot {action} universe `{uid}`: none of its members is {}", from.as_str()),
+                &status,
+            ));
+        }
+        self.store.put(&versioned(&pending))?;
+        self.get_universe(uid)
+    }
+
+    /// Stops every member, children first; answers once every sink closed.
+    pub fn stop_universe(&self, uid: &str) -> Result<crate::model::UniverseResponse, ApiError> {
+        let run = self.universes.lock().get(uid).ok_or_else(|| universe_not_found(uid))?.run.clone();
+        let status = self.get_universe(uid)?.status;
+        let Some(run) = run.filter(|_| status == Status::Running.as_str() || status == Status::Paused.as_str()) else {
+            return Err(ApiError::conflict(
+                format!("cannot stop universe `{uid}`: it is {status}; stop applies to RUNNING or PAUSED universes"),
+                &status,
+            ));
+        };
+        run.stop();
+        run.wait();
+        let mut pending = Vec::new();
+        {
+            let mut map = self.map.lock();
+            for id in self.members_of(uid)? {
+                if let Some(e) = map.get_mut(&id) {
+                    e.sync();
+                    pending.push(e.changed());
+                }
+            }
+        }
+        self.store.put(&versioned(&pending))?;
+        self.get_universe(uid)
+    }
+
+    /// Stops a running universe, then deletes it and its members.
+    pub fn delete_universe(&self, uid: &str) -> Result<(), ApiError> {
+        let run = self.universes.lock().get(uid).ok_or_else(|| universe_not_found(uid))?.run.clone();
+        if let Some(run) = run {
+            run.stop();
+            run.wait();
+        }
+        let ids = self.members_of(uid)?;
+        for id in &ids {
+            self.store.delete(id)?;
+        }
+        self.store.delete_universe(uid)?;
+        {
+            let mut map = self.map.lock();
+            for id in &ids {
+                map.remove(id);
+            }
+        }
+        self.universes.lock().remove(uid);
+        self.settle_pools();
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 const GENERATORS: TableDefinition<&str, &[u8]> = TableDefinition::new("generators");
+/// Universes: id → the universe record as JSON (its members are generators).
+const UNIVERSES: TableDefinition<&str, &[u8]> = TableDefinition::new("universes");
 /// One row, rewritten by the health check: a commit proves the disk takes writes.
 const HEALTH: TableDefinition<&str, u64> = TableDefinition::new("health");
 /// How long a health check's result is reused (a check commits to disk).
@@ -64,6 +66,7 @@ impl Store {
     fn with_database(db: Database) -> anyhow::Result<Self> {
         let tx = db.begin_write()?;
         tx.open_table(GENERATORS)?;
+        tx.open_table(UNIVERSES)?;
         tx.commit()?;
         Ok(Self { db, written: Mutex::new(HashMap::new()), health: Mutex::new(None), probing: Mutex::new(None) })
     }
@@ -105,6 +108,44 @@ impl Store {
             written.insert(r.id.clone(), v);
         }
         Ok(())
+    }
+
+    /// Every stored universe.
+    pub fn load_universes(&self) -> anyhow::Result<Vec<crate::model::UniverseRecord>> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(UNIVERSES)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (id, value) = entry?;
+            match serde_json::from_slice(value.value()) {
+                Ok(r) => out.push(r),
+                Err(e) => tracing::error!(id = id.value(), error = %e, "skipping an unreadable universe record"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes a universe record.
+    pub fn put_universe(&self, record: &crate::model::UniverseRecord) -> Result<(), ApiError> {
+        let _serial = self.written.lock();
+        let tx = self.db.begin_write().map_err(internal)?;
+        {
+            let mut table = tx.open_table(UNIVERSES).map_err(internal)?;
+            let bytes = serde_json::to_vec(record).map_err(internal)?;
+            table.insert(record.id.as_str(), bytes.as_slice()).map_err(internal)?;
+        }
+        tx.commit().map_err(internal)
+    }
+
+    /// Removes a universe record.
+    pub fn delete_universe(&self, id: &str) -> Result<(), ApiError> {
+        let _serial = self.written.lock();
+        let tx = self.db.begin_write().map_err(internal)?;
+        {
+            let mut table = tx.open_table(UNIVERSES).map_err(internal)?;
+            table.remove(id).map_err(internal)?;
+        }
+        tx.commit().map_err(internal)
     }
 
     /// Removes a record; later writes of it are skipped.
