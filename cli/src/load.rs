@@ -90,8 +90,18 @@ pub fn load(
     pools: &PoolArgs,
     member: Option<&str>,
 ) -> Result<(GeneratorSpec, std::sync::Arc<Plan>)> {
-    let text = read_text(path)?;
-    if let Some(value) = universe_value(&text) {
+    load_text(path, &read_text(path)?, overrides, pools, member)
+}
+
+/// As [`load`], with the file's text already read (stdin is read once).
+pub fn load_text(
+    path: &Path,
+    text: &str,
+    overrides: &Overrides,
+    pools: &PoolArgs,
+    member: Option<&str>,
+) -> Result<(GeneratorSpec, std::sync::Arc<Plan>)> {
+    if let Some(value) = universe_value(text) {
         let Some(name) = member else {
             let names = member_names(&value);
             anyhow::bail!(
@@ -106,10 +116,19 @@ pub fn load(
                 }
             );
         };
-        let universe = universe(path, &value, pools, Some((name, overrides)), None)?;
+        // A member alone recomputes its parents: the same seeds as a full run (--seed is every member's).
+        let universe = universe(path, &value, pools, Some((name, overrides)), overrides.seed)?;
+        if let Some(m) = universe.members.iter().find(|m| m.spec.seed.is_none()) {
+            anyhow::bail!(
+                "--generator {name}: member `{}` of universe `{}` has no seed, so a run of one member could not recompute the keys of a full run — add `seed:` to the universe (or to each member), or give --seed",
+                m.spec.name,
+                universe.spec.name
+            );
+        }
         let Some(i) = universe.members.iter().position(|m| m.spec.name == name) else {
             unreachable!("checked by universe()")
         };
+        universe.members[i].standalone(&universe).map_err(anyhow::Error::msg)?;
         let mut members = universe.members;
         let m = members.swap_remove(i);
         return Ok((m.spec, m.plan));
@@ -117,7 +136,7 @@ pub fn load(
     if let Some(name) = member {
         anyhow::bail!("--generator {name}: {} is a generator, not a universe", path.display());
     }
-    let mut spec = match sdg_engine::spec::parse_yaml(&text) {
+    let mut spec = match sdg_engine::spec::parse_yaml(text) {
         Ok(s) => s,
         Err(issues) => return Err(report(path, &issues)),
     };

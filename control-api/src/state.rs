@@ -104,6 +104,8 @@ struct UniverseEntry {
     rec: crate::model::UniverseRecord,
     /// The current or last run of every member together.
     run: Option<Arc<sdg_engine::universe::UniverseRun>>,
+    /// A start is compiling and opening (outside the lock): a second one meanwhile is a conflict.
+    starting: bool,
 }
 
 impl std::fmt::Debug for Generators {
@@ -213,8 +215,11 @@ impl Generators {
         let pending: Vec<Pending> =
             map.iter_mut().filter(|(id, _)| changed.contains(id)).map(|(_, e)| e.changed()).collect();
         store.put(&versioned(&pending)).map_err(|e| anyhow::anyhow!(e.body.detail))?;
-        let universes =
-            store.load_universes()?.into_iter().map(|rec| (rec.id.clone(), UniverseEntry { rec, run: None })).collect();
+        let universes = store
+            .load_universes()?
+            .into_iter()
+            .map(|rec| (rec.id.clone(), UniverseEntry { rec, run: None, starting: false }))
+            .collect();
         Ok(Self { map: Mutex::new(map), store, workers, resources, universes: Mutex::new(universes) })
     }
 
@@ -271,12 +276,11 @@ impl Generators {
         if let Some(uid) = universe {
             let name = definition.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
             let u = self.compile_universe(&uid)?;
-            return u
-                .members
-                .into_iter()
-                .find(|m| m.spec.name == name)
-                .map(|m| m.plan)
-                .ok_or_else(|| ApiError::internal(format!("universe `{uid}` has no member `{name}`")));
+            let m = u
+                .member(&name)
+                .ok_or_else(|| ApiError::internal(format!("universe `{uid}` has no member `{name}`")))?;
+            m.standalone(&u).map_err(|e| ApiError::conflict(e, Status::Created.as_str()))?;
+            return Ok(Arc::clone(&m.plan));
         }
         check_definition(&definition, &self.resources).map(|(_, plan)| Arc::new(plan))
     }
@@ -565,6 +569,12 @@ impl Generators {
     /// Server shutdown: stops every run (sinks flushed and closed), stores
     /// them as interrupted, so `resume` continues after a restart.
     pub fn shutdown(&self) {
+        // No member of a universe may start while the others stop.
+        let universes: Vec<Arc<sdg_engine::universe::UniverseRun>> =
+            self.universes.lock().values().filter_map(|u| u.run.clone()).collect();
+        for u in &universes {
+            u.stop();
+        }
         let runs: Vec<(String, Arc<Run>)> = {
             let map = self.map.lock();
             map.iter().filter(|(_, e)| e.active()).filter_map(|(id, e)| Some((id.clone(), e.run.clone()?))).collect()
@@ -675,14 +685,16 @@ impl Generators {
             let Some(g) = spec.as_ref().and_then(|s| s.generators.iter().find(|g| g.name == name)) else {
                 return Vec::new();
             };
-            let mut p: Vec<String> = g
-                .fields
-                .iter()
-                .filter_map(|f| f.params.get("generator").and_then(|v| v.as_str()).map(str::to_string))
-                .collect();
-            p.dedup();
+            let mut p: Vec<String> = Vec::new();
+            for (_, parent) in sdg_engine::universe::references(g) {
+                if !p.contains(&parent) {
+                    p.push(parent);
+                }
+            }
             p
         };
+        // Members not started yet, waiting for their parents: the universe is still running.
+        let pending = self.universes.lock().get(&rec.id).and_then(|u| u.run.clone()).is_some_and(|r| r.pending());
         let mut map = self.map.lock();
         let members: Vec<crate::model::UniverseMember> = rec
             .members
@@ -711,7 +723,7 @@ impl Generators {
         crate::model::UniverseResponse {
             id: rec.id.clone(),
             name: rec.name.clone(),
-            status: universe_status(&statuses).as_str().to_string(),
+            status: if pending { Status::Running } else { universe_status(&statuses) }.as_str().to_string(),
             members,
             definition: rec.definition.clone(),
             created_at: rec.created_at.clone(),
@@ -752,8 +764,10 @@ impl Generators {
             stored["seed"] = s.into();
         }
         let name = spec.name.clone();
-        self.check_universe(spec)?;
-        self.settle_pools();
+        if let Err(e) = self.check_universe(spec) {
+            self.settle_pools();
+            return Err(e);
+        }
         let uid = uuid::Uuid::new_v4().to_string();
         let t = now();
         let mut members = Vec::new();
@@ -793,7 +807,8 @@ impl Generators {
                 map.insert(e.rec.id.clone(), e);
             }
         }
-        self.universes.lock().insert(uid.clone(), UniverseEntry { rec: rec.clone(), run: None });
+        self.universes.lock().insert(uid.clone(), UniverseEntry { rec: rec.clone(), run: None, starting: false });
+        self.settle_pools();
         Ok(self.universe_response(&rec))
     }
 
@@ -805,6 +820,25 @@ impl Generators {
     /// Starts every member: parents first (BATCH children once their parents
     /// completed, REALTIME together, children bounded by what their parents delivered).
     pub fn start_universe(&self, uid: &str) -> Result<crate::model::UniverseResponse, ApiError> {
+        {
+            let mut u = self.universes.lock();
+            let e = u.get_mut(uid).ok_or_else(|| universe_not_found(uid))?;
+            if e.starting || e.run.as_ref().is_some_and(|r| r.pending()) {
+                return Err(ApiError::conflict(
+                    format!("universe `{uid}` is being started; try again in a moment"),
+                    Status::Running.as_str(),
+                ));
+            }
+            e.starting = true;
+        }
+        let started = self.start_universe_claimed(uid);
+        if let Some(e) = self.universes.lock().get_mut(uid) {
+            e.starting = false;
+        }
+        started
+    }
+
+    fn start_universe_claimed(&self, uid: &str) -> Result<crate::model::UniverseResponse, ApiError> {
         let ids = self.members_of(uid)?;
         {
             let mut map = self.map.lock();
@@ -853,9 +887,16 @@ impl Generators {
             }
         }
         self.store.put(&versioned(&pending))?;
-        if let Some(u) = self.universes.lock().get_mut(uid) {
-            u.run = Some(run);
-            u.rec.updated_at = now();
+        match self.universes.lock().get_mut(uid) {
+            Some(u) => {
+                u.run = Some(run);
+                u.rec.updated_at = now();
+            }
+            // Deleted meanwhile: nothing may keep running.
+            None => {
+                run.stop();
+                return Err(universe_not_found(uid));
+            }
         }
         self.get_universe(uid)
     }

@@ -44,7 +44,7 @@ fn shop(dir: &std::path::Path, mode: &str) -> String {
     )
 }
 
-fn wait_for(s: &TestServer, uid: &str, status: &str) -> serde_json::Value {
+fn wait_status(s: &TestServer, uid: &str, status: &str) -> serde_json::Value {
     let t0 = Instant::now();
     loop {
         let u = get(&s.api(&format!("/universes/{uid}")));
@@ -79,7 +79,7 @@ fn a_universe_is_created_run_listed_and_deleted() {
     assert_eq!(delete(&s.api(&format!("/generators/{child}"))).status, 409);
 
     assert_eq!(post_empty(&s.api(&format!("/universes/{uid}/start"))).status, 200);
-    let done = wait_for(&s, &uid, "COMPLETED");
+    let done = wait_status(&s, &uid, "COMPLETED");
     assert_eq!(done["members"][1]["rows_delivered"], 5000, "{done}");
     // Every account's customer exists, with the customer's country.
     let customers: HashMap<String, String> = csv_rows(&dir.path().join("customers.csv"))
@@ -112,7 +112,7 @@ fn a_realtime_universe_pauses_resumes_and_stops_and_is_kept_across_restarts() {
         assert_eq!(created.status, 201, "{}", created.body);
         uid = created.body["id"].as_str().expect("id").to_string();
         assert_eq!(post_empty(&s.api(&format!("/universes/{uid}/start"))).status, 200);
-        let running = wait_for(&s, &uid, "RUNNING");
+        let running = wait_status(&s, &uid, "RUNNING");
         assert_eq!(post_empty(&s.api(&format!("/universes/{uid}/start"))).status, 409, "{running}");
         // Both members run: the child once its parent delivered a row.
         let t0 = Instant::now();

@@ -161,13 +161,7 @@ pub fn parse(value: &Value, read_file: &dyn Fn(&str) -> Result<String, String>) 
                         }
                         generators.push(spec);
                     }
-                    Err(e) => {
-                        for mut issue in e.0 {
-                            issue.path =
-                                if issue.path.is_empty() { path.clone() } else { format!("{path}.{}", issue.path) };
-                            issues.push(issue);
-                        }
-                    }
+                    Err(e) => prefixed(&mut issues, &path, e),
                 }
             }
         }
@@ -177,6 +171,14 @@ pub fn parse(value: &Value, read_file: &dyn Fn(&str) -> Result<String, String>) 
         ),
     }
     if issues.is_empty() { Ok(UniverseSpec { name, description, seed, generators }) } else { Err(issues) }
+}
+
+/// Adds a member's problems under its path (`generators[1].fields[0]…`).
+fn prefixed(issues: &mut Issues, path: &str, member: Issues) {
+    for mut issue in member.0 {
+        issue.path = if issue.path.is_empty() { path.to_string() } else { format!("{path}.{}", issue.path) };
+        issues.push(issue);
+    }
 }
 
 /// Reads a universe from YAML (or JSON) text.
@@ -212,13 +214,29 @@ pub struct Universe {
 }
 
 /// The generators the fields of `spec` reference, with the field positions.
-fn references(spec: &GeneratorSpec) -> Vec<(usize, String)> {
+pub fn references(spec: &GeneratorSpec) -> Vec<(usize, String)> {
     spec.fields
         .iter()
         .enumerate()
         .filter(|(_, f)| f.kind == MappingType::UniverseKeyReference)
         .filter_map(|(i, f)| f.params.get("generator").and_then(Value::as_str).map(|g| (i, g.to_string())))
         .collect()
+}
+
+impl Member {
+    /// Whether this member can run on its own (its parents compiled, not
+    /// run): every parent's row count is known in advance.
+    pub fn standalone(&self, universe: &Universe) -> Result<(), String> {
+        for p in &self.parents {
+            if universe.member(p).is_some_and(|pm| !pm.bound.is_fixed()) {
+                return Err(format!(
+                    "`{}` references `{p}`, whose rows are counted as they are delivered (REALTIME, or a BATCH run ended by a duration): run the universe, not `{}` alone",
+                    self.spec.name, self.spec.name
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Universe {
@@ -314,18 +332,21 @@ impl Universe {
                     let parents = deps[i].iter().map(|&p| spec.generators[p].name.clone()).collect();
                     compiled[i] = Some(Member { spec: g.clone(), plan, parents, bound });
                 }
-                Err(e) => {
-                    for mut issue in e.0 {
-                        issue.path =
-                            if issue.path.is_empty() { path.clone() } else { format!("{path}.{}", issue.path) };
-                        issues.push(issue);
-                    }
-                }
+                Err(e) => prefixed(&mut issues, &path, e),
             }
         }
         // A BATCH parent with no end of its own never completes: its children would never start.
         for (i, g) in spec.generators.iter().enumerate() {
             let referenced = spec.generators.iter().any(|c| references(c).iter().any(|(_, p)| *p == g.name));
+            if referenced && g.on_error == crate::spec::OnError::Continue {
+                issues.push(
+                    Issue::new(
+                        format!("generators[{i}].on_error"),
+                        format!("`{}` is a parent: rows it gives up (on_error: CONTINUE) would be keys its children point at that no destination holds", g.name),
+                    )
+                    .hint("use on_error: PAUSE or STOP for a parent"),
+                );
+            }
             if referenced && g.mode == GenerationMode::Batch && g.end_condition == EndCondition::Manual {
                 issues.push(
                     Issue::new(
@@ -435,11 +456,21 @@ impl UniverseRun {
     pub fn wait_decided(&self, i: usize) -> bool {
         loop {
             match self.decided.get(i).map(|d| d.load(SeqCst)) {
-                Some(0) => std::thread::sleep(Duration::from_millis(10)),
+                Some(0) if !self.starter_done() => std::thread::sleep(Duration::from_millis(10)),
                 Some(1) => return true,
                 _ => return false,
             }
         }
+    }
+
+    /// True while some member is neither started nor given up (a child
+    /// waiting for its parents): the universe is still running.
+    pub fn pending(&self) -> bool {
+        !self.starter_done() && self.decided.iter().any(|d| d.load(SeqCst) == 0)
+    }
+
+    fn starter_done(&self) -> bool {
+        self.starter.lock().as_ref().is_none_or(std::thread::JoinHandle::is_finished)
     }
 
     /// Waits until every member has ended (or will never start); the final statuses.
@@ -479,7 +510,9 @@ fn start_in_order(
                     // Every row of a BATCH parent is in its destination first.
                     GenerationMode::Batch => {
                         if parent.is_finished() {
-                            return parent.status() == Status::Completed && pm.bound.rows() > 0;
+                            // Rows given up (on_error: CONTINUE) would be keys to nowhere.
+                            let m = parent.metrics();
+                            return m.status == Status::Completed && m.rows_failed == 0 && pm.bound.rows() > 0;
                         }
                     }
                     // A REALTIME parent has delivered a row to reference.
@@ -502,6 +535,10 @@ fn start_in_order(
         match open(m) {
             Ok(sink) => {
                 let _ = run.start(sink);
+                // Stopped while the destination opened: the stop missed this run.
+                if halt.load(SeqCst) {
+                    let _ = run.request_stop();
+                }
             }
             Err(e) => run.fail_to_start(e),
         }

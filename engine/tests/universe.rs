@@ -239,3 +239,78 @@ fn every_universe_problem_is_reported_with_its_path() {
         "generators: a universe needs its generators — list them: generators: [ { name: customers, … }, { file: accounts.yaml } ]"
     );
 }
+
+#[test]
+fn a_live_parent_bounds_its_children_by_the_rows_it_delivered() {
+    let yaml = "universe: live\nseed: 5\ngenerators:
+  - name: p
+    mode: REALTIME
+    rate: 100
+    end_condition: { type: MANUAL }
+    destination: { type: BLACKHOLE }
+    fields: [{ name: id, type: SEQUENCE, params: { start: 1 } }]
+  - name: c
+    mode: REALTIME
+    rate: 100
+    destination: { type: BLACKHOLE }
+    fields:
+      - { name: u, type: UNIVERSE_KEY_REFERENCE, params: { generator: p, field: id } }
+      - { name: n, type: UNIVERSE_KEY_REFERENCE, params: { generator: p, field: id, distribution: normal, sigma: 3 } }
+";
+    let u = compile(yaml).expect("compiles");
+    let (p, c) = (u.member("p").expect("p"), u.member("c").expect("c"));
+    let sdg_engine::universe::RowBound::Live(delivered) = &p.bound else { panic!("a REALTIME parent is live") };
+    assert!(c.standalone(&u).expect_err("a live parent").contains("run the universe, not `c` alone"));
+    // Nothing delivered yet: no key to give.
+    let none = c.plan.generate(0, 10).expect_err("no parent rows");
+    assert!(none.to_string().contains("generator `p` has no rows to reference yet"), "{none}");
+    delivered.store(10, std::sync::atomic::Ordering::SeqCst);
+    let b = c.plan.generate(0, 5000).expect("gen");
+    assert!(ints(&b, "u").iter().all(|k| (1..=10).contains(k)), "only the 10 delivered rows");
+    delivered.store(1000, std::sync::atomic::Ordering::SeqCst);
+    let b = c.plan.generate(5000, 5000).expect("gen");
+    let (u_keys, n_keys) = (ints(&b, "u"), ints(&b, "n"));
+    assert!(u_keys.iter().all(|k| (1..=1000).contains(k)) && u_keys.iter().any(|k| *k > 900));
+    // REALTIME normal: the newest parent rows.
+    assert!(n_keys.iter().all(|k| (980..=1000).contains(k)), "{:?}", &n_keys[..20]);
+}
+
+#[test]
+fn recomputed_parent_values_equal_the_parent_s_own_rows_with_nulls_blanks_and_entities() {
+    let yaml = "universe: u\nseed: 8\ngenerators:
+  - name: people
+    locale: de_DE
+    end_condition: { type: RECORD_COUNT, value: 5000 }
+    destination: { type: BLACKHOLE }
+    fields:
+      - { name: id, type: SEQUENCE, params: { start: 1 } }
+      - { name: name, type: CATALOG, params: { kind: full_name } }
+      - { name: email, type: CATALOG, params: { kind: email }, null_ratio: 0.1, blank_ratio: 0.2 }
+  - name: orders
+    end_condition: { type: RECORD_COUNT, value: 20000 }
+    destination: { type: BLACKHOLE }
+    fields:
+      - { name: person, type: UNIVERSE_KEY_REFERENCE, params: { generator: people, field: id } }
+      - { name: name, type: UNIVERSE_KEY_REFERENCE, params: { from: person, field: name } }
+      - { name: email, type: UNIVERSE_KEY_REFERENCE, params: { from: person, field: email } }
+";
+    let u = compile(yaml).expect("compiles");
+    let people = u.member("people").expect("people").plan.generate(0, 5000).expect("people");
+    let orders = u.member("orders").expect("orders").plan.generate(0, 20_000).expect("orders");
+    let text = |b: &RecordBatch, n: &str| -> Vec<Option<String>> {
+        b.column_by_name(n).expect(n).as_string::<i32>().iter().map(|v| v.map(str::to_string)).collect()
+    };
+    let (names, emails) = (text(&people, "name"), text(&people, "email"));
+    let (o_names, o_emails) = (text(&orders, "name"), text(&orders, "email"));
+    for (i, id) in ints(&orders, "person").iter().enumerate() {
+        let row = (*id - 1) as usize;
+        assert_eq!((&o_names[i], &o_emails[i]), (&names[row], &emails[row]), "order {i} → person {id}");
+    }
+    assert!(o_emails.iter().any(Option::is_none) && o_emails.iter().any(|e| e.as_deref() == Some("")));
+    let continue_parent = yaml.replace("    locale: de_DE\n", "    locale: de_DE\n    on_error: CONTINUE\n");
+    assert!(
+        problems(&continue_parent).iter().any(|p| p.starts_with("generators[0].on_error: `people` is a parent")),
+        "{:?}",
+        problems(&continue_parent)
+    );
+}

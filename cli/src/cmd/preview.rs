@@ -29,8 +29,9 @@ const MAX_CELL: usize = 40;
 
 pub fn run(args: PreviewArgs) -> Result<ExitCode> {
     let overrides = Overrides { seed: args.seed, ..Default::default() };
+    let text = load::read_text(&args.file)?;
     if args.generator.is_none()
-        && let Some(value) = load::universe_value(&load::read_text(&args.file)?)
+        && let Some(value) = load::universe_value(&text)
     {
         // Every member, parents first, each under its name.
         let universe = load::universe(&args.file, &value, &args.pools, None, args.seed)?;
@@ -42,7 +43,7 @@ pub fn run(args: PreviewArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let (_, plan) = load::load(&args.file, &overrides, &args.pools, args.generator.as_deref())?;
+    let (_, plan) = load::load_text(&args.file, &text, &overrides, &args.pools, args.generator.as_deref())?;
     let n = args.rows.min(10_000);
     let batch = plan.generate(0, n).context("generating the preview rows")?;
     let cells = sdg_sinks::encode::render_cells(&batch)?;

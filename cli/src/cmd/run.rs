@@ -68,12 +68,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         destination: args.to.as_deref().map(crate::to_url::parse).transpose().map_err(anyhow::Error::msg)?,
         unpaced: false,
     };
+    let text = load::read_text(&args.file)?;
     if args.generator.is_none()
-        && let Some(value) = load::universe_value(&load::read_text(&args.file)?)
+        && let Some(value) = load::universe_value(&text)
     {
         return run_universe(&args, &value);
     }
-    let (spec, plan) = load::load(&args.file, &overrides, &args.pools, args.generator.as_deref())?;
+    let (spec, plan) = load::load_text(&args.file, &text, &overrides, &args.pools, args.generator.as_deref())?;
     if args.format.is_some() && spec.destination.kind != sdg_engine::spec::DestinationType::File {
         anyhow::bail!(
             "--format applies to FILE destinations; this generator writes to {}",
@@ -199,7 +200,6 @@ fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
     }
     let mut code = ExitCode::SUCCESS;
     for (i, ((spec, plan), (_, member_run))) in members.iter().zip(&run.runs).enumerate() {
-        let t0 = Instant::now();
         if !run.wait_decided(i) {
             if !args.quiet {
                 eprintln!("{}: not started (a parent did not complete)", spec.name);
@@ -209,7 +209,8 @@ fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
         }
         let m = progress::follow(member_run, plan.row_limit(), args.quiet);
         if !args.quiet {
-            summary(spec, plan, &m, t0.elapsed().as_secs_f64(), workers);
+            // The member's own running time (REALTIME members run side by side).
+            summary(spec, plan, &m, m.elapsed_ms as f64 / 1000.0, workers);
         }
         let member_code = exit_code(&m, interrupted.load(Ordering::SeqCst));
         if member_code != ExitCode::SUCCESS {

@@ -143,6 +143,7 @@ pub fn paced(dir: &Path, name: &str, rate: u64) -> Value {
     })
 }
 
+#[allow(unused_imports)] // not every test binary waits
 pub use sdg_testkit::wait_for;
 
 pub fn delivered(s: &TestServer, id: &str) -> u64 {

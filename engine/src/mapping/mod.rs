@@ -457,7 +457,9 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
     // Universe references reading the parent row another field draws.
     let mut same_parent_row: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, f) in fields.iter().enumerate() {
+        // (A field that draws is parsed when it compiles: its problems once.)
         if f.kind == MappingType::UniverseKeyReference
+            && !f.params.contains_key("generator")
             && let Some(universe_ref::Role::SameRow { from }) =
                 universe_ref::role(i, f, &format!("fields[{i}]"), ctx, issues)
         {

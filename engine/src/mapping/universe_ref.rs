@@ -23,7 +23,8 @@ pub(crate) enum Distribution {
     /// Every parent row equally likely.
     #[default]
     Uniform,
-    /// Parent row k (from 0) with weight (k + 1)^-s: a few parents get most children.
+    /// Parent row k (from 0) with weight about (k + 1)^-s (the continuous
+    /// inverse of that law): a few parents get most children.
     Zipf,
     /// Child row i → parent row ⌊i·P/C⌋: every parent its share of children, in order.
     Sequential,
@@ -149,6 +150,15 @@ pub(crate) fn compile(
     issues: &mut Issues,
 ) -> Option<super::CompiledGroup> {
     let params: UniverseParams = p.parse(KEYS, issues)?;
+    if params.from.is_some() {
+        p.problem(
+            issues,
+            "from",
+            "give `generator` (draw a parent row) or `from` (read the row another field drew), not both",
+            None,
+        );
+        return None;
+    }
     let name = params.generator.clone().unwrap_or_default();
     let Some(parent) = resources.parent(&name) else {
         let known = resources.parent_names();
@@ -294,7 +304,7 @@ impl ReferenceGroup {
             Pick::Normal { children, sigma } => {
                 let sigma = sigma.unwrap_or((parents as f64 / 100.0).max(1.0));
                 // Box–Muller from two uniforms of the row.
-                let (u1, u2) = (unit(bits).max(1e-300), unit(bits.rotate_left(29).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+                let (u1, u2) = (unit(bits).max(1e-300), unit(self.key.substream(1).at(row)));
                 let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
                 let x = match children {
                     Some(c) => row as f64 * parents as f64 / c.max(1) as f64 + z * sigma,
