@@ -490,6 +490,35 @@ impl UniverseRun {
     }
 }
 
+/// Whether a member may start now: Some(true) yes, Some(false) never
+/// (a parent failed, was stopped, or ended without a row), None not yet.
+fn ready(u: &Universe, runs: &[(String, Arc<Run>)], m: &Member) -> Option<bool> {
+    let run_of = |name: &str| runs.iter().find(|(n, _)| n == name).map(|(_, r)| r);
+    let mut all = true;
+    for p in &m.parents {
+        let (Some(parent), Some(pm)) = (run_of(p), u.member(p)) else { return Some(false) };
+        let this = match pm.spec.mode {
+            // Every row of a BATCH parent is in its destination first; rows
+            // given up (on_error: CONTINUE, refused for parents) would be keys to nowhere.
+            GenerationMode::Batch => parent.is_finished().then(|| {
+                let metrics = parent.metrics();
+                metrics.status == Status::Completed && metrics.rows_failed == 0 && pm.bound.rows() > 0
+            }),
+            // A REALTIME parent has delivered a row to reference.
+            GenerationMode::Realtime if pm.bound.rows() > 0 => Some(true),
+            GenerationMode::Realtime => parent.is_finished().then_some(false),
+        };
+        match this {
+            Some(false) => return Some(false),
+            None => all = false,
+            Some(true) => {}
+        }
+    }
+    all.then_some(true)
+}
+
+/// Starts each member as soon as its parents allow (members are decided
+/// independently: a root listed after a waiting child starts at once).
 fn start_in_order(
     u: &Universe,
     runs: &[(String, Arc<Run>)],
@@ -497,51 +526,37 @@ fn start_in_order(
     open: &OpenSink,
     decided: &[std::sync::atomic::AtomicU8],
 ) {
-    let run_of = |name: &str| runs.iter().find(|(n, _)| n == name).map(|(_, r)| Arc::clone(r));
-    for (i, (m, (_, run))) in u.members.iter().zip(runs).enumerate() {
-        // Wait for the parents: completed (fixed bound) or a first row delivered (live).
-        let ready = m.parents.iter().all(|p| {
-            let (Some(parent), Some(pm)) = (run_of(p), u.member(p)) else { return false };
-            loop {
-                if halt.load(SeqCst) {
-                    return false;
-                }
-                match pm.spec.mode {
-                    // Every row of a BATCH parent is in its destination first.
-                    GenerationMode::Batch => {
-                        if parent.is_finished() {
-                            // Rows given up (on_error: CONTINUE) would be keys to nowhere.
-                            let m = parent.metrics();
-                            return m.status == Status::Completed && m.rows_failed == 0 && pm.bound.rows() > 0;
-                        }
-                    }
-                    // A REALTIME parent has delivered a row to reference.
-                    GenerationMode::Realtime => {
-                        if pm.bound.rows() > 0 {
-                            return true;
-                        }
-                        if parent.is_finished() {
-                            return false;
-                        }
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(20));
+    loop {
+        let mut waiting = false;
+        for (i, (m, (_, run))) in u.members.iter().zip(runs).enumerate() {
+            if decided[i].load(SeqCst) != 0 {
+                continue;
             }
-        });
-        if !ready || halt.load(SeqCst) {
-            decided[i].store(2, SeqCst);
-            continue;
-        }
-        match open(m) {
-            Ok(sink) => {
-                let _ = run.start(sink);
-                // Stopped while the destination opened: the stop missed this run.
-                if halt.load(SeqCst) {
-                    let _ = run.request_stop();
+            if halt.load(SeqCst) {
+                decided[i].store(2, SeqCst);
+                continue;
+            }
+            match ready(u, runs, m) {
+                None => waiting = true,
+                Some(false) => decided[i].store(2, SeqCst),
+                Some(true) => {
+                    match open(m) {
+                        Ok(sink) => {
+                            let _ = run.start(sink);
+                            // Stopped while the destination opened: the stop missed this run.
+                            if halt.load(SeqCst) {
+                                let _ = run.request_stop();
+                            }
+                        }
+                        Err(e) => run.fail_to_start(e),
+                    }
+                    decided[i].store(1, SeqCst);
                 }
             }
-            Err(e) => run.fail_to_start(e),
         }
-        decided[i].store(1, SeqCst);
+        if !waiting {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -283,9 +283,17 @@ pub(crate) fn compile(
 }
 
 impl ReferenceGroup {
-    /// The parent row of child row `row`, among `parents` rows.
+    /// zipf's (P + 1)^(1 − s), once per batch.
+    fn zipf_top(&self, parents: u64) -> f64 {
+        match self.pick {
+            Pick::Zipf(s) if (s - 1.0).abs() >= 1e-9 => (parents as f64 + 1.0).powf(1.0 - s),
+            _ => 0.0,
+        }
+    }
+
+    /// The parent row of child row `row`, among `parents` rows (`top`: [`Self::zipf_top`]).
     #[inline]
-    fn parent_row(&self, row: u64, parents: u64) -> u64 {
+    fn parent_row(&self, row: u64, parents: u64, top: f64) -> u64 {
         let bits = self.key.at(row);
         let unit = |b: u64| (b >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
         let pick = match self.pick {
@@ -293,11 +301,7 @@ impl ReferenceGroup {
             Pick::Zipf(s) => {
                 // The continuous inverse of Σ (k+1)^-s: parent row 0 most often.
                 let (n, u) = (parents as f64 + 1.0, unit(bits));
-                let k = if (s - 1.0).abs() < 1e-9 {
-                    n.powf(u)
-                } else {
-                    (1.0 + u * (n.powf(1.0 - s) - 1.0)).powf(1.0 / (1.0 - s))
-                };
+                let k = if (s - 1.0).abs() < 1e-9 { n.powf(u) } else { (1.0 + u * (top - 1.0)).powf(1.0 / (1.0 - s)) };
                 (k.floor() as u64).saturating_sub(1)
             }
             Pick::Sequential { children } => ((row as u128 * parents as u128) / children.max(1) as u128) as u64,
@@ -345,7 +349,8 @@ impl FieldGroup for ReferenceGroup {
                 message: format!("generator `{}` has no rows to reference yet", self.parent_name),
             });
         }
-        let rows: Vec<u64> = ctx.rows.collect(|r| self.parent_row(r, parents));
+        let top = self.zipf_top(parents);
+        let rows: Vec<u64> = ctx.rows.collect(|r| self.parent_row(r, parents, top));
         let values = self.parent.plan.columns_at(&self.fields, &rows)?;
         for ((j, &out), column) in self.outs.iter().enumerate().zip(values) {
             columns.set(out, with_nulls(column, nulls.get(j).and_then(Option::as_ref))?);
