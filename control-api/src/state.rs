@@ -485,12 +485,7 @@ impl Generators {
                 return Err(api);
             }
         };
-        let config = RunConfig {
-            workers: self.workers,
-            queue_batches: (2 * self.workers).max(4),
-            start_row: from,
-            publish: None,
-        };
+        let config = RunConfig { start_row: from, ..RunConfig::with_workers(self.workers) };
         let run = Arc::new(Run::new(plan, config));
         run.start(sink).map_err(|t| refused(action, t.current, "generators that are not running"))?;
         e.run = Some(run);
@@ -857,8 +852,7 @@ impl Generators {
         }
         let universe = self.compile_universe(uid)?;
         let names: Vec<String> = universe.members.iter().map(|m| m.spec.name.clone()).collect();
-        let config =
-            RunConfig { workers: self.workers, queue_batches: (2 * self.workers).max(4), start_row: 0, publish: None };
+        let config = RunConfig::with_workers(self.workers);
         let open: Arc<sdg_engine::universe::OpenSink> = Arc::new(|m: &sdg_engine::universe::Member| {
             destinations::open(&m.spec.destination, m.plan.schema())
                 .map_err(|e| format!("opening the destination: {}", e.message))

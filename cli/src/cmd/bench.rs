@@ -63,11 +63,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     };
     let (spec, plan) = load::load(&args.file, &overrides, &args.pools, args.generator.as_deref())?;
     let sink = sdg_destinations::open(&spec.destination, plan.schema())?;
-    let mut config = RunConfig::default();
-    if let Some(w) = args.workers {
-        config.workers = w.max(1);
-        config.queue_batches = (2 * config.workers).max(4);
-    }
+    let config = args.workers.map(RunConfig::with_workers).unwrap_or_default();
     let workers = config.workers;
     let run = Run::new(plan, config);
     let t0 = Instant::now();

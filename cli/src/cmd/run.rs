@@ -85,26 +85,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         crate::pools::report_loaded(&plan);
     }
     let sink = sdg_destinations::open(&spec.destination, plan.schema()).context("opening the destination")?;
-    let mut config = RunConfig::default();
-    if let Some(w) = args.workers {
-        config.workers = w.max(1);
-        config.queue_batches = (2 * config.workers).max(4);
-    }
+    let config = args.workers.map(RunConfig::with_workers).unwrap_or_default();
     let workers = config.workers;
     let run = Arc::new(Run::new(Arc::clone(&plan), config));
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let (run, interrupted) = (Arc::clone(&run), Arc::clone(&interrupted));
-        ctrlc::set_handler(move || {
-            if interrupted.swap(true, Ordering::SeqCst) {
-                eprintln!("\ninterrupted again: exiting without flushing");
-                std::process::exit(130);
-            }
-            eprintln!("\nstopping: delivering rows in flight and closing the destination (Ctrl-C again to abort)");
+    let interrupted = {
+        let run = Arc::clone(&run);
+        on_ctrl_c("stopping: delivering rows in flight and closing the destination", move || {
             let _ = run.request_stop();
-        })
-        .context("installing the Ctrl-C handler")?;
-    }
+        })?
+    };
     let t0 = Instant::now();
     run.start(sink)?;
     let m = progress::follow(&run, plan.row_limit(), args.quiet);
@@ -112,6 +101,23 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         summary(&spec, &plan, &m, t0.elapsed().as_secs_f64(), workers);
     }
     Ok(exit_code(&m, interrupted.load(Ordering::SeqCst)))
+}
+
+/// Ctrl-C runs `stop` (after printing `what`); a second one exits at once.
+/// The flag says whether it was pressed.
+fn on_ctrl_c(what: &'static str, stop: impl Fn() + Send + 'static) -> Result<Arc<AtomicBool>> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted again: exiting without flushing");
+            std::process::exit(130);
+        }
+        eprintln!("\n{what} (Ctrl-C again to abort)");
+        stop();
+    })
+    .context("installing the Ctrl-C handler")?;
+    Ok(interrupted)
 }
 
 /// One line per run: rows, time, rates, destination, status and seed.
@@ -168,11 +174,7 @@ fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
     }
     // --seed: the seed of every member (over the universe's `seed:` and the members' own).
     let universe = load::universe(&args.file, value, &args.pools, None, args.seed)?;
-    let mut config = RunConfig::default();
-    if let Some(w) = args.workers {
-        config.workers = w.max(1);
-        config.queue_batches = (2 * config.workers).max(4);
-    }
+    let config = args.workers.map(RunConfig::with_workers).unwrap_or_default();
     let workers = config.workers;
     if !args.quiet {
         let order: Vec<&str> = universe.members.iter().map(|m| m.spec.name.as_str()).collect();
@@ -185,19 +187,10 @@ fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
             .map_err(|e| format!("opening the destination: {e:#}"))
     });
     let run = Arc::new(sdg_engine::universe::UniverseRun::start(universe, &config, open));
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let (run, interrupted) = (Arc::clone(&run), Arc::clone(&interrupted));
-        ctrlc::set_handler(move || {
-            if interrupted.swap(true, Ordering::SeqCst) {
-                eprintln!("\ninterrupted again: exiting without flushing");
-                std::process::exit(130);
-            }
-            eprintln!("\nstopping every member: delivering rows in flight and closing the destinations");
-            run.stop();
-        })
-        .context("installing the Ctrl-C handler")?;
-    }
+    let interrupted = {
+        let run = Arc::clone(&run);
+        on_ctrl_c("stopping every member: delivering rows in flight and closing the destinations", move || run.stop())?
+    };
     let mut code = ExitCode::SUCCESS;
     for (i, ((spec, plan), (_, member_run))) in members.iter().zip(&run.runs).enumerate() {
         if !run.wait_decided(i) {

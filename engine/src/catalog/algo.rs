@@ -426,76 +426,114 @@ pub(crate) fn semver(r: &mut RowRng, out: &mut Vec<u8>) {
 /// browser share: Chrome (Windows, macOS, Android), Safari (iPhone, macOS),
 /// Edge, Firefox (Windows, Linux). Versions are recent releases.
 pub(crate) fn user_agent(r: &mut RowRng, out: &mut Vec<u8>) {
-    let mut b = itoa::Buffer::new();
+    use UaPart::{Chrome, Firefox, L, Safari, SafariMinor};
+    /// (share in %, the header's pieces), by browser share.
+    const AGENTS: &[(u64, &[UaPart])] = &[
+        (
+            30,
+            &[
+                L("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/"),
+                Chrome,
+                L(".0.0.0 Safari/537.36"),
+            ],
+        ),
+        (
+            10,
+            &[
+                L("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/"),
+                Chrome,
+                L(".0.0.0 Safari/537.36"),
+            ],
+        ),
+        (
+            25,
+            &[
+                L("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/"),
+                Chrome,
+                L(".0.0.0 Mobile Safari/537.36"),
+            ],
+        ),
+        (
+            17,
+            &[
+                L("Mozilla/5.0 (iPhone; CPU iPhone OS "),
+                Safari,
+                L("_"),
+                SafariMinor,
+                L(" like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/"),
+                Safari,
+                L("."),
+                SafariMinor,
+                L(" Mobile/15E148 Safari/604.1"),
+            ],
+        ),
+        (
+            5,
+            &[
+                L("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/"),
+                Safari,
+                L("."),
+                SafariMinor,
+                L(" Safari/605.1.15"),
+            ],
+        ),
+        (
+            7,
+            &[
+                L("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/"),
+                Chrome,
+                L(".0.0.0 Safari/537.36 Edg/"),
+                Chrome,
+                L(".0.0.0"),
+            ],
+        ),
+        (
+            4,
+            &[
+                L("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:"),
+                Firefox,
+                L(".0) Gecko/20100101 Firefox/"),
+                Firefox,
+                L(".0"),
+            ],
+        ),
+        (2, &[L("Mozilla/5.0 (X11; Linux x86_64; rv:"), Firefox, L(".0) Gecko/20100101 Firefox/"), Firefox, L(".0")]),
+    ];
     let chrome = 128 + below(r, 15);
     // iOS and Safari went from 18 to 26.
     let safari = [17, 18, 26][below(r, 3) as usize];
     let safari_minor = below(r, 6);
     let firefox = 128 + below(r, 17);
-    let pick = below(r, 100);
-    let webkit = "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/";
-    match pick {
-        0..=29 => {
-            out.extend_from_slice(b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) ");
-            out.extend_from_slice(webkit.as_bytes());
-            out.extend_from_slice(b.format(chrome).as_bytes());
-            out.extend_from_slice(b".0.0.0 Safari/537.36");
-        }
-        30..=39 => {
-            out.extend_from_slice(b"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) ");
-            out.extend_from_slice(webkit.as_bytes());
-            out.extend_from_slice(b.format(chrome).as_bytes());
-            out.extend_from_slice(b".0.0.0 Safari/537.36");
-        }
-        40..=64 => {
-            out.extend_from_slice(b"Mozilla/5.0 (Linux; Android 10; K) ");
-            out.extend_from_slice(webkit.as_bytes());
-            out.extend_from_slice(b.format(chrome).as_bytes());
-            out.extend_from_slice(b".0.0.0 Mobile Safari/537.36");
-        }
-        65..=81 => {
-            out.extend_from_slice(b"Mozilla/5.0 (iPhone; CPU iPhone OS ");
-            out.extend_from_slice(b.format(safari).as_bytes());
-            out.push(b'_');
-            out.extend_from_slice(b.format(safari_minor).as_bytes());
-            out.extend_from_slice(b" like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/");
-            out.extend_from_slice(b.format(safari).as_bytes());
-            out.push(b'.');
-            out.extend_from_slice(b.format(safari_minor).as_bytes());
-            out.extend_from_slice(b" Mobile/15E148 Safari/604.1");
-        }
-        82..=86 => {
-            out.extend_from_slice(
-                b"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/",
-            );
-            out.extend_from_slice(b.format(safari).as_bytes());
-            out.push(b'.');
-            out.extend_from_slice(b.format(safari_minor).as_bytes());
-            out.extend_from_slice(b" Safari/605.1.15");
-        }
-        87..=93 => {
-            out.extend_from_slice(b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) ");
-            out.extend_from_slice(webkit.as_bytes());
-            out.extend_from_slice(b.format(chrome).as_bytes());
-            out.extend_from_slice(b".0.0.0 Safari/537.36 Edg/");
-            out.extend_from_slice(b.format(chrome).as_bytes());
-            out.extend_from_slice(b".0.0.0");
-        }
-        94..=97 => {
-            out.extend_from_slice(b"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:");
-            out.extend_from_slice(b.format(firefox).as_bytes());
-            out.extend_from_slice(b".0) Gecko/20100101 Firefox/");
-            out.extend_from_slice(b.format(firefox).as_bytes());
-            out.extend_from_slice(b".0");
-        }
-        _ => {
-            out.extend_from_slice(b"Mozilla/5.0 (X11; Linux x86_64; rv:");
-            out.extend_from_slice(b.format(firefox).as_bytes());
-            out.extend_from_slice(b".0) Gecko/20100101 Firefox/");
-            out.extend_from_slice(b.format(firefox).as_bytes());
-            out.extend_from_slice(b".0");
-        }
+    let mut pick = below(r, 100);
+    let parts = AGENTS
+        .iter()
+        .find(|(share, _)| {
+            let here = pick < *share;
+            pick = pick.saturating_sub(*share);
+            here
+        })
+        .map_or(AGENTS[0].1, |(_, p)| *p);
+    let mut b = itoa::Buffer::new();
+    for part in parts {
+        let text = match part {
+            L(t) => t,
+            Chrome => b.format(chrome),
+            Safari => b.format(safari),
+            SafariMinor => b.format(safari_minor),
+            Firefox => b.format(firefox),
+        };
+        out.extend_from_slice(text.as_bytes());
     }
+}
+
+/// A piece of a User-Agent header: text, or a version drawn for the row.
+#[derive(Debug, Clone, Copy)]
+enum UaPart {
+    L(&'static str),
+    Chrome,
+    Safari,
+    SafariMinor,
+    Firefox,
 }
 
 /// A stock-keeping unit: three capital letters, a dash, six digits (`KXD-204918`).

@@ -106,6 +106,14 @@ pub struct RunConfig {
     pub publish: Option<Arc<AtomicU64>>,
 }
 
+impl RunConfig {
+    /// `workers` threads (at least one) and a queue of twice as many batches (at least 4).
+    pub fn with_workers(workers: usize) -> Self {
+        let workers = workers.max(1);
+        Self { workers, queue_batches: (2 * workers).max(4), ..Self::default() }
+    }
+}
+
 impl Default for RunConfig {
     fn default() -> Self {
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
