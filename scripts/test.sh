@@ -34,6 +34,11 @@ else
   exit 1
 fi
 
+# The C example plugins, rebuilt from source (clang and lld for wasm32,
+# installed with apt when missing): the plugin tests load these modules.
+echo "== scripts/plugins/build.sh"
+bash scripts/plugins/build.sh
+
 echo "== cargo test (workspace, dev profile)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -32,7 +32,8 @@ pub fn loader(cache: Option<&Path>) -> sdg_pools::Loader {
 impl PoolArgs {
     /// A registry with the `--pool` files loaded (failing on the first that does not load).
     pub fn resources(&self) -> Result<Resources> {
-        let resources = Resources::with_loader(Arc::new(loader(self.pool_cache.as_deref())));
+        let resources =
+            Resources::with_loader(Arc::new(loader(self.pool_cache.as_deref()))).with_plugins(sdg_plugins::shared()?);
         for path in &self.pools {
             let spec = sdg_pools::read_pool_file(path).map_err(anyhow::Error::msg)?;
             let origin = PoolOrigin::Server { file: Some(path.display().to_string()) };
@@ -62,10 +63,18 @@ pub fn report_loaded(plan: &sdg_engine::Plan) {
     }
 }
 
-/// Resolves the relative paths of a generator file's own pools.
+/// Resolves the relative paths of a generator file's own pools and of its
+/// COMPUTED fields' plugins (relative to the file, as written).
 pub fn resolve_spec_paths(spec: &mut GeneratorSpec, file: &Path) {
     let base = sdg_pools::base_dir(file);
     for p in &mut spec.pools {
         sdg_pools::resolve_paths(p, &base);
+    }
+    for f in spec.fields.iter_mut().filter(|f| f.kind == sdg_engine::spec::MappingType::Computed) {
+        if let Some(serde_json::Value::String(plugin)) = f.params.get_mut("plugin")
+            && Path::new(plugin.as_str()).is_relative()
+        {
+            *plugin = base.join(&*plugin).to_string_lossy().into_owned();
+        }
     }
 }

@@ -300,7 +300,8 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
             "POOL_REFERENCE",
             "POOL_DERIVED",
             "CATALOG",
-            "UNIVERSE_KEY_REFERENCE"
+            "UNIVERSE_KEY_REFERENCE",
+            "COMPUTED"
         ]
     );
     assert_eq!(def["properties"]["pools"]["items"]["required"], json!(["name", "source"]));

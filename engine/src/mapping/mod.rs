@@ -18,6 +18,7 @@
 
 pub(crate) mod alias;
 pub(crate) mod blank;
+pub mod computed;
 mod constant;
 mod enum_random;
 mod numeric;
@@ -408,6 +409,7 @@ pub fn params_schemas() -> Vec<(MappingType, serde_json::Value, bool)> {
         (MappingType::PoolDerived, of::<pool_pick::DerivedParams>(), true),
         with_required(MappingType::Catalog, of::<crate::catalog::CatalogParams>()),
         with_required(MappingType::UniverseKeyReference, of::<universe_ref::UniverseParams>()),
+        with_required(MappingType::Computed, of::<computed::ComputedParams>()),
     ]
 }
 
@@ -425,6 +427,7 @@ fn param_keys(kind: MappingType) -> &'static [&'static str] {
         MappingType::PoolDerived => pool_pick::DERIVED_KEYS,
         MappingType::Catalog => crate::catalog::KEYS,
         MappingType::UniverseKeyReference => universe_ref::KEYS,
+        MappingType::Computed => computed::KEYS,
         _ => &[],
     }
 }
@@ -454,6 +457,8 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
     }
     let entity_of: HashMap<usize, (String, String)> =
         entities.iter().flat_map(|(k, ms)| ms.iter().map(move |(i, _, _)| (*i, k.clone()))).collect();
+    // COMPUTED fields and the fields they read.
+    let mut computed_inputs: Vec<(usize, Vec<usize>)> = Vec::new();
     // Universe references reading the parent row another field draws.
     let mut same_parent_row: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, f) in fields.iter().enumerate() {
@@ -510,7 +515,14 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
             }
             // Compiled with the field that draws the parent row.
             MappingType::UniverseKeyReference => None,
-            other @ (MappingType::Computed | MappingType::CopulaGenerated) => {
+            // Compiled below, once the types of their inputs are known.
+            MappingType::Computed => {
+                if let Some((inputs, _)) = computed::declared(&p, issues) {
+                    computed_inputs.push((i, inputs));
+                }
+                None
+            }
+            other @ MappingType::CopulaGenerated => {
                 issues.push(
                     Issue::new(
                         format!("{path}.type"),
@@ -556,6 +568,49 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
             // Their key fields failed to compile (already reported) or form a cycle.
             for g in later {
                 pool_lookup::report_unresolved(&g, ctx, issues);
+            }
+            break;
+        }
+        pending = later;
+    }
+    // COMPUTED fields: each once the fields it reads have types (a computed
+    // field may read another); what never resolves is a cycle, or reads a
+    // field that failed (reported there).
+    let mut pending = computed_inputs;
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut later = Vec::new();
+        for (i, inputs) in pending {
+            if inputs.iter().all(|f| types.contains_key(f)) {
+                let f = &fields[i];
+                let path = format!("fields[{i}]");
+                let key = crate::rng::StreamKey::for_field(ctx.seed, &f.name);
+                let p = params::Params { spec: f, path: &path, key, ctx };
+                if let Some(c) = computed::compile(i, &p, &types, pools.resources(), issues) {
+                    for (idx, field) in &c.fields {
+                        types.insert(*idx, field.data_type().clone());
+                    }
+                    out.push(c);
+                }
+            } else {
+                later.push((i, inputs));
+            }
+        }
+        if later.len() == before {
+            let stuck: Vec<usize> = later.iter().map(|(i, _)| *i).collect();
+            let waiting: Vec<&(usize, Vec<usize>)> = later
+                .iter()
+                .filter(|(_, ins)| ins.iter().all(|f| types.contains_key(f) || stuck.contains(f)))
+                .collect();
+            if !waiting.is_empty() {
+                let names: Vec<&str> = waiting.iter().map(|(i, _)| fields[*i].name.as_str()).collect();
+                issues.push(
+                    Issue::new(
+                        format!("fields[{}].params.inputs", waiting[0].0),
+                        format!("COMPUTED fields read each other in a cycle: {}", names.join(", ")),
+                    )
+                    .hint("a computed field may read other computed fields, but not itself through them"),
+                );
             }
             break;
         }

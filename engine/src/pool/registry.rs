@@ -298,6 +298,8 @@ pub struct Resources {
     /// Universe parents by generator name: scoped to one universe
     /// ([`Resources::for_universe`]), never shared between universes.
     parents: Arc<RwLock<BTreeMap<String, crate::universe::ParentRef>>>,
+    /// The runtime of COMPUTED fields' plugins (none: COMPUTED is refused).
+    plugins: Option<Arc<dyn crate::mapping::computed::PluginLoader>>,
 }
 
 struct Inner {
@@ -325,13 +327,28 @@ impl Resources {
 
     /// A registry loading pools with `loader` (the sdg binary passes sdg-pools').
     pub fn with_loader(loader: Arc<dyn PoolLoader>) -> Self {
-        Self { inner: Arc::new(Inner { loader, pools: RwLock::new(BTreeMap::new()) }), parents: Default::default() }
+        Self {
+            inner: Arc::new(Inner { loader, pools: RwLock::new(BTreeMap::new()) }),
+            parents: Default::default(),
+            plugins: None,
+        }
+    }
+
+    /// The same registry, loading COMPUTED fields' plugins with `loader`.
+    pub fn with_plugins(mut self, loader: Arc<dyn crate::mapping::computed::PluginLoader>) -> Self {
+        self.plugins = Some(loader);
+        self
+    }
+
+    /// The plugin runtime, if this program has one.
+    pub fn plugins(&self) -> Option<&Arc<dyn crate::mapping::computed::PluginLoader>> {
+        self.plugins.as_ref()
     }
 
     /// The same pools, with no parents yet: the registry one universe's
     /// members compile against.
     pub fn for_universe(&self) -> Self {
-        Self { inner: Arc::clone(&self.inner), parents: Default::default() }
+        Self { inner: Arc::clone(&self.inner), parents: Default::default(), plugins: self.plugins.clone() }
     }
 
     /// Registers a compiled universe member that later members may reference.

@@ -1,0 +1,53 @@
+;; sdg plugin ABI 1, by hand: `add` sums two int64 columns; a row is null
+;; where either input is. The bump allocator and the ABI exports are what
+;; every plugin has (docs/PLUGINS.md).
+(module
+  (memory (export "memory") 2)
+  (global $top (mut i32) (i32.const 1024))
+  (func (export "sdg_abi_version") (result i32) (i32.const 1))
+  (func (export "sdg_reset") (global.set $top (i32.const 1024)))
+  (func (export "sdg_alloc") (param $size i32) (param $align i32) (result i32)
+    (local $p i32) (local $end i32) (local $have i32)
+    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get $align) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get $align))))
+    (local.set $end (i32.add (local.get $p) (local.get $size)))
+    (local.set $have (i32.mul (memory.size) (i32.const 65536)))
+    (if (i32.gt_u (local.get $end) (local.get $have))
+      (then
+        (if (i32.eq (memory.grow (i32.div_u (i32.add (i32.sub (local.get $end) (local.get $have)) (i32.const 65535))
+                                            (i32.const 65536)))
+                    (i32.const -1))
+          (then (return (i32.const 0))))))
+    (global.set $top (local.get $end))
+    (local.get $p))
+  (func (export "sdg_type_add") (result i32) (i32.const 1))
+  (func (export "add") (param $b i32) (result i32)
+    (local $n i32) (local $ins i32) (local $x i32) (local $y i32) (local $o i32) (local $i i32)
+    (local $vx i32) (local $vy i32) (local $vo i32) (local $k i32) (local $bx i32) (local $by i32)
+    (local.set $n (i32.load offset=4 (local.get $b)))
+    (local.set $ins (i32.load offset=28 (local.get $b)))
+    (local.set $vx (i32.load offset=4 (local.get $ins)))
+    (local.set $x (i32.load offset=8 (local.get $ins)))
+    (local.set $vy (i32.load offset=28 (local.get $ins)))
+    (local.set $y (i32.load offset=32 (local.get $ins)))
+    (local.set $vo (i32.load offset=36 (local.get $b)))
+    (local.set $o (i32.load offset=40 (local.get $b)))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (i64.store (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 3)))
+          (i64.add (i64.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 3))))
+                   (i64.load (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows)))
+    ;; validity: the AND of the inputs' bitmaps (0 = every row valid)
+    (block $done
+      (loop $bytes
+        (br_if $done (i32.ge_u (i32.shl (local.get $k) (i32.const 3)) (local.get $n)))
+        (local.set $bx (if (result i32) (local.get $vx) (then (i32.load8_u (i32.add (local.get $vx) (local.get $k)))) (else (i32.const 255))))
+        (local.set $by (if (result i32) (local.get $vy) (then (i32.load8_u (i32.add (local.get $vy) (local.get $k)))) (else (i32.const 255))))
+        (i32.store8 (i32.add (local.get $vo) (local.get $k)) (i32.and (local.get $bx) (local.get $by)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $bytes)))
+    (i32.const 0))
+)
