@@ -44,7 +44,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
 # Profiling and pool queries (DataFusion) are off in the default binary; the suite tests them too.
-cargo test --workspace --locked --no-fail-fast --features "sdg-control-api/profiling sdg-pools/query" --lib --bins --tests "$@" 2>&1 | tee "$log"
+cargo test --workspace --locked --no-fail-fast --features "sdg-control-api/profiling sdg-pools/query sdg/plugins" --lib --bins --tests "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # The OpenAPI document against the server (schemathesis, installed with pip),

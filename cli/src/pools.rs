@@ -32,8 +32,9 @@ pub fn loader(cache: Option<&Path>) -> sdg_pools::Loader {
 impl PoolArgs {
     /// A registry with the `--pool` files loaded (failing on the first that does not load).
     pub fn resources(&self) -> Result<Resources> {
-        let resources =
-            Resources::with_loader(Arc::new(loader(self.pool_cache.as_deref()))).with_plugins(sdg_plugins::shared()?);
+        let resources = Resources::with_loader(Arc::new(loader(self.pool_cache.as_deref())));
+        #[cfg(feature = "plugins")]
+        let resources = resources.with_plugins(sdg_plugins::shared()?);
         for path in &self.pools {
             let spec = sdg_pools::read_pool_file(path).map_err(anyhow::Error::msg)?;
             let origin = PoolOrigin::Server { file: Some(path.display().to_string()) };

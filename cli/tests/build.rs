@@ -47,6 +47,9 @@ fn the_root_build_and_the_sdg_build_choose_the_same_features() {
     assert!(!ok && profile.contains("did not match any packages"), "{profile}");
     let (ok, df) = cargo_tree(&["-e", "normal", "-i", "datafusion"]);
     assert!(!ok && df.contains("did not match any packages"), "{df}");
+    // Nor is wasmtime (COMPUTED fields are the `plugins` feature).
+    let (ok, wasm) = cargo_tree(&["-e", "normal", "-i", "wasmtime"]);
+    assert!(!ok && wasm.contains("did not match any packages"), "{wasm}");
     // The engine needs neither DataFusion nor a database client to compile pools.
     let (ok, engine) = cargo_tree(&["-p", "sdg-engine", "-e", "normal"]);
     assert!(ok, "{engine}");

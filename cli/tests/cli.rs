@@ -28,6 +28,11 @@ fn every_config_in_configs_validates() {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
             let out = sdg(&["validate", path.to_str().expect("utf-8 path")]);
+            // scripts/test.sh builds sdg with plugins; a build without them says how to get them.
+            if !out.status.success() && text(&out.stdout).contains("needs sdg built with the `plugins` feature") {
+                eprintln!("{}: skipped (this sdg is built without plugins)", path.display());
+                continue;
+            }
             assert!(out.status.success(), "{}: {}{}", path.display(), text(&out.stdout), text(&out.stderr));
             n += 1;
         }

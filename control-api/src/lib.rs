@@ -205,7 +205,9 @@ fn load_pools(config: &ServeConfig) -> anyhow::Result<sdg_engine::Resources> {
         Some(d) => sdg_pools::Loader::new(d.clone()),
         None => sdg_pools::Loader::default(),
     };
-    let resources = sdg_engine::Resources::with_loader(Arc::new(loader)).with_plugins(sdg_plugins::shared()?);
+    let resources = sdg_engine::Resources::with_loader(Arc::new(loader));
+    #[cfg(feature = "plugins")]
+    let resources = resources.with_plugins(sdg_plugins::shared()?);
     let Some(dir) = &config.pools_dir else { return Ok(resources) };
     for file in sdg_pools::pool_files(dir).map_err(anyhow::Error::msg)? {
         let spec = sdg_pools::read_pool_file(&file).map_err(anyhow::Error::msg)?;

@@ -5,9 +5,9 @@
 //! (tests/bad/*.wat): the error names the plugin, the function and the
 //! field, and the process goes on.
 
+use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::RecordBatch;
 use sdg_engine::{Plan, Resources};
 use std::sync::Arc;
 

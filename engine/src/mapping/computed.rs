@@ -207,8 +207,8 @@ pub(crate) fn compile(
         p.problem(
             issues,
             "plugin",
-            "this program has no plugin runtime",
-            Some("COMPUTED fields run in `sdg` (sdg run, sdg serve); a library user passes sdg-plugins' loader to Resources::with_plugins"),
+            "COMPUTED needs sdg built with the `plugins` feature (WebAssembly, wasmtime)",
+            Some("cargo build --release -p sdg --features plugins (a library user passes sdg-plugins' loader to Resources::with_plugins)"),
         );
         return None;
     };
