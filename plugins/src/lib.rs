@@ -27,6 +27,9 @@ use wasmtime::{
 /// The plugin ABI this host speaks.
 pub const ABI_VERSION: i32 = 1;
 
+/// The largest module file read (a plugin is kilobytes; this bounds a wrong path).
+const MAX_MODULE_BYTES: u64 = 64 << 20;
+
 /// Bytes of the batch descriptor.
 const BATCH_BYTES: usize = 72;
 /// Bytes of a column descriptor.
@@ -71,14 +74,29 @@ impl Loader {
     fn module(&self, path: &str) -> Result<Module, String> {
         let p = PathBuf::from(path);
         let meta = std::fs::metadata(&p).map_err(|e| format!("plugin {path}: {e}"))?;
+        if !meta.is_file() {
+            return Err(format!("plugin {path} is not a regular file"));
+        }
+        if meta.len() > MAX_MODULE_BYTES {
+            return Err(format!(
+                "plugin {path} has {} bytes; a module may have at most {MAX_MODULE_BYTES}",
+                meta.len()
+            ));
+        }
         let key = (p.clone(), meta.modified().ok(), meta.len());
         if let Some(m) = self.modules.lock().map_err(|_| "the module cache is poisoned".to_string())?.get(&key) {
             return Ok(m.clone());
         }
         let bytes = std::fs::read(&p).map_err(|e| format!("plugin {path}: {e}"))?;
-        // .wasm bytes, or WAT text.
-        let module = Module::new(&self.engine, &bytes)
-            .map_err(|e| format!("plugin {path} is not a WebAssembly module (nor WAT text): {e:#}"))?;
+        // .wasm bytes, or WAT text (whose parse errors help its author; the
+        // text of any other file is not echoed back).
+        let module = Module::new(&self.engine, &bytes).map_err(|e| {
+            if path.ends_with(".wat") || bytes.starts_with(b"\0asm") {
+                format!("plugin {path} is not a valid module: {e:#}")
+            } else {
+                format!("plugin {path} is not a WebAssembly module (nor WAT text)")
+            }
+        })?;
         self.modules.lock().map_err(|_| "the module cache is poisoned".to_string())?.insert(key, module.clone());
         Ok(module)
     }
@@ -243,6 +261,8 @@ impl Function {
             .memory_size(self.request.limits.memory_bytes)
             .instances(1)
             .tables(4)
+            // A table is host memory wasmtime allocates: bounded like linear memory.
+            .table_elements(10_000)
             .memories(1)
             .build();
         let mut store = Store::new(&self.engine, Data { limits });
@@ -445,7 +465,7 @@ impl Writer<'_> {
             .alloc
             .call(&mut self.inst.store, (bytes.len().max(1) as i32, align))
             .map_err(|e| trap(self.what, "sdg_alloc", &e))?;
-        if ptr <= 0 {
+        if ptr as u32 == 0 {
             return Err(format!(
                 "{}: sdg_alloc could not place {} bytes (the memory cap, memory_mb, or the module's own allocator)",
                 self.what,
@@ -454,8 +474,8 @@ impl Writer<'_> {
         }
         self.inst
             .memory
-            .write(&mut self.inst.store, ptr as usize, bytes)
-            .map_err(|e| format!("{}: sdg_alloc gave {ptr}, outside its memory: {e}", self.what))?;
+            .write(&mut self.inst.store, ptr as u32 as usize, bytes)
+            .map_err(|e| format!("{}: sdg_alloc gave {}, outside its memory: {e}", self.what, ptr as u32))?;
         Ok(ptr as u32)
     }
 

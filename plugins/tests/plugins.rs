@@ -56,6 +56,35 @@ fn a_computed_field_equals_the_native_arithmetic_and_passes_nulls() {
 }
 
 #[test]
+fn one_instance_serves_batch_after_batch() {
+    // A worker keeps its instance: sdg_reset frees each batch, the config
+    // stays, fuel is given again; the values equal fresh instances'.
+    let plan = compile(&format!(
+        "  - {{ name: amount, type: NUMERIC_RANGE, params: {{ min: 1, max: 99, decimals: 2 }} }}
+  - {{ name: items, type: NUMERIC_RANGE, params: {{ min: 1, max: 9 }} }}
+  - {{ name: total, type: COMPUTED, params: {{ plugin: \"{}\", function: with_tax, inputs: [amount, items], output: float64, config: {{ label: rate, rate: 2.5e-1 }}, fuel_per_row: 2000 }} }}
+",
+        path("examples/c/price.wasm")
+    ))
+    .expect("compiles");
+    let mut locals = plan.new_locals();
+    for k in 0..50u64 {
+        let ctx = sdg_engine::mapping::BatchCtx::range(k * 4096, 4096, 0, 0.0);
+        let reused = plan.generate_ctx(&ctx, &mut locals).expect("batch");
+        assert_eq!(reused, plan.generate(k * 4096, 4096).expect("fresh"), "batch {k}");
+        if k == 0 {
+            let t = reused.column(2).as_primitive::<arrow_array::types::Float64Type>().value(0);
+            let a = reused.column(0).as_primitive::<arrow_array::types::Float64Type>().value(0);
+            let q = reused.column(1).as_primitive::<Int64Type>().value(0) as f64;
+            assert!(
+                (t - (a * q * 1.25 * 100.0).round() / 100.0).abs() < 1e-9,
+                "rate 2.5e-1 read after a string \"rate\""
+            );
+        }
+    }
+}
+
+#[test]
 fn computed_fields_may_read_computed_fields_but_not_in_a_cycle() {
     let wat = path("examples/wat/add.wat");
     let chained = compile(&format!(
@@ -107,6 +136,9 @@ fn plugins_that_misbehave_fail_their_field_and_the_process_goes_on() {
         ("tests/bad/bomb.wat", "`add` trapped"),
         ("tests/bad/badlen.wat", "the output offsets are not"),
         ("tests/bad/error.wat", "`add` returned error code 3: negative quantity"),
+        // A billion table elements: the grow costs more fuel than the batch has
+        // (and the table cap would refuse it): the host allocates nothing.
+        ("tests/bad/table.wat", "`add` ran out of fuel"),
     ];
     for (plugin, want) in cases {
         let fields = add(plugin);
@@ -119,6 +151,9 @@ fn plugins_that_misbehave_fail_their_field_and_the_process_goes_on() {
             "{plugin}: {err}"
         );
     }
+    // A directory is not a module.
+    let dir = compile(&add("tests/bad")).expect_err("a directory");
+    assert!(dir.iter().any(|p| p.contains("is not a regular file")), "{dir:?}");
     // And the runtime still works after all of them.
     assert!(compile(&add("examples/wat/add.wat")).expect("compiles").generate(0, 10).is_ok());
 }

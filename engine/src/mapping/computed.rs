@@ -134,7 +134,7 @@ pub trait PluginLoader: Send + Sync + fmt::Debug {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ComputedParams {
-    /// The module: a `.wasm` file, or `.wat` text (relative to the working directory).
+    /// The module: a `.wasm` file, or `.wat` text (relative to the generator file with `sdg run`, to the working directory with `sdg serve`).
     pub plugin: String,
     /// The export to call.
     pub function: String,
@@ -146,10 +146,10 @@ pub(crate) struct ComputedParams {
     /// Any JSON, handed to the plugin once per instance at load.
     pub config: Option<serde_json::Value>,
     /// Fuel a call may use per row (default 10 000).
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 10_000_000))]
     pub fuel_per_row: Option<u64>,
     /// The instance's memory cap in MiB (default 64).
-    #[schemars(range(min = 1, max = 4096))]
+    #[schemars(range(min = 1, max = 2048))]
     pub memory_mb: Option<u64>,
 }
 
@@ -213,14 +213,16 @@ pub(crate) fn compile(
         return None;
     };
     let d = PluginLimits::default();
-    if params.fuel_per_row == Some(0) {
-        p.problem(issues, "fuel_per_row", "fuel_per_row must be at least 1", None);
+    if let Some(f) = params.fuel_per_row
+        && !(1..=10_000_000).contains(&f)
+    {
+        p.problem(issues, "fuel_per_row", format!("fuel_per_row {f} is outside 1–10 000 000"), None);
         return None;
     }
     if let Some(mb) = params.memory_mb
-        && !(1..=4096).contains(&mb)
+        && !(1..=2048).contains(&mb)
     {
-        p.problem(issues, "memory_mb", format!("memory_mb {mb} is outside 1–4096"), None);
+        p.problem(issues, "memory_mb", format!("memory_mb {mb} is outside 1–2048"), None);
         return None;
     }
     let request = PluginRequest {
@@ -283,9 +285,10 @@ impl FieldGroup for ComputedGroup {
         columns: &mut Columns,
         local: &mut LocalState,
     ) -> Result<(), GenError> {
+        // The runtime's messages name the plugin and function already.
         let err = |message: String| GenError::Mapper {
             field: self.field.clone(),
-            message: format!("{}: {message}", self.what),
+            message: if message.starts_with("plugin ") { message } else { format!("{}: {message}", self.what) },
         };
         let inputs: Vec<ArrayRef> = self
             .inputs

@@ -146,7 +146,9 @@ __attribute__((export_name("sdg_init"))) int sdg_init(uint32_t ptr, uint32_t len
     return 0;
 }
 
-/* The config's number at "key" (a top-level key of a flat object), or `otherwise`. */
+/* The config's number at "key" (a top-level key of a flat object: nested
+ * objects are not told apart), or `otherwise` when it is absent or not a
+ * number. JSON numbers: sign, digits, fraction, exponent. */
 static inline double sdg_config_number(const char *key, double otherwise) {
     uint32_t klen = 0;
     while (key[klen]) klen++;
@@ -156,16 +158,29 @@ static inline double sdg_config_number(const char *key, double otherwise) {
         while (j < klen && sdg_config_[i + 1 + j] == key[j]) j++;
         if (j != klen || sdg_config_[i + 1 + klen] != '"') continue;
         uint32_t p = i + klen + 2;
-        while (p < sdg_config_len_ && (sdg_config_[p] == ' ' || sdg_config_[p] == ':')) p++;
+        while (p < sdg_config_len_ && sdg_config_[p] == ' ') p++;
+        if (p >= sdg_config_len_ || sdg_config_[p] != ':') continue; /* a string value, not a key */
+        p++;
+        while (p < sdg_config_len_ && sdg_config_[p] == ' ') p++;
         double sign = 1, v = 0, scale = 0;
+        int digits = 0;
         if (p < sdg_config_len_ && sdg_config_[p] == '-') { sign = -1; p++; }
         for (; p < sdg_config_len_; p++) {
             char c = sdg_config_[p];
             if (c >= '0' && c <= '9') {
+                digits++;
                 if (scale == 0) v = v * 10 + (c - '0');
                 else { v += (c - '0') * scale; scale /= 10; }
             } else if (c == '.' && scale == 0) scale = 0.1;
             else break;
+        }
+        if (digits == 0) continue; /* not a number */
+        if (p < sdg_config_len_ && (sdg_config_[p] == 'e' || sdg_config_[p] == 'E')) {
+            int esign = 1, e = 0;
+            p++;
+            if (p < sdg_config_len_ && (sdg_config_[p] == '-' || sdg_config_[p] == '+')) { esign = sdg_config_[p] == '-' ? -1 : 1; p++; }
+            while (p < sdg_config_len_ && sdg_config_[p] >= '0' && sdg_config_[p] <= '9') e = e * 10 + (sdg_config_[p++] - '0');
+            for (int k = 0; k < e; k++) v = esign > 0 ? v * 10 : v / 10;
         }
         return sign * v;
     }
