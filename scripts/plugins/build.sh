@@ -4,9 +4,13 @@
 #   bash scripts/plugins/build.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+apt() {
+  if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get "$@"; else sudo DEBIAN_FRONTEND=noninteractive apt-get "$@"; fi
+}
 if ! command -v clang >/dev/null || ! command -v wasm-ld >/dev/null; then
   echo "== installing clang and lld (apt) for the C plugins"
-  if [ "$(id -u)" = 0 ]; then apt-get install -y -q clang lld >/dev/null; else sudo apt-get install -y -q clang lld >/dev/null; fi
+  # The package lists of a fresh machine may be stale: update once if the install fails.
+  apt install -y -qq clang lld >/dev/null || { apt update -qq && apt install -y -qq clang lld >/dev/null; }
 fi
 for c in plugins/examples/c/*.c; do
   clang --target=wasm32 -O2 -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--strip-all \
