@@ -8,7 +8,7 @@ use super::params::Params;
 use super::{BatchCtx, Columns, FieldGroup, GenError, LocalState};
 use crate::issue::{Issue, Issues};
 use crate::rng::StreamKey;
-use arrow_array::{Array, ArrayRef, make_array};
+use arrow_array::{Array, ArrayRef};
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, TimeUnit};
 use serde::Deserialize;
@@ -312,14 +312,7 @@ impl FieldGroup for ComputedGroup {
                 self.output.as_str()
             )));
         }
-        let column = match nulls.first().and_then(Option::as_ref) {
-            None => column,
-            Some(extra) => {
-                let nulls = NullBuffer::union(column.nulls(), Some(extra));
-                make_array(column.to_data().into_builder().nulls(nulls).build()?)
-            }
-        };
-        columns.set(self.out[0], column);
+        columns.set(self.out[0], super::with_nulls(column, nulls.first().and_then(Option::as_ref))?);
         Ok(())
     }
 }

@@ -231,6 +231,15 @@ pub trait ColumnMapper: Send + Sync + fmt::Debug + 'static {
     }
 }
 
+/// `column` with `extra` nulls on top of its own: the field's own
+/// `null_ratio` over a column a group took from elsewhere (a parent's
+/// recomputed key, a plugin's output).
+pub(crate) fn with_nulls(column: ArrayRef, extra: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
+    let Some(extra) = extra else { return Ok(column) };
+    let nulls = NullBuffer::union(column.nulls(), Some(extra));
+    Ok(arrow_array::make_array(column.to_data().into_builder().nulls(nulls).build()?))
+}
+
 /// Adapts a [`ColumnMapper`] to a one-column [`FieldGroup`].
 #[derive(Debug)]
 pub struct Single<M> {

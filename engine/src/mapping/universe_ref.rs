@@ -11,7 +11,6 @@ use crate::issue::Issues;
 use crate::rng::StreamKey;
 use crate::spec::{EndCondition, FieldSpec, MappingType};
 use crate::universe::ParentRef;
-use arrow_array::{Array, ArrayRef, make_array};
 use arrow_buffer::NullBuffer;
 use arrow_schema::Field;
 use serde::Deserialize;
@@ -346,23 +345,18 @@ impl FieldGroup for ReferenceGroup {
         if parents == 0 {
             return Err(GenError::Mapper {
                 field: self.field.clone(),
-                message: format!("generator `{}` has no rows to reference yet", self.parent_name),
+                message: format!(
+                    "generator `{}` has no rows to reference yet (run the whole universe: a child starts once its parent delivered a row)",
+                    self.parent_name
+                ),
             });
         }
         let top = self.zipf_top(parents);
         let rows: Vec<u64> = ctx.rows.collect(|r| self.parent_row(r, parents, top));
         let values = self.parent.plan.columns_at(&self.fields, &rows)?;
         for ((j, &out), column) in self.outs.iter().enumerate().zip(values) {
-            columns.set(out, with_nulls(column, nulls.get(j).and_then(Option::as_ref))?);
+            columns.set(out, super::with_nulls(column, nulls.get(j).and_then(Option::as_ref))?);
         }
         Ok(())
     }
-}
-
-/// `column` with `extra` nulls on top of its own (the child's null_ratio).
-fn with_nulls(column: ArrayRef, extra: Option<&NullBuffer>) -> Result<ArrayRef, GenError> {
-    let Some(extra) = extra else { return Ok(column) };
-    let nulls = NullBuffer::union(column.nulls(), Some(extra));
-    let data = column.to_data().into_builder().nulls(nulls).build()?;
-    Ok(make_array(data))
 }
