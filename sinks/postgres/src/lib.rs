@@ -344,6 +344,9 @@ impl PostgresSink {
                 Some(s) => s,
                 None => client.prepare(sql).await?,
             };
+            // An explicit transaction: the COPY's CommandComplete comes before
+            // an implicit commit, so only COMMIT's answer says the rows are in.
+            client.batch_execute("BEGIN").await?;
             let mut copy = Box::pin(client.copy_in::<_, Bytes>(&statement).await?);
             copy.send(Bytes::from_static(HEADER)).await?;
             for chunk in chunks {
@@ -391,9 +394,14 @@ impl PostgresSink {
             self.begin()?;
         }
         let Some(mut copy) = self.open.copy.take() else { return Err(SinkError::retryable("no open COPY")) };
+        let client = self.client()?;
         let result = self.runtime.block_on(async {
             copy.send(Bytes::from_static(TRAILER)).await?;
-            copy.as_mut().finish().await
+            let n = copy.as_mut().finish().await?;
+            // Delivered once the server says COMMIT: a server stopped between
+            // the COPY and the commit loses the transaction, which is replayed.
+            client.batch_execute("COMMIT").await?;
+            Ok::<_, tokio_postgres::Error>(n)
         });
         match result {
             Ok(n) => {
@@ -422,7 +430,11 @@ impl PostgresSink {
         if err.retryable {
             self.client = None;
             self.copy = None;
-        } else if !self.open.is_empty() {
+        } else if let Some(client) = &self.client {
+            // The connection stays: end its aborted transaction first.
+            let _ = self.runtime.block_on(client.batch_execute("ROLLBACK"));
+        }
+        if !err.retryable && !self.open.is_empty() {
             // Refused for good (a key, a constraint, a type): a replay would
             // be refused the same way, so the transaction is dropped and its
             // rows reported failed. (The server may report a row of an
