@@ -298,3 +298,75 @@ fn paced_runs_use_small_batches() {
     assert!(sink.batches.lock().iter().all(|b| b.num_rows() <= 10));
     assert_eq!(sink.rows(), 50);
 }
+
+/// A generator whose rows 301..=400 (the batch of rows 300..400) fail to
+/// generate: their key is missing from the pool and the lookup says
+/// `on_missing: error` (a plugin that traps fails the same way).
+fn failing_batch(on_error: &str) -> String {
+    let ids: Vec<String> = (1..=1000).filter(|i| !(301..=400).contains(i)).map(|i| i.to_string()).collect();
+    format!(
+        "name: e
+batch_size: 100
+end_condition: {{ type: RECORD_COUNT, value: 1000 }}
+on_error: {on_error}
+destination: {{ type: BLACKHOLE }}
+pools:
+  - name: known
+    index: [id]
+    source: {{ type: inline, columns: {{ id: [{}] }} }}
+fields:
+  - {{ name: id, type: SEQUENCE }}
+  - {{ name: again, type: POOL_DERIVED, params: {{ pool: known, key_field: id, key_column: id, column: id, on_missing: error }} }}
+",
+        ids.join(", ")
+    )
+}
+
+fn start_failing(on_error: &str) -> (Run, Collect) {
+    let sink = Collect::default();
+    let run = Run::new(Arc::new(plan(&failing_batch(on_error))), config(2));
+    run.start(Box::new(sink.clone())).expect("starts");
+    (run, sink)
+}
+
+#[test]
+fn a_generation_error_is_handled_by_on_error_like_a_destination_error() {
+    let names_the_field = |run: &Run| {
+        let e = run.metrics().last_error.unwrap_or_default();
+        assert!(e.contains("rows 300..400") && e.contains("field `again`") && e.contains("`301`"), "{e}");
+    };
+    // STOP: the run fails; every row before the failed batch is delivered.
+    let (run, sink) = start_failing("STOP");
+    assert_eq!(run.wait(), Status::Failed);
+    names_the_field(&run);
+    assert_eq!(sink.i64_column("id"), (1..=300).collect::<Vec<_>>());
+    assert_eq!(run.checkpoint(), 300);
+
+    // CONTINUE: the batch's rows count as failed and the run goes on past them.
+    let (run, sink) = start_failing("CONTINUE");
+    assert_eq!(run.wait(), Status::Completed);
+    names_the_field(&run);
+    let m = run.metrics();
+    assert_eq!((m.rows_delivered, m.rows_failed, m.errors), (900, 100, 1));
+    assert_eq!(sink.i64_column("id"), (1..=300).chain(401..=1000).collect::<Vec<_>>());
+    assert_eq!(run.checkpoint(), 1000, "a given-up batch is behind the checkpoint, as for a destination error");
+
+    // PAUSE: the run pauses on the batch; a resume tries it again (it fails
+    // again here: the pool has not changed) and a stop leaves the checkpoint
+    // before it, so a later resume makes those rows.
+    let (run, sink) = start_failing("PAUSE");
+    wait_until_paused(&run);
+    names_the_field(&run);
+    assert_eq!(run.metrics().rows_delivered, 300);
+    run.resume().expect("resumes");
+    let t0 = Instant::now();
+    while run.metrics().errors < 2 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "the batch was not tried again");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    wait_until_paused(&run);
+    assert_eq!(run.stop().expect("stops"), Status::Stopped);
+    assert_eq!(sink.i64_column("id"), (1..=300).collect::<Vec<_>>());
+    assert_eq!(run.checkpoint(), 300);
+    assert_eq!(run.metrics().rows_failed, 100);
+}

@@ -606,17 +606,13 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
             }
         }
         if later.len() == before {
-            let stuck: Vec<usize> = later.iter().map(|(i, _)| *i).collect();
-            let waiting: Vec<&(usize, Vec<usize>)> = later
-                .iter()
-                .filter(|(_, ins)| ins.iter().all(|f| types.contains_key(f) || stuck.contains(f)))
-                .collect();
-            if !waiting.is_empty() {
-                let names: Vec<&str> = waiting.iter().map(|(i, _)| fields[*i].name.as_str()).collect();
+            // What is left waits on a failed field (reported there) or on a cycle.
+            if let Some(cycle) = find_cycle(&later) {
+                let names: Vec<&str> = cycle.iter().chain(cycle.first()).map(|i| fields[*i].name.as_str()).collect();
                 issues.push(
                     Issue::new(
-                        format!("fields[{}].params.inputs", waiting[0].0),
-                        format!("COMPUTED fields read each other in a cycle: {}", names.join(", ")),
+                        format!("fields[{}].params.inputs", cycle[0]),
+                        format!("COMPUTED fields read each other in a cycle: {}", names.join(" → ")),
                     )
                     .hint("a computed field may read other computed fields, but not itself through them"),
                 );
@@ -626,6 +622,44 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
         pending = later;
     }
     out
+}
+
+/// A cycle among `nodes` (a field and the fields it reads), its members in
+/// reading order starting from the smallest field position; None when
+/// every path ends outside `nodes`.
+fn find_cycle(nodes: &[(usize, Vec<usize>)]) -> Option<Vec<usize>> {
+    fn visit(
+        node: usize,
+        nodes: &[(usize, Vec<usize>)],
+        done: &mut Vec<usize>,
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        if let Some(at) = path.iter().position(|n| *n == node) {
+            return Some(path[at..].to_vec());
+        }
+        if done.contains(&node) {
+            return None;
+        }
+        let (_, inputs) = nodes.iter().find(|(i, _)| *i == node)?;
+        path.push(node);
+        for &next in inputs {
+            if let Some(cycle) = visit(next, nodes, done, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.push(node);
+        None
+    }
+    let mut done = Vec::new();
+    for (start, _) in nodes {
+        if let Some(mut cycle) = visit(*start, nodes, &mut done, &mut Vec::new()) {
+            let first = cycle.iter().enumerate().min_by_key(|(_, n)| **n).map_or(0, |(k, _)| k);
+            cycle.rotate_left(first);
+            return Some(cycle);
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@
 mod pacer;
 mod watermark;
 
-use crate::mapping::BatchCtx;
+use crate::mapping::{BatchCtx, GenError, LocalState};
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::plan::Plan;
 use crate::sink::{BatchEncoder, Delivered, Encoded, Sink, SinkError};
@@ -367,6 +367,16 @@ impl Shared {
         !self.stop.load(SeqCst)
     }
 
+    /// `on_error: PAUSE`: pauses a running run (a user resumes it).
+    fn pause_on_error(&self) {
+        let mut c = self.control.lock();
+        if c.status == Status::Running {
+            c.status = Status::Paused;
+            self.paused.store(true, SeqCst);
+            self.metrics.mark_paused(true);
+        }
+    }
+
     fn fail(&self, message: String) {
         tracing::error!(error = %message, "generator failed");
         self.metrics.set_last_error(message);
@@ -377,8 +387,22 @@ impl Shared {
     }
 }
 
-/// A batch on its way to the sink: first row, rows, and their encoding.
-type Built = (u64, RecordBatch, Option<Encoded>);
+/// A batch on its way to the sink: its first row and what became of its rows.
+struct Built {
+    start: u64,
+    rows: u64,
+    outcome: Outcome,
+}
+
+/// What a worker made of the rows it claimed.
+enum Outcome {
+    /// The batch, and its encoding when the sink encodes on the workers.
+    Made(RecordBatch, Option<Encoded>),
+    /// Generation failed (a plugin trapped, a lookup missed) and
+    /// `on_error: CONTINUE` gave the rows up: the sink stage counts them as
+    /// failed and moves the checkpoint past them.
+    GivenUp,
+}
 
 /// What a worker talks to the rest of the pipeline through.
 struct WorkerChannels {
@@ -430,12 +454,15 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
         let row_interval_us = s.pacer.rate().map(|r| 1e6 / r).unwrap_or(0.0);
         let ctx = BatchCtx::range(start, len as usize, wall_us, row_interval_us);
         let t0 = Instant::now();
-        let batch = match s.plan.generate_ctx(&ctx, &mut locals) {
-            Ok(batch) => batch,
-            Err(e) => {
-                s.fail(format!("generating rows {start}..{}: {e}", start + len));
-                return;
+        let batch = match generate(s, &ctx, start, len, &mut locals) {
+            Generated::Batch(batch) => batch,
+            Generated::GivenUp => {
+                if data.send(Built { start, rows: len, outcome: Outcome::GivenUp }).is_err() {
+                    return;
+                }
+                continue;
             }
+            Generated::End => return,
         };
         let encoded = match encoder.as_mut() {
             None => None,
@@ -450,8 +477,57 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
             }
         };
         s.metrics.record_generated(w, len, t0.elapsed());
-        if data.send((start, batch, encoded)).is_err() {
+        if data.send(Built { start, rows: len, outcome: Outcome::Made(batch, encoded) }).is_err() {
             return;
+        }
+    }
+}
+
+/// What [`generate`] made of a batch.
+enum Generated {
+    Batch(RecordBatch),
+    /// Given up under `on_error: CONTINUE`.
+    GivenUp,
+    /// The run failed, or was stopped while paused on the error.
+    End,
+}
+
+/// Generates the rows of `ctx` under the run's `on_error` policy. A mapper
+/// failing at run time (a plugin that traps or returns a malformed column, a
+/// lookup with `on_missing: error`) is the data's problem, handled like a
+/// destination error: STOP fails the run, CONTINUE gives the rows up, PAUSE
+/// pauses the run and tries the same rows again on resume (a plugin or pool
+/// may have been replaced meanwhile). Any other error is a bug and fails the
+/// run whatever the policy.
+fn generate(s: &Shared, ctx: &BatchCtx, start: u64, len: u64, locals: &mut [LocalState]) -> Generated {
+    let end = start + len;
+    loop {
+        let err = match s.plan.generate_ctx(ctx, locals) {
+            Ok(batch) => return Generated::Batch(batch),
+            Err(e) => e,
+        };
+        let message = format!("generating rows {start}..{end}: {err}");
+        if !matches!(err, GenError::Mapper { .. }) {
+            s.fail(message);
+            return Generated::End;
+        }
+        s.metrics.record_error(message.clone());
+        tracing::warn!(error = %message, "generation error");
+        match s.plan.on_error() {
+            OnError::Stop => {
+                s.fail(message);
+                return Generated::End;
+            }
+            OnError::Continue => return Generated::GivenUp,
+            OnError::Pause => {
+                s.pause_on_error();
+                if !s.wait_while_paused() {
+                    // Stopped while paused: the rows were never delivered and
+                    // the checkpoint stays before them, so a resume makes them.
+                    s.metrics.rows_failed.fetch_add(end - start, Relaxed);
+                    return Generated::End;
+                }
+            }
         }
     }
 }
@@ -481,7 +557,7 @@ fn sink_stage(
     credits: &Sender<()>,
     recycle: &Sender<Encoded>,
 ) {
-    let mut pending: BTreeMap<u64, (RecordBatch, Option<Encoded>)> = BTreeMap::new();
+    let mut pending: BTreeMap<u64, (u64, Outcome)> = BTreeMap::new();
     let mut next = s.config.start_row;
     let mut marks = Watermark::new(s.config.start_row);
     let mut broken = false;
@@ -489,22 +565,31 @@ fn sink_stage(
     let mut written = false;
     loop {
         match data.recv_timeout(POLL) {
-            Ok((start, batch, encoded)) => {
-                pending.insert(start, (batch, encoded));
+            Ok(built) => {
+                pending.insert(built.start, (built.rows, built.outcome));
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        while let Some((batch, encoded)) = pending.remove(&next) {
-            next += batch.num_rows() as u64;
+        while let Some((rows, outcome)) = pending.remove(&next) {
+            next += rows;
             s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
-            if !broken && !deliver(s, &mut marks, sink.as_mut(), &batch, encoded.as_ref()) {
-                broken = true;
-            }
-            written = true;
-            if let Some(e) = encoded {
-                // Full means the workers hold enough buffers already: drop it.
-                let _ = recycle.try_send(e);
+            match outcome {
+                Outcome::Made(batch, encoded) => {
+                    if !broken && !deliver(s, &mut marks, sink.as_mut(), &batch, encoded.as_ref()) {
+                        broken = true;
+                    }
+                    written = true;
+                    if let Some(e) = encoded {
+                        // Full means the workers hold enough buffers already: drop it.
+                        let _ = recycle.try_send(e);
+                    }
+                }
+                Outcome::GivenUp => {
+                    s.metrics.rows_failed.fetch_add(rows, Relaxed);
+                    marks.given_up(rows);
+                    s.set_checkpoint(marks.next_row());
+                }
             }
             let _ = credits.send(());
         }
@@ -608,14 +693,7 @@ fn with_policy(
                 return true;
             }
             OnError::Pause => {
-                {
-                    let mut c = s.control.lock();
-                    if c.status == Status::Running {
-                        c.status = Status::Paused;
-                        s.paused.store(true, SeqCst);
-                        s.metrics.mark_paused(true);
-                    }
-                }
+                s.pause_on_error();
                 if !s.wait_while_paused() {
                     // Stopped while paused on an error: the batch was never
                     // delivered, and the checkpoint stays before it, so a
