@@ -2,6 +2,7 @@
 //! (plugins/examples/wat/add.wat, fuel metering on) against the same two
 //! columns summed natively in Rust, at 1 k, 8 k and 64 k rows a batch. The
 //! difference per row is the cost of crossing into WebAssembly and back.
+//! `computed_fuel`: the plugin's own loop with fuel metering on and off.
 
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
@@ -56,5 +57,50 @@ fn computed(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, computed);
+/// The cost of fuel metering alone: add.wat's `add` called on the same 8 k
+/// rows by wasmtime directly, with fuel on (as sdg runs plugins) and off.
+fn fuel(c: &mut Criterion) {
+    use wasmtime::{Config, Engine, Instance, Module, Store};
+    const ROWS: i32 = 8192;
+    let wat = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/examples/wat/add.wat");
+    let mut group = c.benchmark_group("computed_fuel");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    for metered in [false, true] {
+        let mut config = Config::new();
+        config.consume_fuel(metered);
+        let engine = Engine::new(&config).expect("wasmtime");
+        let module = Module::from_file(&engine, wat).expect("add.wat");
+        let mut store = Store::new(&engine, ());
+        if metered {
+            store.set_fuel(u64::MAX).expect("fuel");
+        }
+        let instance = Instance::new(&mut store, &module, &[]).expect("instance");
+        let alloc = instance.get_typed_func::<(i32, i32), i32>(&mut store, "sdg_alloc").expect("sdg_alloc");
+        let add = instance.get_typed_func::<i32, i32>(&mut store, "add").expect("add");
+        let memory = instance.get_memory(&mut store, "memory").expect("memory");
+        // The batch as the host lays it out (docs/PLUGINS.md): two int64
+        // inputs, every row valid, an int64 output with its validity.
+        let mut place = |size: i32| alloc.call(&mut store, (size, 8)).expect("alloc");
+        let (batch, inputs, x, y) = (place(72), place(48), place(8 * ROWS), place(8 * ROWS));
+        let (validity, out) = (place(ROWS / 8), place(8 * ROWS));
+        let mut words = vec![(batch, 1), (batch + 4, ROWS), (batch + 24, 2), (batch + 28, inputs)];
+        words.extend([(batch + 32, 1), (batch + 36, validity), (batch + 40, out)]);
+        words.extend([(inputs, 1), (inputs + 8, x), (inputs + 24, 1), (inputs + 32, y)]);
+        for (at, v) in words {
+            memory.write(&mut store, at as usize, &v.to_le_bytes()).expect("write");
+        }
+        let name = if metered { "fuel_on" } else { "fuel_off" };
+        group.bench_function(BenchmarkId::new(name, ROWS), |bench| {
+            bench.iter(|| {
+                if metered {
+                    store.set_fuel(u64::MAX).expect("fuel");
+                }
+                black_box(add.call(&mut store, batch).expect("add"))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, computed, fuel);
 criterion_main!(benches);

@@ -14,6 +14,7 @@
 //! framework; those crates depend on it.
 
 pub mod catalog;
+pub mod copula;
 pub mod issue;
 pub mod mapping;
 pub mod metrics;

@@ -118,3 +118,30 @@ fn plugin_output_is_the_same_whatever_the_batches() {
     let picked = ints(&p.generate_rows(&rows).expect("rows"), "roll");
     assert!(rows.iter().zip(&picked).all(|(&r, v)| *v == whole[r as usize]));
 }
+
+#[test]
+fn a_long_display_name_is_cut_between_characters() {
+    // 255 two-byte characters a side: "first last" would be 1 021 bytes; the
+    // template keeps 512 at most, and a cut inside a character would be
+    // invalid UTF-8 (which the host refuses).
+    let (first, last) = ("é".repeat(255), "ü".repeat(255));
+    for pad in ["", "a"] {
+        let p = plan(&format!(
+            "  - {{ name: first, type: CONSTANT, params: {{ value: \"{pad}{first}\" }} }}
+  - {{ name: last, type: CONSTANT, params: {{ value: \"{last}\" }} }}
+  - {{ name: display, type: COMPUTED, params: {{ plugin: \"{}\", function: display_name, inputs: [first, last], output: utf8 }} }}
+",
+            plugin("template")
+        ));
+        let b = p.generate(0, 3).expect("valid UTF-8 whatever the cut");
+        let full = format!("{pad}{first} {last}");
+        for shown in texts(&b, "display") {
+            let shown = shown.expect("display");
+            assert!(
+                full.starts_with(&shown) && shown.len() <= 512 && shown.len() >= 509,
+                "{pad:?}: {} bytes",
+                shown.len()
+            );
+        }
+    }
+}

@@ -1,4 +1,5 @@
-/* display_name: "<first> <last>" from two text fields, null when either is. */
+/* display_name: "<first> <last>" from two text fields, null when either is;
+ * cut at 512 bytes, never inside a character. */
 #include "sdg_plugin.h"
 
 SDG_FUNCTION(display_name, SDG_UTF8) {
@@ -12,6 +13,6 @@ SDG_FUNCTION(display_name, SDG_UTF8) {
     if (n < sizeof text) text[n++] = ' ';
     for (uint32_t k = 0; k < lb && n < sizeof text; k++) text[n++] = c[k];
     out->str = text;
-    out->len = n;
+    out->len = sdg_utf8_cut(text, n);
     return SDG_OK;
 }

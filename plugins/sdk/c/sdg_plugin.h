@@ -101,6 +101,16 @@ static inline const char *sdg_str(const sdg_column *c, uint32_t i, uint32_t *len
     *len = (uint32_t)(o[i + 1] - o[i]);
     return SDG_PTR(const char, c->data) + o[i];
 }
+/* The length of s[0..n] without a UTF-8 sequence cut at its end: text cut
+ * to a buffer's size stays valid UTF-8 (the host refuses invalid text). */
+static inline uint32_t sdg_utf8_cut(const char *s, uint32_t n) {
+    uint32_t p = n;
+    while (p > 0 && (((const uint8_t *)s)[p - 1] & 0xC0) == 0x80) p--; /* back to the last lead byte */
+    if (p == 0) return 0;
+    uint8_t lead = ((const uint8_t *)s)[p - 1];
+    uint32_t len = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return (p - 1) + len <= n ? n : p - 1;
+}
 /* The global index of row i of the batch. */
 static inline uint64_t sdg_row(const sdg_batch *b, uint32_t i) { return SDG_PTR(const uint64_t, b->row_index)[i]; }
 /* The k-th random 64 bits of row i: the same for a row on any worker, in any batch. */
