@@ -38,6 +38,8 @@ enum Command {
     Catalog(cmd::catalog::CatalogArgs),
     /// Propose a generator from column names (offline rules), as a file `sdg run` accepts.
     Infer(cmd::infer::InferArgs),
+    /// Fit a Gaussian copula on data, write the model file and print its fidelity.
+    Fit(cmd::fit::FitArgs),
     /// Serve the control API: generators over HTTP, live metrics, persistence.
     Serve(cmd::serve::ServeArgs),
     /// Make a new API key and the hash to put in the serve config.
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => cmd::bench::run(a),
         Command::Catalog(a) => cmd::catalog::run(a),
         Command::Infer(a) => cmd::infer::run(a),
+        Command::Fit(a) => cmd::fit::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::ApiKey(a) => cmd::serve::api_key(a),
     };

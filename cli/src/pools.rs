@@ -64,8 +64,9 @@ pub fn report_loaded(plan: &sdg_engine::Plan) {
     }
 }
 
-/// Resolves the relative paths of a generator file's own pools and of its
-/// COMPUTED fields' plugins (relative to the file, as written).
+/// Resolves the relative paths of a generator file's own pools, of its
+/// COMPUTED fields' plugins and of its copulas' model files (relative to the
+/// file, as written).
 pub fn resolve_spec_paths(spec: &mut GeneratorSpec, file: &Path) {
     let base = sdg_pools::base_dir(file);
     for p in &mut spec.pools {
@@ -76,6 +77,13 @@ pub fn resolve_spec_paths(spec: &mut GeneratorSpec, file: &Path) {
             && Path::new(plugin.as_str()).is_relative()
         {
             *plugin = base.join(&*plugin).to_string_lossy().into_owned();
+        }
+    }
+    for c in &mut spec.copulas {
+        if let sdg_engine::copula::CopulaSource::Model { model } = &mut c.source
+            && Path::new(model.as_str()).is_relative()
+        {
+            *model = base.join(&*model).to_string_lossy().into_owned();
         }
     }
 }

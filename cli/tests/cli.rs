@@ -46,7 +46,7 @@ fn validate_lists_every_problem_and_fails() {
     let bad = dir.path().join("bad.yaml");
     std::fs::write(
         &bad,
-        "name: bad\nmode: REALTIME\ndestination: { type: FILE, config: { pth: x.csv } }\nfields:\n  - { name: a, type: NUMERIC_RANGE, params: { min: 10, max: 5 } }\n  - { name: b, type: COPULA_GENERATED }\n",
+        "name: bad\nmode: REALTIME\ndestination: { type: FILE, config: { pth: x.csv } }\nfields:\n  - { name: a, type: NUMERIC_RANGE, params: { min: 10, max: 5 } }\n  - { name: b, type: COPULA_GENERATED, params: { model: spend } }\n",
     )
     .expect("write");
     let out = sdg(&["validate", bad.to_str().expect("path")]);
@@ -55,7 +55,7 @@ fn validate_lists_every_problem_and_fails() {
     for needle in [
         "rate: REALTIME mode needs a rate",
         "fields[0].params: min (10) is greater than max (5)",
-        "fields[1].type: mapping type COPULA_GENERATED (field `b`) is not yet supported",
+        "fields[1].params.model: unknown copula `spend` — declare it under `copulas:`",
         "destination.config: unknown key `pth` — did you mean `path`?",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");

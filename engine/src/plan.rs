@@ -90,6 +90,7 @@ impl Plan {
             names: &names,
             locale,
             end_condition: &spec.end_condition,
+            copulas: &spec.copulas,
         };
         let mut scope = PoolScope::new(spec, resources, &mut issues);
         let compiled = compile_groups(&ctx, &mut scope, &mut issues);

@@ -357,6 +357,14 @@ fn a_generation_error_is_handled_by_on_error_like_a_destination_error() {
     let (run, sink) = start_failing("PAUSE");
     wait_until_paused(&run);
     names_the_field(&run);
+    // The batches before it are delivered (the sink stage may still be at them
+    // when the worker pauses the run), and nothing after it.
+    let t0 = Instant::now();
+    while run.metrics().rows_delivered < 300 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "the rows before the failed batch were not delivered");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(100));
     assert_eq!(run.metrics().rows_delivered, 300);
     run.resume().expect("resumes");
     let t0 = Instant::now();

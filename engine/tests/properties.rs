@@ -1,6 +1,6 @@
 //! Property tests of the mapping types implemented today: SEQUENCE,
 //! UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE,
-//! CONSTANT, POOL_REFERENCE and POOL_DERIVED (`every_implemented_type_is_covered` fails when another type
+//! CONSTANT, POOL_REFERENCE, POOL_DERIVED, CATALOG and COPULA_GENERATED (`every_implemented_type_is_covered` fails when another type
 //! starts compiling without being added to `FIELDS`). For every type, in
 //! each of its variants (`FIELDS`, with nulls):
 //! - any row range generated alone equals that slice of a longer run, for any seed;
@@ -56,6 +56,9 @@ const FIELDS: &[&str] = &[
     "{ name: ki, type: CATALOG, params: { kind: iban, country: DE }, null_ratio: 0.1 }",
     "{ name: kp, type: CATALOG, params: { kind: internet.port } }",
     "{ name: km, type: CATALOG, params: { kind: http_method } }",
+    "{ name: kw, type: COPULA_GENERATED, params: { model: k, column: weight } }",
+    "{ name: kf, type: COPULA_GENERATED, params: { model: k, column: flag }, null_ratio: 0.2 }",
+    "{ name: code, type: COPULA_GENERATED, params: { model: k } }",
 ];
 
 /// Fields that read other fields (tested whole, never as a subset).
@@ -64,8 +67,8 @@ const DEPENDENT: &[&str] = &[
     "{ name: pl, type: POOL_DERIVED, params: { pool: c, key_field: pz, key_column: code, column: name } }",
 ];
 
-/// The pool every generator here declares.
-const POOL: &str = "pools:\n  - name: c\n    index: [code]\n    source: { type: inline, columns: { code: [DE, FR, US, IT, ES], name: [Germany, France, null, Italy, Spain], weight: [5, 3, 2, 0, 1.5], flag: [true, false, true, true, false] } }\n";
+/// The pool every generator here declares, and a copula fitted on it.
+const POOL: &str = "pools:\n  - name: c\n    index: [code]\n    source: { type: inline, columns: { code: [DE, FR, US, IT, ES], name: [Germany, France, null, Italy, Spain], weight: [5, 3, 2, 0, 1.5], flag: [true, false, true, true, false] } }\ncopulas:\n  - { name: k, source: { pool: c }, columns: [weight, flag, code] }\n";
 
 /// Every mapping type the definition model knows, implemented or not.
 const ALL_TYPES: &[&str] = &[
@@ -112,7 +115,7 @@ fn every_implemented_type_is_covered() {
             implemented.push(*t);
         }
     }
-    assert_eq!(implemented.len(), 11, "{implemented:?}");
+    assert_eq!(implemented.len(), ALL_TYPES.len(), "{implemented:?}");
     // A universe reference needs a parent, a COMPUTED field the plugin
     // runtime: tests/universe.rs and plugins/tests check their rows the same
     // way (slices and row lists equal the full run).

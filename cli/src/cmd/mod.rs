@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod catalog;
+pub mod fit;
 pub mod infer;
 pub mod preview;
 pub mod run;

@@ -4,7 +4,7 @@
 //! numeric columns, 1 − TV of the joint frequencies otherwise, numbers cut
 //! into the source's deciles), the score the mean of the two means.
 
-use super::{FitColumn, kind_of, numbers, pearson, stats, texts};
+use super::{FitColumn, kind_of, numbers, pearson, spearman, stats, texts};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -130,29 +130,6 @@ fn sorted(v: &[Option<f64>]) -> Vec<f64> {
 
 fn both(a: &[Option<f64>], b: &[Option<f64>]) -> Vec<(f64, f64)> {
     a.iter().zip(b).filter_map(|(x, y)| Some((*x.as_ref()?, *y.as_ref()?))).collect()
-}
-
-/// Pearson of average ranks.
-fn spearman(pairs: &[(f64, f64)]) -> f64 {
-    let ranks = |pick: fn(&(f64, f64)) -> f64| {
-        let mut idx: Vec<usize> = (0..pairs.len()).collect();
-        idx.sort_by(|&a, &b| pick(&pairs[a]).total_cmp(&pick(&pairs[b])));
-        let mut r = vec![0.0; pairs.len()];
-        let mut lo = 0;
-        while lo < idx.len() {
-            let mut hi = lo + 1;
-            while hi < idx.len() && pick(&pairs[idx[hi]]) == pick(&pairs[idx[lo]]) {
-                hi += 1;
-            }
-            for &k in &idx[lo..hi] {
-                r[k] = (lo + hi - 1) as f64 / 2.0;
-            }
-            lo = hi;
-        }
-        r
-    };
-    let (a, b) = (ranks(|p| p.0), ranks(|p| p.1));
-    pearson(&a.into_iter().zip(b).collect::<Vec<_>>())
 }
 
 /// Shares of each value among the non-null ones.

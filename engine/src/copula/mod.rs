@@ -78,6 +78,11 @@ pub enum CopulaSource {
         /// Its path (relative to the definition's file).
         model: String,
     },
+    /// A model trained by the server (`POST /api/v1/models`), by name or id.
+    Trained {
+        /// Its name or id.
+        trained: String,
+    },
 }
 
 /// `marginals:` — one family for all numeric columns, or one per column.
@@ -274,7 +279,7 @@ pub fn fit(columns: &[FitColumn], marginals: Option<&MarginalsSpec>, seed: u64) 
     // Normal scores by column, NaN where null.
     let mut scores: Vec<Vec<f64>> = Vec::with_capacity(columns.len());
     // Numeric columns first: categories are ordered by the numeric scores.
-    let mut fitted: Vec<Option<(ModelColumn, Vec<f64>)>> = vec![None; columns.len()];
+    let mut fitted: Vec<Option<Scored>> = vec![None; columns.len()];
     for pass in [true, false] {
         for (k, (name, array)) in columns.iter().enumerate() {
             if kind_of(name, array.data_type())?.numeric() != pass {
@@ -285,21 +290,42 @@ pub fn fit(columns: &[FitColumn], marginals: Option<&MarginalsSpec>, seed: u64) 
             let numeric: Vec<&[f64]> = fitted
                 .iter()
                 .flatten()
-                .filter(|(c, _)| c.kind.numeric() && c.marginal.is_some())
-                .map(|(_, z)| z.as_slice())
+                .filter(|s| s.column.kind.numeric() && s.column.marginal.is_some())
+                .map(|s| s.z.as_slice())
                 .collect();
             fitted[k] = Some(fit_column(name, array, family, &mut rng, &numeric)?);
         }
     }
-    for (column, z) in fitted.into_iter().flatten() {
-        model_columns.push(column);
-        scores.push(z);
+    let mut factors = Vec::with_capacity(columns.len());
+    let mut values = Vec::with_capacity(columns.len());
+    for s in fitted.into_iter().flatten() {
+        model_columns.push(s.column);
+        scores.push(s.z);
+        factors.push(s.share);
+        values.push(s.values);
     }
+    // Two numeric columns: ρ = 2 sin(π ρ_s / 6) from their Spearman
+    // correlation ρ_s, which a Gaussian copula with ρ reproduces exactly
+    // (the normal scores' own correlation falls short of it when the data's
+    // dependence is not Gaussian). With a category: a score that only knows
+    // its row's slice carries a share f = Var(E[z | slice]) of the latent
+    // score, so the covariance of two is ρ·f_i·f_j to first order and
+    // ρ = cov / (f_i f_j) (the polyserial correction; without it every
+    // correlation a category enters would be weakened).
     let d = columns.len();
     let mut corr = linalg::identity(d);
     for i in 0..d {
         for j in 0..i {
-            let r = pearson_pairwise(&scores[i], &scores[j]);
+            let f = factors[i] * factors[j];
+            let r = match (&values[i], &values[j]) {
+                (Some(a), Some(b)) if f > 1e-9 => {
+                    let pairs: Vec<(f64, f64)> =
+                        a.iter().zip(b).filter(|(x, y)| x.is_finite() && y.is_finite()).map(|(x, y)| (*x, *y)).collect();
+                    2.0 * (std::f64::consts::PI * spearman(&pairs) / 6.0).sin()
+                }
+                _ if f > 1e-9 => (covariance_pairwise(&scores[i], &scores[j]) / f).clamp(-1.0, 1.0),
+                _ => 0.0,
+            };
             corr[i * d + j] = r;
             corr[j * d + i] = r;
         }
@@ -339,13 +365,26 @@ fn kind_of(name: &str, t: &DataType) -> Result<ColumnKind, String> {
 }
 
 /// One column's model and its rows' normal scores (NaN where null).
+/// A fitted column with what the correlation is estimated from.
+#[derive(Clone)]
+struct Scored {
+    column: ModelColumn,
+    /// The rows' normal scores (NaN where null).
+    z: Vec<f64>,
+    /// The share of the latent score's variance they carry (see [`fit`]).
+    share: f64,
+    /// Numeric columns: the values (NaN where null).
+    values: Option<Vec<f64>>,
+}
+
+/// One column's model and scores.
 fn fit_column(
     name: &str,
     array: &ArrayRef,
     family: Family,
     rng: &mut RowRng,
     numeric_scores: &[&[f64]],
-) -> Result<(ModelColumn, Vec<f64>), String> {
+) -> Result<Scored, String> {
     let kind = kind_of(name, array.data_type())?;
     let n = array.len();
     let nulls = array.logical_null_count();
@@ -362,16 +401,19 @@ fn fit_column(
     };
     let mut z = vec![f64::NAN; n];
     if nulls == n {
-        return Ok((column, z));
+        return Ok(Scored { column, z, share: 0.0, values: None });
     }
+    let mut raw = None;
+    let mut slices = Vec::new();
     if kind.numeric() {
         let values = numbers(array, kind).map_err(|e| format!("column `{name}`: {e}"))?;
         let present: Vec<(usize, f64)> =
             values.iter().enumerate().filter_map(|(i, v)| v.filter(|x| x.is_finite()).map(|x| (i, x))).collect();
         if present.is_empty() {
             column.null_rate = 1.0;
-            return Ok((column, z));
+            return Ok(Scored { column, z, share: 0.0, values: None });
         }
+        raw = Some(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect::<Vec<f64>>());
         let mut sorted: Vec<f64> = present.iter().map(|p| p.1).collect();
         sorted.sort_by(f64::total_cmp);
         column.min = sorted.first().copied();
@@ -408,6 +450,7 @@ fn fit_column(
                 let within = if hi - lo == 1 { 0.5 } else { open_unit(rng) * (hi - lo) as f64 };
                 z[row] = stats::norm_ppf((lo as f64 + within) / total);
             }
+            slices.push((lo as f64 / total, hi as f64 / total));
             lo = hi;
         }
     } else {
@@ -431,6 +474,7 @@ fn fit_column(
         let mut acc = 0usize;
         for (v, c) in &cats {
             start.insert(*v, (acc, *c));
+            slices.push((acc as f64 / total as f64, (acc + c) as f64 / total as f64));
             acc += c;
         }
         for (row, v) in text.iter().enumerate() {
@@ -442,7 +486,22 @@ fn fit_column(
         column.categories =
             cats.iter().map(|(v, c)| Category { value: v.to_string(), frequency: *c as f64 / total as f64 }).collect();
     }
-    Ok((column, z))
+    Ok(Scored { column, z, share: slice_share(&slices), values: raw })
+}
+
+/// Var(E[Z | slice]) for Z ~ N(0, 1) cut at the probabilities `slices`
+/// ([lo, hi) each): Σ p·m² with m = (φ(a) − φ(b)) / p the slice's mean.
+fn slice_share(slices: &[(f64, f64)]) -> f64 {
+    slices
+        .iter()
+        .filter(|(lo, hi)| hi > lo)
+        .map(|&(lo, hi)| {
+            let p = hi - lo;
+            let density = |u: f64| if u <= 0.0 || u >= 1.0 { 0.0 } else { stats::norm_pdf(stats::norm_ppf(u)) };
+            let m = (density(lo) - density(hi)) / p;
+            p * m * m
+        })
+        .sum()
 }
 
 /// Each category's mean score in the numeric column it goes with most
@@ -522,12 +581,39 @@ fn texts(array: &ArrayRef) -> Result<Vec<Option<String>>, String> {
     Ok(cast.as_string::<i32>().iter().map(|v| v.map(str::to_string)).collect())
 }
 
-/// Pearson correlation over the rows where both are present (0 when either
-/// is constant there or fewer than 3 rows are).
-fn pearson_pairwise(a: &[f64], b: &[f64]) -> f64 {
+/// The covariance over the rows where both are present (0 with fewer than 3).
+fn covariance_pairwise(a: &[f64], b: &[f64]) -> f64 {
     let pairs: Vec<(f64, f64)> =
         a.iter().zip(b).filter(|(x, y)| x.is_finite() && y.is_finite()).map(|(x, y)| (*x, *y)).collect();
-    pearson(&pairs)
+    if pairs.len() < 3 {
+        return 0.0;
+    }
+    let n = pairs.len() as f64;
+    let (mx, my) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
+    pairs.iter().map(|(x, y)| (x - mx) * (y - my)).sum::<f64>() / n
+}
+
+/// Spearman's correlation: Pearson of average ranks.
+pub(crate) fn spearman(pairs: &[(f64, f64)]) -> f64 {
+    let ranks = |pick: fn(&(f64, f64)) -> f64| {
+        let mut idx: Vec<usize> = (0..pairs.len()).collect();
+        idx.sort_by(|&a, &b| pick(&pairs[a]).total_cmp(&pick(&pairs[b])));
+        let mut r = vec![0.0; pairs.len()];
+        let mut lo = 0;
+        while lo < idx.len() {
+            let mut hi = lo + 1;
+            while hi < idx.len() && pick(&pairs[idx[hi]]) == pick(&pairs[idx[lo]]) {
+                hi += 1;
+            }
+            for &k in &idx[lo..hi] {
+                r[k] = (lo + hi - 1) as f64 / 2.0;
+            }
+            lo = hi;
+        }
+        r
+    };
+    let (a, b) = (ranks(|p| p.0), ranks(|p| p.1));
+    pearson(&a.into_iter().zip(b).collect::<Vec<_>>())
 }
 
 pub(crate) fn pearson(pairs: &[(f64, f64)]) -> f64 {

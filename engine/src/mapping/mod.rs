@@ -20,6 +20,7 @@ pub(crate) mod alias;
 pub(crate) mod blank;
 pub mod computed;
 mod constant;
+pub(crate) mod copula;
 mod enum_random;
 mod numeric;
 pub(crate) mod params;
@@ -284,6 +285,8 @@ pub struct CompileCtx<'a> {
     pub locale: &'a str,
     /// When the generator ends (a universe reference spreads its children by the row count).
     pub end_condition: &'a crate::spec::EndCondition,
+    /// The copulas the definition declares (COPULA_GENERATED fields).
+    pub copulas: &'a [crate::copula::CopulaSpec],
 }
 
 /// The pools a plan reads, by slot: resolved while compiling (declared by
@@ -419,6 +422,7 @@ pub fn params_schemas() -> Vec<(MappingType, serde_json::Value, bool)> {
         with_required(MappingType::Catalog, of::<crate::catalog::CatalogParams>()),
         with_required(MappingType::UniverseKeyReference, of::<universe_ref::UniverseParams>()),
         with_required(MappingType::Computed, of::<computed::ComputedParams>()),
+        with_required(MappingType::CopulaGenerated, of::<copula::CopulaParams>()),
     ]
 }
 
@@ -437,7 +441,7 @@ fn param_keys(kind: MappingType) -> &'static [&'static str] {
         MappingType::Catalog => crate::catalog::KEYS,
         MappingType::UniverseKeyReference => universe_ref::KEYS,
         MappingType::Computed => computed::KEYS,
-        _ => &[],
+        MappingType::CopulaGenerated => copula::KEYS,
     }
 }
 
@@ -468,6 +472,20 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
         entities.iter().flat_map(|(k, ms)| ms.iter().map(move |(i, _, _)| (*i, k.clone()))).collect();
     // COMPUTED fields and the fields they read.
     let mut computed_inputs: Vec<(usize, Vec<usize>)> = Vec::new();
+    // COPULA_GENERATED fields by copula: one joint draw per row for all of them.
+    let mut copulas: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        if f.kind == MappingType::CopulaGenerated {
+            let path = format!("fields[{i}]");
+            let key = crate::rng::StreamKey::for_field(ctx.seed, &f.name);
+            let p = params::Params { spec: f, path: &path, key, ctx };
+            if let Some(name) = copula::model_of(&p, issues) {
+                copulas.entry(name).or_default().push(i);
+            }
+        }
+    }
+    let copula_of: HashMap<usize, String> =
+        copulas.iter().flat_map(|(k, ms)| ms.iter().map(move |i| (*i, k.clone()))).collect();
     // Universe references reading the parent row another field draws.
     let mut same_parent_row: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, f) in fields.iter().enumerate() {
@@ -531,22 +549,11 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
                 }
                 None
             }
-            other @ MappingType::CopulaGenerated => {
-                issues.push(
-                    Issue::new(
-                        format!("{path}.type"),
-                        format!(
-                            "mapping type {} (field `{}`) is not yet supported by this version of sdg",
-                            other.as_str(),
-                            f.name
-                        ),
-                    )
-                    .hint(
-                        "use UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE, CONSTANT, SEQUENCE, POOL_REFERENCE, POOL_DERIVED or CATALOG for now",
-                    ),
-                );
-                None
-            }
+            MappingType::CopulaGenerated => match copula_of.get(&i) {
+                // The copula's first field compiles every field of it.
+                Some(name) if copulas[name][0] == i => copula::compile(name, &copulas[name], ctx, pools, issues),
+                _ => None,
+            },
         };
         if let Some(g) = group {
             for (idx, field) in &g.fields {

@@ -183,6 +183,16 @@ impl Pool {
         self.chunk_rows
     }
 
+    /// Column `c`, whole (its chunks concatenated): what a copula fits on.
+    pub fn column(&self, c: usize) -> Result<ArrayRef, ArrowError> {
+        let chunks = &self.columns[c];
+        if chunks.len() == 1 {
+            return Ok(Arc::clone(&chunks[0]));
+        }
+        let refs: Vec<&dyn Array> = chunks.iter().map(|a| a.as_ref()).collect();
+        arrow_select::concat::concat(&refs)
+    }
+
     /// The first `n` rows, as one batch (reports, previews).
     pub fn head(&self, n: usize) -> Result<RecordBatch, ArrowError> {
         let picks: ScalarBuffer<u32> = (0..n.min(self.rows) as u32).collect();

@@ -305,6 +305,19 @@ pub struct Resources {
 struct Inner {
     loader: Arc<dyn PoolLoader>,
     pools: RwLock<BTreeMap<String, Arc<PoolEntry>>>,
+    /// Copulas fitted on pools: (definition, pool version) → model, so a
+    /// copula two generators declare alike is fitted once per version.
+    fits: parking_lot::Mutex<Vec<FittedModel>>,
+    /// Models by name (trained through the API, or loaded by the server):
+    /// `copulas: [{ name, source: { trained: NAME } }]` reads them.
+    models: RwLock<BTreeMap<String, Arc<crate::copula::Model>>>,
+}
+
+/// A fit kept for reuse.
+struct FittedModel {
+    key: String,
+    pool: std::sync::Weak<super::Pool>,
+    model: Arc<crate::copula::Model>,
 }
 
 impl std::fmt::Debug for Resources {
@@ -328,7 +341,12 @@ impl Resources {
     /// A registry loading pools with `loader` (the sdg binary passes sdg-pools').
     pub fn with_loader(loader: Arc<dyn PoolLoader>) -> Self {
         Self {
-            inner: Arc::new(Inner { loader, pools: RwLock::new(BTreeMap::new()) }),
+            inner: Arc::new(Inner {
+                loader,
+                pools: RwLock::new(BTreeMap::new()),
+                fits: Default::default(),
+                models: RwLock::new(BTreeMap::new()),
+            }),
             parents: Default::default(),
             plugins: None,
         }
@@ -343,6 +361,44 @@ impl Resources {
     /// The plugin runtime, if this program has one.
     pub fn plugins(&self) -> Option<&Arc<dyn crate::mapping::computed::PluginLoader>> {
         self.plugins.as_ref()
+    }
+
+    /// The model fitted by `fit` for the definition `key` on this version
+    /// of `pool`: fitted once, then shared (a refreshed pool is fitted again).
+    pub fn fitted(
+        &self,
+        key: &str,
+        pool: &Arc<super::Pool>,
+        fit: impl FnOnce() -> Result<crate::copula::Model, String>,
+    ) -> Result<Arc<crate::copula::Model>, String> {
+        let mut fits = self.inner.fits.lock();
+        fits.retain(|f| f.pool.strong_count() > 0);
+        if let Some(f) = fits.iter().find(|f| f.key == key && f.pool.upgrade().is_some_and(|p| Arc::ptr_eq(&p, pool))) {
+            return Ok(Arc::clone(&f.model));
+        }
+        let model = Arc::new(fit()?);
+        fits.push(FittedModel { key: key.to_string(), pool: Arc::downgrade(pool), model: Arc::clone(&model) });
+        Ok(model)
+    }
+
+    /// Registers a trained model under `name` (replacing one of that name).
+    pub fn add_model(&self, name: &str, model: Arc<crate::copula::Model>) {
+        self.inner.models.write().insert(name.to_string(), model);
+    }
+
+    /// Forgets the trained model `name`.
+    pub fn remove_model(&self, name: &str) {
+        self.inner.models.write().remove(name);
+    }
+
+    /// The trained model `name`.
+    pub fn model(&self, name: &str) -> Option<Arc<crate::copula::Model>> {
+        self.inner.models.read().get(name).cloned()
+    }
+
+    /// The names of the trained models.
+    pub fn model_names(&self) -> Vec<String> {
+        self.inner.models.read().keys().cloned().collect()
     }
 
     /// The same pools, with no parents yet: the registry one universe's

@@ -19,6 +19,7 @@ const TOP_KEYS: &[&str] = &[
     "destination",
     "fields",
     "pools",
+    "copulas",
     "locale",
 ];
 const FIELD_KEYS: &[&str] = &["name", "type", "params", "null_ratio", "blank_ratio"];
@@ -118,8 +119,25 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
         }
     };
 
-    match (name, end_condition, destination, fields, pools) {
-        (Some(name), Some(end_condition), Some(destination), Some(fields), Some(pools)) if issues.is_empty() => {
+    let copulas = match obj.get("copulas") {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| read::<crate::copula::CopulaSpec>(c, &format!("copulas[{i}]"), &mut issues))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Option<Vec<_>>>(),
+        Some(other) => {
+            issues.push(Issue::new("copulas", format!("expected a list of copulas, found {}", describe(other))));
+            None
+        }
+    };
+
+    match (name, end_condition, destination, fields, pools, copulas) {
+        (Some(name), Some(end_condition), Some(destination), Some(fields), Some(pools), Some(copulas))
+            if issues.is_empty() =>
+        {
             Ok(GeneratorSpec {
                 name,
                 description,
@@ -132,6 +150,7 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
                 destination,
                 fields,
                 pools,
+                copulas,
                 locale,
             })
         }

@@ -54,6 +54,9 @@ pub struct GeneratorSpec {
     /// and POOL_DERIVED fields, alongside the pools of the server or run).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pools: Vec<crate::pool::PoolSpec>,
+    /// Gaussian copulas this generator samples (COPULA_GENERATED fields).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copulas: Vec<crate::copula::CopulaSpec>,
 }
 
 /// `GenerationMode` of seed 001.

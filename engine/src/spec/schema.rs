@@ -271,6 +271,11 @@ pub fn definition(destinations: &[(DestinationType, Value)]) -> Value {
                 "type": ["array", "null"],
                 "description": "Pools of reference data this generator declares (docs/CONFIG.md, Pools).",
                 "items": of::<crate::pool::PoolSpec>()
+            },
+            "copulas": {
+                "type": ["array", "null"],
+                "description": "Gaussian copulas this generator samples with COPULA_GENERATED fields (docs/CONFIG.md, Copulas).",
+                "items": of::<crate::copula::CopulaSpec>()
             }
         },
         "if": { "required": ["mode"], "properties": { "mode": { "const": "REALTIME" } } },
