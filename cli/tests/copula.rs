@@ -66,7 +66,11 @@ fn fitting_the_penguins_meets_the_fidelity_goals() {
     assert_eq!(header, ["species", "mass"]);
     assert_eq!(data.len(), 500);
     assert!(data.iter().all(|r| ["Adelie", "Chinstrap", "Gentoo"].contains(&r[0].as_str())));
-    assert!(data.iter().filter(|r| !r[1].is_empty()).all(|r| (2700..=6300).contains(&r[1].parse::<i64>().expect("integer mass"))));
+    assert!(
+        data.iter()
+            .filter(|r| !r[1].is_empty())
+            .all(|r| (2700..=6300).contains(&r[1].parse::<i64>().expect("integer mass")))
+    );
     // A problem is named: a column the data lacks.
     let bad = sdg(&["fit", "configs/datasets/penguins.csv", "--columns", "species,beak"]);
     assert!(!bad.status.success());

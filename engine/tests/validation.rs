@@ -191,23 +191,83 @@ fn copula_problems_are_reported_with_their_paths() {
     };
     let good = "  - { name: m, source: { pool: p }, columns: [a, b] }\n";
     let cases = [
-        (with("  - { name: orders, source: { pool: p }, columns: [a, b] }\n", "  - { name: a, type: COPULA_GENERATED, params: { model: order } }\n"), "fields[0].params.model: unknown copula `order` — did you mean `orders`?"),
-        (with(good, "  - { name: a, type: COPULA_GENERATED, params: { model: zz } }\n"), "fields[0].params.model: unknown copula `zz` — declared copulas: m"),
-        (with(good, "  - { name: c, type: COPULA_GENERATED, params: { model: m } }\n"), "fields[0].params.column: copula `m` has no column `c`"),
-        (with(good, "  - { name: a, type: COPULA_GENERATED, params: { model: m, colum: a } }\n"), "fields[0].params: unknown key `colum` for COPULA_GENERATED — did you mean `column`?"),
-        (with("  - { name: m, source: { pool: p } }\n", "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n"), "copulas[0].columns: a copula fitted on a pool needs `columns`"),
-        (with("  - { name: m, source: { pool: p }, columns: [a, z] }\n", "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n"), "copulas[0].columns[1]: pool `p` has no column `z`"),
-        (with("  - { name: m, source: { pool: q }, columns: [a] }\n", "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n"), "copulas[0].source.pool: unknown pool `q`"),
-        (with("  - { name: m, source: { pool: p }, columns: [a, b], conditions: { b: w } }\n", "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n"), "copulas[0].conditions: condition `b: w`: `b` has no category `w`"),
-        (with("  - { name: m, source: { pool: p }, columns: [a], marginals: weibull }\n", "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n"), "copulas[0]: fitting copula `m`: unknown marginal family `weibull`"),
-        (with("  - { name: m, source: { model: /no/such/model.json } }\n", "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n"), "copulas[0].source.model: reading model file /no/such/model.json"),
-        (with("  - { name: m, source: { trained: spend } }\n", "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n"), "copulas[0].source.trained: no trained model `spend`"),
+        (
+            with(
+                "  - { name: orders, source: { pool: p }, columns: [a, b] }\n",
+                "  - { name: a, type: COPULA_GENERATED, params: { model: order } }\n",
+            ),
+            "fields[0].params.model: unknown copula `order` — did you mean `orders`?",
+        ),
+        (
+            with(good, "  - { name: a, type: COPULA_GENERATED, params: { model: zz } }\n"),
+            "fields[0].params.model: unknown copula `zz` — declared copulas: m",
+        ),
+        (
+            with(good, "  - { name: c, type: COPULA_GENERATED, params: { model: m } }\n"),
+            "fields[0].params.column: copula `m` has no column `c`",
+        ),
+        (
+            with(good, "  - { name: a, type: COPULA_GENERATED, params: { model: m, colum: a } }\n"),
+            "fields[0].params: unknown key `colum` for COPULA_GENERATED — did you mean `column`?",
+        ),
+        (
+            with(
+                "  - { name: m, source: { pool: p } }\n",
+                "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n",
+            ),
+            "copulas[0].columns: a copula fitted on a pool needs `columns`",
+        ),
+        (
+            with(
+                "  - { name: m, source: { pool: p }, columns: [a, z] }\n",
+                "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n",
+            ),
+            "copulas[0].columns[1]: pool `p` has no column `z`",
+        ),
+        (
+            with(
+                "  - { name: m, source: { pool: q }, columns: [a] }\n",
+                "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n",
+            ),
+            "copulas[0].source.pool: unknown pool `q`",
+        ),
+        (
+            with(
+                "  - { name: m, source: { pool: p }, columns: [a, b], conditions: { b: w } }\n",
+                "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n",
+            ),
+            "copulas[0].conditions: condition `b: w`: `b` has no category `w`",
+        ),
+        (
+            with(
+                "  - { name: m, source: { pool: p }, columns: [a], marginals: weibull }\n",
+                "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n",
+            ),
+            "copulas[0]: fitting copula `m`: unknown marginal family `weibull`",
+        ),
+        (
+            with(
+                "  - { name: m, source: { model: /no/such/model.json } }\n",
+                "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n",
+            ),
+            "copulas[0].source.model: reading model file /no/such/model.json",
+        ),
+        (
+            with(
+                "  - { name: m, source: { trained: spend } }\n",
+                "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n",
+            ),
+            "copulas[0].source.trained: no trained model `spend`",
+        ),
     ];
     for (yaml, needle) in cases {
         let p = problems(&yaml);
         assert!(p.iter().any(|x| x.starts_with(needle)), "missing {needle:?} in {p:?}");
     }
-    assert_eq!(problems(&with(good, "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n")), Vec::<String>::new());
+    assert_eq!(
+        problems(&with(good, "  - { name: a, type: COPULA_GENERATED, params: { model: m } }\n")),
+        Vec::<String>::new()
+    );
 }
 
 #[test]

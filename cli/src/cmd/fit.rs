@@ -33,16 +33,21 @@ pub struct FitArgs {
     /// Print the model summary and the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Report the fidelity of this file's rows (made by another tool, say)
+    /// against DATA instead of rows sampled from the fitted model.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
 }
 
-pub fn run(args: FitArgs) -> Result<ExitCode> {
-    let lower = args.data.to_string_lossy().to_ascii_lowercase();
+/// The columns `names` (all when empty) of a data or pool file.
+fn read_columns(path: &std::path::Path, names: &[String]) -> Result<(Vec<String>, Vec<copula::FitColumn>)> {
+    let lower = path.to_string_lossy().to_ascii_lowercase();
     let spec = if lower.ends_with(".yaml") || lower.ends_with(".yml") {
-        sdg_pools::read_pool_file(&args.data).map_err(anyhow::Error::msg)?
+        sdg_pools::read_pool_file(path).map_err(anyhow::Error::msg)?
     } else {
         PoolSpec {
             name: "data".into(),
-            source: PoolSource::File { path: args.data.to_string_lossy().into_owned(), format: None },
+            source: PoolSource::File { path: path.to_string_lossy().into_owned(), format: None },
             query: None,
             strategy: PoolStrategy::Full,
             sample: None,
@@ -50,16 +55,24 @@ pub fn run(args: FitArgs) -> Result<ExitCode> {
             schema: Default::default(),
         }
     };
-    let pool = crate::pools::loader(None).load(&spec).map_err(anyhow::Error::msg).with_context(|| format!("reading {}", args.data.display()))?;
+    let pool = crate::pools::loader(None)
+        .load(&spec)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("reading {}", path.display()))?;
     let all: Vec<String> = pool.schema().fields().iter().map(|f| f.name().clone()).collect();
-    let names = if args.columns.is_empty() { all.clone() } else { args.columns.clone() };
+    let names = if names.is_empty() { all.clone() } else { names.to_vec() };
     let mut data = Vec::new();
     for n in &names {
         let Some(c) = pool.column_index(n) else {
-            bail!("{} has no column `{n}` (its columns: {})", args.data.display(), all.join(", "));
+            bail!("{} has no column `{n}` (its columns: {})", path.display(), all.join(", "));
         };
         data.push((n.clone(), pool.column(c)?));
     }
+    Ok((names, data))
+}
+
+pub fn run(args: FitArgs) -> Result<ExitCode> {
+    let (names, data) = read_columns(&args.data, &args.columns)?;
     let marginals = marginals(&args.marginals);
     let t0 = std::time::Instant::now();
     let model = copula::fit(&data, Some(&marginals), args.seed).map_err(anyhow::Error::msg)?;
@@ -67,7 +80,10 @@ pub fn run(args: FitArgs) -> Result<ExitCode> {
     if let Some(out) = &args.out {
         std::fs::write(out, model.to_json() + "\n").with_context(|| format!("writing {}", out.display()))?;
     }
-    let report = if args.rows > 0 {
+    let report = if let Some(other) = &args.compare {
+        let (_, generated) = read_columns(other, &names)?;
+        Some(fidelity::report(&data, &generated).map_err(anyhow::Error::msg)?)
+    } else if args.rows > 0 {
         let sampler = Sampler::new(model.clone(), &Default::default()).map_err(anyhow::Error::msg)?;
         let columns: Vec<usize> = (0..model.columns.len()).collect();
         let key = sdg_engine::rng::StreamKey::for_field(args.seed, "sdg fit");
@@ -101,19 +117,31 @@ pub fn run(args: FitArgs) -> Result<ExitCode> {
             (None, 0) => "always null".to_string(),
             (None, n) => format!("{n} categories"),
         };
-        println!("  {:<24} {:<12} {:<16} nulls {:.1} %", c.name, format!("{:?}", c.kind).to_lowercase(), what, 100.0 * c.null_rate);
+        println!(
+            "  {:<24} {:<12} {:<16} nulls {:.1} %",
+            c.name,
+            format!("{:?}", c.kind).to_lowercase(),
+            what,
+            100.0 * c.null_rate
+        );
     }
     if model.repaired {
         println!("  (the data's correlation was not positive definite: repaired)");
     }
     if let Some(r) = report {
-        println!("fidelity of {} sampled rows:", r.rows);
+        match &args.compare {
+            Some(other) => println!("fidelity of {} rows of {}:", r.rows, other.display()),
+            None => println!("fidelity of {} sampled rows:", r.rows),
+        }
         for c in &r.columns {
             println!("  {:<24} {} {:.4}", c.column, c.metric.to_uppercase(), c.value);
         }
         println!("  max |Δ Pearson|  {:.4}", r.max_pearson_delta);
         println!("  max |Δ Spearman| {:.4}", r.max_spearman_delta);
-        println!("  column shapes {:.4}, column pairs {:.4}, quality {:.4}", r.column_shapes, r.column_pairs, r.quality);
+        println!(
+            "  column shapes {:.4}, column pairs {:.4}, quality {:.4}",
+            r.column_shapes, r.column_pairs, r.quality
+        );
     }
     if let Some(out) = &args.out {
         eprintln!("model written to {}", out.display());
@@ -125,7 +153,10 @@ pub fn run(args: FitArgs) -> Result<ExitCode> {
 fn marginals(text: &str) -> MarginalsSpec {
     if text.contains('=') {
         MarginalsSpec::PerColumn(
-            text.split(',').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect(),
+            text.split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect(),
         )
     } else {
         MarginalsSpec::All(text.to_string())

@@ -319,8 +319,12 @@ pub fn fit(columns: &[FitColumn], marginals: Option<&MarginalsSpec>, seed: u64) 
             let f = factors[i] * factors[j];
             let r = match (&values[i], &values[j]) {
                 (Some(a), Some(b)) if f > 1e-9 => {
-                    let pairs: Vec<(f64, f64)> =
-                        a.iter().zip(b).filter(|(x, y)| x.is_finite() && y.is_finite()).map(|(x, y)| (*x, *y)).collect();
+                    let pairs: Vec<(f64, f64)> = a
+                        .iter()
+                        .zip(b)
+                        .filter(|(x, y)| x.is_finite() && y.is_finite())
+                        .map(|(x, y)| (*x, *y))
+                        .collect();
                     2.0 * (std::f64::consts::PI * spearman(&pairs) / 6.0).sin()
                 }
                 _ if f > 1e-9 => (covariance_pairwise(&scores[i], &scores[j]) / f).clamp(-1.0, 1.0),

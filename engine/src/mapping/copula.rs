@@ -74,9 +74,7 @@ pub(crate) fn compile(
                 Some(c) => format!("did you mean `{c}`?"),
                 None => format!("its columns: {}", names.join(", ")),
             };
-            issues.push(
-                Issue::new(p.at("column"), format!("copula `{name}` has no column `{column}`")).hint(hint),
-            );
+            issues.push(Issue::new(p.at("column"), format!("copula `{name}` has no column `{column}`")).hint(hint));
             continue;
         };
         fields.push((f, Field::new(&fspec.name, sampler.model().columns[c].kind.data_type(), true)));
@@ -101,10 +99,10 @@ fn load(spec: &CopulaSpec, path: &str, pools: &mut PoolScope, issues: &mut Issue
         CopulaSource::Pool { pool } => {
             let (_, version) = pools.slot(pool, &format!("{path}.source.pool"), issues)?;
             if spec.columns.is_empty() {
-                issues.push(
-                    Issue::new(format!("{path}.columns"), "a copula fitted on a pool needs `columns`")
-                        .hint(format!("list the columns of `{pool}` to model together, e.g. columns: [amount, items]")),
-                );
+                issues
+                    .push(Issue::new(format!("{path}.columns"), "a copula fitted on a pool needs `columns`").hint(
+                        format!("list the columns of `{pool}` to model together, e.g. columns: [amount, items]"),
+                    ));
                 return None;
             }
             let mut data = Vec::new();
@@ -132,10 +130,11 @@ fn load(spec: &CopulaSpec, path: &str, pools: &mut PoolScope, issues: &mut Issue
                     }
                 }
             }
-            let key = serde_json::to_string(&(&spec.source, &spec.columns, &spec.marginals, spec.seed)).unwrap_or_default();
-            let fitted = pools.resources().fitted(&key, &version, || {
-                crate::copula::fit(&data, spec.marginals.as_ref(), spec.seed.unwrap_or(0))
-            });
+            let key =
+                serde_json::to_string(&(&spec.source, &spec.columns, &spec.marginals, spec.seed)).unwrap_or_default();
+            let fitted = pools
+                .resources()
+                .fitted(&key, &version, || crate::copula::fit(&data, spec.marginals.as_ref(), spec.seed.unwrap_or(0)));
             match fitted {
                 Ok(m) => Model::clone(&m),
                 Err(e) => {
