@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// 100 000 rows of eight correlated columns.
 fn source(n: usize) -> Vec<FitColumn> {
     let key = StreamKey::for_field(1, "bench");
-    let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(n); 8];
+    let mut cols: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(n)).collect();
     for i in 0..n {
         let mut r = RowRng::from_bits(key.at(i as u64));
         let base = (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
