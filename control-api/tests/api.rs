@@ -301,9 +301,11 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
             "POOL_DERIVED",
             "CATALOG",
             "UNIVERSE_KEY_REFERENCE",
-            "COMPUTED"
+            "COMPUTED",
+            "COPULA_GENERATED"
         ]
     );
+    assert_eq!(def["properties"]["copulas"]["items"]["required"], json!(["name", "source"]));
     assert_eq!(def["properties"]["pools"]["items"]["required"], json!(["name", "source"]));
     let body = &doc["paths"]["/api/v1/generators"]["post"]["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(body["$ref"], "#/components/schemas/GeneratorDefinition");

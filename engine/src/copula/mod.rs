@@ -138,7 +138,7 @@ impl ColumnKind {
             ColumnKind::Float => DataType::Float64,
             ColumnKind::Integer => DataType::Int64,
             ColumnKind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            ColumnKind::Categorical => DataType::Utf8,
+            ColumnKind::Categorical => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
             ColumnKind::Boolean => DataType::Boolean,
         }
     }
@@ -274,6 +274,11 @@ pub fn fit(columns: &[FitColumn], marginals: Option<&MarginalsSpec>, seed: u64) 
     }
     if rows == 0 {
         return Err("the source has no rows to fit on".into());
+    }
+    for (k, (name, _)) in columns.iter().enumerate() {
+        if columns[..k].iter().any(|(n, _)| n == name) {
+            return Err(format!("column `{name}` is listed twice"));
+        }
     }
     let mut model_columns = Vec::with_capacity(columns.len());
     // Normal scores by column, NaN where null.
@@ -639,10 +644,12 @@ pub(crate) fn pearson(pairs: &[(f64, f64)]) -> f64 {
 #[derive(Debug, Clone)]
 enum Reader {
     Number(ZTable),
-    /// Upper z bound of each category but the last (ascending), and the values.
+    /// Upper z bound of each category but the last (ascending), the values,
+    /// and the values as the dictionary of the output column.
     Category {
         bounds: Vec<f64>,
         values: Vec<String>,
+        dictionary: ArrayRef,
     },
     /// Always null (an all-null source column).
     Null,
@@ -690,7 +697,9 @@ impl Sampler {
                         acc += cat.frequency;
                         bounds.push(stats::norm_ppf(acc.min(1.0)));
                     }
-                    Reader::Category { bounds, values: c.categories.iter().map(|c| c.value.clone()).collect() }
+                    let values: Vec<String> = c.categories.iter().map(|c| c.value.clone()).collect();
+                    let dictionary: ArrayRef = std::sync::Arc::new(arrow_array::StringArray::from(values.clone()));
+                    Reader::Category { bounds, values, dictionary }
                 }
                 _ => Reader::Null,
             })
@@ -819,9 +828,10 @@ impl Sampler {
         columns
             .iter()
             .zip(out)
-            .enumerate()
-            .map(|(k, (&c, scores))| {
-                let nulls = self.null_mask(key.substream(1 + k as u64 + 1000 * c as u64), rows, c);
+            .map(|(&c, scores)| {
+                // Keyed by the model column alone: a column's nulls do not
+                // depend on which other columns a generator takes.
+                let nulls = self.null_mask(key.substream(1 + c as u64), rows, c);
                 self.column(c, &scores, nulls)
             })
             .collect()
@@ -838,7 +848,7 @@ impl Sampler {
 
     /// Column `c`'s values from its scores.
     fn column(&self, c: usize, scores: &[f64], nulls: Option<arrow_buffer::NullBuffer>) -> ArrayRef {
-        use arrow_array::{BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
+        use arrow_array::{BooleanArray, Float64Array, Int64Array, TimestampMicrosecondArray};
         use std::sync::Arc;
         let col = &self.model.columns[c];
         let fixed = self.fixed.iter().find(|(i, ..)| *i == c).map(|(_, f, ..)| f);
@@ -867,19 +877,25 @@ impl Sampler {
                     }
                 }
             }
-            Reader::Category { bounds, values } => {
+            Reader::Category { bounds, values, dictionary } => {
                 let index = |z: f64| match fixed {
                     Some(Fixed::Category { index, .. }) => *index,
                     _ => bounds.partition_point(|&b| b <= z),
                 };
                 if col.kind == ColumnKind::Boolean {
-                    let b: BooleanArray = scores.iter().map(|&z| Some(values[index(z)] == "true")).collect();
-                    let b = BooleanArray::new(b.values().clone(), nulls);
-                    Arc::new(b)
+                    let bits: arrow_buffer::BooleanBuffer =
+                        scores.iter().map(|&z| values[index(z)] == "true").collect();
+                    Arc::new(BooleanArray::new(bits, nulls))
                 } else {
-                    let s: StringArray = scores.iter().map(|&z| Some(values[index(z)].as_str())).collect();
-                    let data = s.into_data().into_builder().nulls(nulls).build().expect("same length");
-                    Arc::new(StringArray::from(data))
+                    // Keys into the categories: 4 bytes a row, no text copied.
+                    let keys = arrow_array::Int32Array::new(scores.iter().map(|&z| index(z) as i32).collect(), nulls);
+                    Arc::new(
+                        arrow_array::DictionaryArray::<arrow_array::types::Int32Type>::try_new(
+                            keys,
+                            Arc::clone(dictionary),
+                        )
+                        .expect("keys index the categories"),
+                    )
                 }
             }
         }
