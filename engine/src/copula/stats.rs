@@ -171,46 +171,34 @@ pub fn beta_i(a: f64, b: f64, x: f64) -> f64 {
 }
 
 fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
-    let tiny = 1e-300;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
     let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if d.abs() < tiny {
-        d = tiny;
-    }
-    d = 1.0 / d;
+    let mut d = 1.0 / not_tiny(1.0 - qab * x / qap);
     let mut h = d;
     for m in 1..1000 {
         let m = m as f64;
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < tiny {
-            d = tiny;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < tiny {
-            c = tiny;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < tiny {
-            d = tiny;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < tiny {
-            c = tiny;
-        }
-        d = 1.0 / d;
-        let del = d * c;
+        // The even and the odd step of the continued fraction (modified Lentz).
+        h *= lentz(m * (b - m) * x / ((qam + m2) * (a + m2)), &mut c, &mut d);
+        let del = lentz(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &mut c, &mut d);
         h *= del;
         if (del - 1.0).abs() < 1e-15 {
             break;
         }
     }
     h
+}
+
+/// One step of Lentz's method with coefficient `aa`: the factor it multiplies `h` by.
+fn lentz(aa: f64, c: &mut f64, d: &mut f64) -> f64 {
+    *d = 1.0 / not_tiny(1.0 + aa * *d);
+    *c = not_tiny(1.0 + aa / *c);
+    *d * *c
+}
+
+/// `v`, or a tiny number of its sign when it is (nearly) zero.
+fn not_tiny(v: f64) -> f64 {
+    if v.abs() < 1e-300 { 1e-300 } else { v }
 }
 
 /// The two-sample Kolmogorov–Smirnov statistic of two sorted samples:
