@@ -165,7 +165,7 @@ fn load(spec: &CopulaSpec, path: &str, pools: &mut PoolScope, issues: &mut Issue
                 issues.push(
                     Issue::new(format!("{path}.source.trained"), format!("no trained model `{trained}`")).hint(
                         if known.is_empty() {
-                            "train one with POST /api/v1/models (sdg serve)".to_string()
+                            "no model is trained on this server yet; use source: { model: FILE } with a model file written by `sdg fit`".to_string()
                         } else {
                             format!("trained models: {}", known.join(", "))
                         },
