@@ -142,6 +142,27 @@ impl Marginal {
         }
     }
 
+    /// Whether the parameters describe a distribution (a model file may be edited by hand).
+    pub fn check(&self) -> Result<(), String> {
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        let ok = match self {
+            Marginal::Empirical { quantiles: q } => !q.is_empty() && finite(q) && q.windows(2).all(|w| w[0] <= w[1]),
+            Marginal::Norm { loc, scale } => finite(&[*loc, *scale]) && *scale > 0.0,
+            Marginal::Truncnorm { loc, scale, low, high } => {
+                finite(&[*loc, *scale, *low, *high]) && *scale > 0.0 && low < high
+            }
+            Marginal::Uniform { low, high } => finite(&[*low, *high]) && low < high,
+            Marginal::Gamma { shape, scale, loc } => finite(&[*shape, *scale, *loc]) && *shape > 0.0 && *scale > 0.0,
+            Marginal::Beta { a, b, loc, scale } => {
+                finite(&[*a, *b, *loc, *scale]) && *a > 0.0 && *b > 0.0 && *scale > 0.0
+            }
+            Marginal::Kde { points, bandwidth } => {
+                !points.is_empty() && finite(points) && bandwidth.is_finite() && *bandwidth > 0.0
+            }
+        };
+        if ok { Ok(()) } else { Err(format!("its {} marginal has parameters no distribution has", self.family())) }
+    }
+
     /// F(x).
     pub fn cdf(&self, x: f64) -> f64 {
         match self {

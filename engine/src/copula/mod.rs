@@ -220,11 +220,61 @@ impl Model {
             }
         }
         let model: Model = serde_json::from_value(head).map_err(|e| format!("the model file is malformed: {e}"))?;
-        let d = model.columns.len();
-        if model.correlation.len() != d || model.correlation.iter().any(|r| r.len() != d) {
+        model.check()?;
+        Ok(model)
+    }
+
+    /// Checks what a hand-edited file could get wrong, so that sampling
+    /// never meets it: the correlation's shape and values, each marginal's
+    /// parameters, the categories' frequencies.
+    fn check(&self) -> Result<(), String> {
+        let d = self.columns.len();
+        if d == 0 {
+            return Err("the model file has no columns".into());
+        }
+        if self.correlation.len() != d || self.correlation.iter().any(|r| r.len() != d) {
             return Err(format!("the model file's correlation is not {d} × {d} (one row and column per column)"));
         }
-        Ok(model)
+        for (i, row) in self.correlation.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                let ok = v.is_finite() && v.abs() <= 1.0 + 1e-9 && (v - self.correlation[j][i]).abs() <= 1e-9;
+                if !ok || (i == j && (v - 1.0).abs() > 1e-9) {
+                    return Err(format!(
+                        "the model file's correlation[{i}][{j}] = {v}: a correlation matrix is symmetric, with 1 on its diagonal and values in [-1, 1]"
+                    ));
+                }
+            }
+        }
+        let flat: Vec<f64> = self.correlation.iter().flatten().copied().collect();
+        if linalg::cholesky(&flat, d).is_none() {
+            return Err("the model file's correlation is not positive definite (fit it again with sdg fit)".into());
+        }
+        for c in &self.columns {
+            let bad = |what: &str| Err(format!("the model file's column `{}`: {what}", c.name));
+            if !(0.0..=1.0).contains(&c.null_rate) {
+                return bad("null_rate is not between 0 and 1");
+            }
+            if c.kind.numeric() {
+                if let Some(m) = &c.marginal
+                    && let Err(e) = m.check()
+                {
+                    return bad(&e);
+                }
+                if c.marginal.is_some()
+                    && !(c.min.is_some_and(f64::is_finite) && c.max.is_some_and(f64::is_finite) && c.min <= c.max)
+                {
+                    return bad("a numeric column needs finite min ≤ max");
+                }
+            } else {
+                let sum: f64 = c.categories.iter().map(|k| k.frequency).sum();
+                if c.categories.iter().any(|k| k.frequency.is_nan() || k.frequency < 0.0)
+                    || (!c.categories.is_empty() && (sum - 1.0).abs() > 1e-6)
+                {
+                    return bad("category frequencies must be 0 or more and sum to 1");
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The model file's JSON (pretty).

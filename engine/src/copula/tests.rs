@@ -176,6 +176,20 @@ fn the_model_file_round_trips() {
     assert!(Model::from_json(&other.to_string()).expect_err("v2").contains("has version 2; this sdg reads version 1"));
     other["format"] = serde_json::json!("x");
     assert!(Model::from_json(&other.to_string()).expect_err("format").contains("not an sdg model file"));
+    // A hand-edited file is checked, never sampled into a panic.
+    let edits: [(&str, Value); 5] = [
+        ("/columns/0/marginal/quantiles", serde_json::json!([])),
+        ("/correlation/0/1", serde_json::json!(3.0)),
+        ("/correlation/0/0", serde_json::json!(0.5)),
+        ("/columns/2/categories/0/frequency", serde_json::json!(-1.0)),
+        ("/columns/1/null_rate", serde_json::json!(2.0)),
+    ];
+    for (at, v) in edits {
+        let mut edited: Value = serde_json::from_str(&text).expect("json");
+        *edited.pointer_mut(at).expect(at) = v;
+        let e = Model::from_json(&edited.to_string()).expect_err(at);
+        assert!(e.starts_with("the model file's"), "{at}: {e}");
+    }
     let narrowed = model.select(&["segment".into(), "x".into()]).expect("select");
     assert_eq!(narrowed.columns[0].name, "segment");
     assert_eq!(narrowed.correlation[0][1], model.correlation[2][0]);
