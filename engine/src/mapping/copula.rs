@@ -105,16 +105,10 @@ fn load(spec: &CopulaSpec, path: &str, pools: &mut PoolScope, issues: &mut Issue
                     ));
                 return None;
             }
-            let mut data = Vec::new();
+            let mut positions = Vec::new();
             for (k, c) in spec.columns.iter().enumerate() {
                 match version.column_index(c) {
-                    Some(ci) => match version.column(ci) {
-                        Ok(a) => data.push((c.clone(), a)),
-                        Err(e) => {
-                            issues.push(Issue::new(format!("{path}.columns[{k}]"), e.to_string()));
-                            return None;
-                        }
-                    },
+                    Some(ci) => positions.push(ci),
                     None => {
                         let names: Vec<String> = version.schema().fields().iter().map(|f| f.name().clone()).collect();
                         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -132,9 +126,16 @@ fn load(spec: &CopulaSpec, path: &str, pools: &mut PoolScope, issues: &mut Issue
             }
             let key =
                 serde_json::to_string(&(&spec.source, &spec.columns, &spec.marginals, spec.seed)).unwrap_or_default();
-            let fitted = pools
-                .resources()
-                .fitted(&key, &version, || crate::copula::fit(&data, spec.marginals.as_ref(), spec.seed.unwrap_or(0)));
+            // The columns are gathered only when the fit is not already kept.
+            let fitted = pools.resources().fitted(&key, &version, || {
+                let data = spec
+                    .columns
+                    .iter()
+                    .zip(&positions)
+                    .map(|(c, &ci)| version.column(ci).map(|a| (c.clone(), a)).map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                crate::copula::fit(&data, spec.marginals.as_ref(), spec.seed.unwrap_or(0))
+            });
             match fitted {
                 Ok(m) => Model::clone(&m),
                 Err(e) => {
