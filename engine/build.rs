@@ -6,7 +6,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog-data");
+    // Read when the script runs, not when it is compiled: cargo may reuse a
+    // build script compiled for a checkout at another path.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("catalog-data");
     println!("cargo:rerun-if-changed=catalog-data");
     let mut out = String::from(
         "/// (locale, file, contents) of every catalog data file.\npub(crate) static DATA: &[(&str, &str, &str)] = &[\n",
@@ -15,6 +18,7 @@ fn main() {
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect())
         .unwrap_or_default();
     locales.sort();
+    assert!(!locales.is_empty(), "no catalog data in {}: the checkout is incomplete", root.display());
     for dir in locales {
         println!("cargo:rerun-if-changed={}", dir.display());
         let locale = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();

@@ -34,46 +34,69 @@ fn is_yaml(content_type: &str) -> bool {
     ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"].iter().any(|t| content_type.starts_with(t))
 }
 
+/// Reads a JSON (or YAML) body; `None` for an empty one when `optional`.
+async fn read_body<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    optional: bool,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let yaml = content_type.as_deref().is_some_and(is_yaml);
+    if let Some(ct) = &content_type
+        && !yaml
+        && !ct.starts_with("application/json")
+        && !ct.ends_with("+json")
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code_of(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            format!("the body must be JSON (Content-Type: application/json) or YAML (application/yaml), not {ct}"),
+        ));
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+        let status = e.status();
+        let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the body is larger than this server accepts (max_body_bytes in the serve config)".to_string()
+        } else {
+            format!("reading the body: {}", e.body_text())
+        };
+        ApiError::new(status, code_of(status), detail)
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        if optional {
+            return Ok(None);
+        }
+        return Err(ApiError::validation("the body is empty; send the definition as JSON"));
+    }
+    if yaml {
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|e| ApiError::validation(format!("the YAML body is not UTF-8: {e}")))?;
+        return serde_norway::from_str(text).map(Some).map_err(|e| {
+            let at = e.location().map(|l| format!(" at line {}, column {}", l.line(), l.column()));
+            ApiError::validation(format!("the body is not valid YAML{}: {e}", at.unwrap_or_default()))
+        });
+    }
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        ApiError::validation(format!("the body is not valid JSON at line {}, column {}: {e}", e.line(), e.column()))
+    })
+}
+
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let yaml = content_type.as_deref().is_some_and(is_yaml);
-        if let Some(ct) = &content_type
-            && !yaml
-            && !ct.starts_with("application/json")
-            && !ct.ends_with("+json")
-        {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                code_of(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-                format!("the body must be JSON (Content-Type: application/json) or YAML (application/yaml), not {ct}"),
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            let status = e.status();
-            let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                "the body is larger than this server accepts (max_body_bytes in the serve config)".to_string()
-            } else {
-                format!("reading the body: {}", e.body_text())
-            };
-            ApiError::new(status, code_of(status), detail)
-        })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::validation("the body is empty; send the definition as JSON"));
-        }
-        if yaml {
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|e| ApiError::validation(format!("the YAML body is not UTF-8: {e}")))?;
-            return serde_norway::from_str(text).map(JsonBody).map_err(|e| {
-                let at = e.location().map(|l| format!(" at line {}, column {}", l.line(), l.column()));
-                ApiError::validation(format!("the body is not valid YAML{}: {e}", at.unwrap_or_default()))
-            });
-        }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-            ApiError::validation(format!("the body is not valid JSON at line {}, column {}: {e}", e.line(), e.column()))
-        })
+        Ok(JsonBody(read_body(req, state, false).await?.unwrap_or_default()))
+    }
+}
+
+/// A JSON body that may be left out (every key has a default).
+pub struct OptionalJsonBody(pub Option<serde_json::Value>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        read_body(req, state, true).await.map(OptionalJsonBody)
     }
 }
 
@@ -93,7 +116,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
 }
 
 /// Runs a blocking generator operation off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal(format!("a generator operation panicked: {e}")))?

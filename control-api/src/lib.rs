@@ -5,9 +5,13 @@
 //! per-IP rate limits guard every route (see `guard`).
 
 mod api;
+mod api_models;
+mod datasets;
 mod error;
 mod guard;
+mod jobs;
 mod model;
+mod models;
 mod openapi;
 mod prom;
 mod state;
@@ -50,6 +54,12 @@ pub struct ServeConfig {
     pub pools_dir: Option<PathBuf>,
     /// Where INDEXED pools keep their memory-mapped files (default: $SDG_POOL_CACHE, else ~/.cache/sdg/pools).
     pub pool_cache: Option<PathBuf>,
+    /// Largest dataset upload (`POST /api/v1/datasets`), in bytes.
+    pub max_upload_bytes: usize,
+    /// Jobs (model training, generation) run at once; the others wait, `pending`.
+    pub job_workers: usize,
+    /// The most rows one generation job may make.
+    pub max_job_rows: u64,
 }
 
 /// Requests per client IP; 0 turns a window off.
@@ -77,6 +87,9 @@ impl Default for ServeConfig {
             workers: None,
             pools_dir: None,
             pool_cache: None,
+            max_upload_bytes: 256 << 20,
+            job_workers: 2,
+            max_job_rows: 100_000_000,
         }
     }
 }
@@ -103,7 +116,11 @@ impl ServeConfig {
         (name = "generators", description = "Definitions"),
         (name = "lifecycle", description = "start, pause, resume, stop"),
         (name = "metrics", description = "Live metrics"),
-        (name = "pools"), (name = "catalog", description = "The semantic type catalog"), (name = "universes"), (name = "health"),
+        (name = "pools"), (name = "catalog", description = "The semantic type catalog"), (name = "universes"),
+        (name = "models", description = "Trained models (Gaussian copulas): train on a dataset, generate rows"),
+        (name = "jobs", description = "Background work: training and generation; progress, cancel, download"),
+        (name = "datasets", description = "Uploaded CSV and Parquet files, each a pool"),
+        (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -131,25 +148,31 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
 pub struct Server {
     pub addr: SocketAddr,
     generators: Arc<state::Generators>,
+    jobs: Arc<jobs::Jobs>,
 }
 
 /// Builds the whole application: routes, docs, metrics, guards.
-fn app(config: &ServeConfig, generators: Arc<state::Generators>) -> anyhow::Result<(Router, Arc<guard::Limits>)> {
+fn app(
+    config: &ServeConfig,
+    generators: Arc<state::Generators>,
+    lab: api_models::Lab,
+) -> anyhow::Result<(Router, Arc<guard::Limits>)> {
     let keys = Arc::new(guard::Keys::parse(&config.api_keys)?);
     let limits = Arc::new(guard::Limits::new(config.rate_limit.per_minute, config.rate_limit.per_hour));
-    let (api, mut doc) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api::routes())
-        .split_for_parts();
+    let routes = api::routes()
+        .with_state(Arc::clone(&generators))
+        .merge(api_models::routes(config.max_upload_bytes).with_state(lab));
+    let (api, mut doc) =
+        utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", routes).split_for_parts();
     doc.servers = None;
     let rate_limited = config.rate_limit.per_minute > 0 || config.rate_limit.per_hour > 0;
-    let doc = Arc::new(openapi::document(&doc, !keys.is_empty(), rate_limited));
+    let doc = Arc::new(openapi::document(&doc, !keys.is_empty(), rate_limited, config.max_job_rows));
     let swagger = utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json"));
     let openapi_json = {
         let doc = Arc::clone(&doc);
         move || async move { Json(doc.as_ref().clone()) }
     };
     let router = api
-        .with_state(Arc::clone(&generators))
         .route("/metrics", get(prometheus).with_state(Arc::clone(&generators)))
         .route("/openapi.json", get(openapi_json))
         .route("/redoc", get(|| async { Html(REDOC_HTML) }))
@@ -230,14 +253,25 @@ impl Server {
     ) -> anyhow::Result<()> {
         let workers =
             config.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
-        let store = store::Store::open(&config.data_dir)?;
+        let store = Arc::new(store::Store::open(&config.data_dir)?);
         let resources = load_pools(&config)?;
-        let generators = Arc::new(state::Generators::open(store, workers, resources)?);
-        let (router, limits) = app(&config, Arc::clone(&generators))?;
+        let datasets = Arc::new(datasets::Datasets::open(Arc::clone(&store), &config.data_dir, &resources)?);
+        let jobs = jobs::Jobs::open(Arc::clone(&store), &config.data_dir, config.job_workers)?;
+        let models = models::Models::open(
+            Arc::clone(&store),
+            resources.clone(),
+            Arc::clone(&jobs),
+            workers,
+            config.max_job_rows,
+        )?;
+        let generators = Arc::new(state::Generators::open(store, workers, resources.clone())?);
+        let lab = api_models::Lab { models, datasets, resources };
+        let (router, limits) = app(&config, Arc::clone(&generators), lab)?;
         let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
             anyhow::anyhow!("listening on {}: {e} (is another server using it? try --addr)", config.addr)
         })?;
-        let server = Server { addr: listener.local_addr()?, generators: Arc::clone(&generators) };
+        let server =
+            Server { addr: listener.local_addr()?, generators: Arc::clone(&generators), jobs: Arc::clone(&jobs) };
         if config.api_keys.is_empty() {
             tracing::warn!("no API keys configured: the API is open to anyone who can reach {}", server.addr);
         } else {
@@ -273,8 +307,12 @@ impl Server {
             .await?;
         ticker.abort();
         tracing::info!("shutting down: stopping generators and flushing their destinations");
-        let g = Arc::clone(&server.generators);
-        tokio::task::spawn_blocking(move || g.shutdown()).await?;
+        let (g, jobs) = (Arc::clone(&server.generators), Arc::clone(&server.jobs));
+        tokio::task::spawn_blocking(move || {
+            jobs.shutdown();
+            g.shutdown();
+        })
+        .await?;
         Ok(())
     }
 }

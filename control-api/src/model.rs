@@ -104,9 +104,9 @@ pub struct PoolResponse {
     pub load_strategy: String,
     /// The source, passwords hidden (`file data/customers.csv`, `postgres postgres://u:***@h/db`, `inline (3 columns)`).
     pub source: String,
-    /// `server` (a pool file of `sdg serve --pools`) or `generator` (the `pools:` of a definition).
+    /// `server` (a pool file of `sdg serve --pools`), `generator` (the `pools:` of a definition) or `dataset` (an upload, `POST /datasets`).
     pub origin: String,
-    /// The pool file or the generator that declared the pool.
+    /// The pool file, the generator that declared the pool, or the dataset's id.
     pub declared_in: Option<String>,
     /// LOADING, READY or FAILED.
     pub status: String,
@@ -152,6 +152,7 @@ impl From<sdg_engine::pool::PoolReport> for PoolResponse {
         let (origin, declared_in) = match r.origin {
             sdg_engine::pool::PoolOrigin::Server { file } => ("server", file),
             sdg_engine::pool::PoolOrigin::Generator { name } => ("generator", Some(name)),
+            sdg_engine::pool::PoolOrigin::Dataset { id } => ("dataset", Some(id)),
         };
         Self {
             name: r.name,

@@ -29,7 +29,7 @@ fn respond(op: &mut Value, status: &str, description: &str) {
 }
 
 /// The document this server serves.
-pub fn document(doc: &utoipa::openapi::OpenApi, keys_required: bool, rate_limited: bool) -> Value {
+pub fn document(doc: &utoipa::openapi::OpenApi, keys_required: bool, rate_limited: bool, max_job_rows: u64) -> Value {
     let mut doc = serde_json::to_value(doc).unwrap_or_else(|_| json!({}));
     let definition = sdg_destinations::definition_schema();
     if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
@@ -69,6 +69,18 @@ pub fn document(doc: &utoipa::openapi::OpenApi, keys_required: bool, rate_limite
             "locale".into(),
             json!({ "enum": locales, "description": "The locale of the proposed fields (default en_US)" }),
         );
+    }
+    // A job's output: generated rows in their format, or a model file.
+    if let Some(ok) = doc.pointer_mut("/paths/~1api~1v1~1jobs~1{id}~1download/get/responses/200") {
+        let binary = json!({ "schema": { "type": "string", "format": "binary" } });
+        ok["content"] = json!({
+            "text/csv": binary, "application/x-ndjson": binary, "application/vnd.apache.parquet": binary,
+            "application/vnd.apache.arrow.file": binary, "application/json": { "schema": { "type": "object" } },
+        });
+    }
+    // A generation job's rows, as this server is configured.
+    if let Some(rows) = doc.pointer_mut("/components/schemas/GenerateBody/properties/num_rows") {
+        rows["maximum"] = json!(max_job_rows);
     }
     // Keys: required everywhere but health, or optional (an empty requirement) when none are configured.
     doc["security"] = if keys_required { json!([{ "api_key": [] }]) } else { json!([{}, { "api_key": [] }]) };

@@ -91,7 +91,7 @@ impl Entry {
 /// Every generator of this server.
 pub struct Generators {
     map: Mutex<BTreeMap<String, Entry>>,
-    store: Store,
+    store: Arc<Store>,
     /// Worker threads per run.
     workers: usize,
     /// The pools every generator of this server compiles against.
@@ -186,7 +186,7 @@ impl Generators {
     /// Loads the stored records. Generators that were RUNNING or PAUSED when
     /// the last process ended come back STOPPED, resumable from their last
     /// checkpoint.
-    pub fn open(store: Store, workers: usize, resources: Resources) -> anyhow::Result<Self> {
+    pub fn open(store: Arc<Store>, workers: usize, resources: Resources) -> anyhow::Result<Self> {
         let mut map = BTreeMap::new();
         let mut changed = Vec::new();
         for mut rec in store.load()? {
@@ -216,7 +216,7 @@ impl Generators {
             map.iter_mut().filter(|(id, _)| changed.contains(id)).map(|(_, e)| e.changed()).collect();
         store.put(&versioned(&pending)).map_err(|e| anyhow::anyhow!(e.body.detail))?;
         let universes = store
-            .load_universes()?
+            .load_docs::<crate::model::UniverseRecord>(crate::store::UNIVERSES)?
             .into_iter()
             .map(|rec| (rec.id.clone(), UniverseEntry { rec, run: None, starting: false }))
             .collect();
@@ -795,7 +795,7 @@ impl Generators {
             created_at: t.clone(),
             updated_at: t,
         };
-        self.store.put_universe(&rec)?;
+        self.store.put_doc(crate::store::UNIVERSES, &rec.id, &rec, 1)?;
         {
             let mut map = self.map.lock();
             for e in entries {
@@ -992,7 +992,7 @@ impl Generators {
         for id in &ids {
             self.store.delete(id)?;
         }
-        self.store.delete_universe(uid)?;
+        self.store.delete_docs(crate::store::UNIVERSES, &[uid])?;
         {
             let mut map = self.map.lock();
             for id in &ids {
@@ -1029,7 +1029,8 @@ mod tests {
 
     fn generators(dir: &std::path::Path) -> Arc<Generators> {
         Arc::new(
-            Generators::open(Store::open(dir).expect("store"), 1, sdg_engine::Resources::new()).expect("generators"),
+            Generators::open(Arc::new(Store::open(dir).expect("store")), 1, sdg_engine::Resources::new())
+                .expect("generators"),
         )
     }
 

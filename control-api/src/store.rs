@@ -1,5 +1,6 @@
 //! Persistence of generator records in an embedded redb database
-//! (`DATA_DIR/sdg.redb`): one table, id → the record as JSON. redb is pure
+//! (`DATA_DIR/sdg.redb`): one table per kind (generators, universes,
+//! models, jobs, datasets), id → the record as JSON. redb is pure
 //! Rust (no C toolchain, unlike SQLite), ACID with copy-on-write pages, and a
 //! crash leaves the last committed transaction intact.
 //!
@@ -12,13 +13,24 @@
 use crate::error::ApiError;
 use crate::model::Record;
 use parking_lot::Mutex;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use std::collections::HashMap;
 use std::path::Path;
 
 const GENERATORS: TableDefinition<&str, &[u8]> = TableDefinition::new("generators");
-/// Universes: id → the universe record as JSON (its members are generators).
-const UNIVERSES: TableDefinition<&str, &[u8]> = TableDefinition::new("universes");
+
+/// A table of JSON documents by id.
+#[derive(Clone, Copy)]
+pub struct Docs(TableDefinition<'static, &'static str, &'static [u8]>);
+
+/// Universes: id → the universe record (its members are generators).
+pub const UNIVERSES: Docs = Docs(TableDefinition::new("universes"));
+/// Trained models: id → the model record, the fitted model inside.
+pub const MODELS: Docs = Docs(TableDefinition::new("models"));
+/// Jobs (training, generation): id → the job record.
+pub const JOBS: Docs = Docs(TableDefinition::new("jobs"));
+/// Uploaded datasets: id → the dataset record (the file is in DATA_DIR/datasets).
+pub const DATASETS: Docs = Docs(TableDefinition::new("datasets"));
 /// One row, rewritten by the health check: a commit proves the disk takes writes.
 const HEALTH: TableDefinition<&str, u64> = TableDefinition::new("health");
 /// How long a health check's result is reused (a check commits to disk).
@@ -66,7 +78,9 @@ impl Store {
     fn with_database(db: Database) -> anyhow::Result<Self> {
         let tx = db.begin_write()?;
         tx.open_table(GENERATORS)?;
-        tx.open_table(UNIVERSES)?;
+        for docs in [UNIVERSES, MODELS, JOBS, DATASETS] {
+            tx.open_table(docs.0)?;
+        }
         tx.commit()?;
         Ok(Self { db, written: Mutex::new(HashMap::new()), health: Mutex::new(None), probing: Mutex::new(None) })
     }
@@ -110,42 +124,57 @@ impl Store {
         Ok(())
     }
 
-    /// Every stored universe.
-    pub fn load_universes(&self) -> anyhow::Result<Vec<crate::model::UniverseRecord>> {
+    /// Every document of `table` (a document that cannot be read is logged and skipped).
+    pub fn load_docs<T: serde::de::DeserializeOwned>(&self, table: Docs) -> anyhow::Result<Vec<T>> {
         let tx = self.db.begin_read()?;
-        let table = tx.open_table(UNIVERSES)?;
+        let t = tx.open_table(table.0)?;
         let mut out = Vec::new();
-        for entry in table.iter()? {
+        for entry in t.iter()? {
             let (id, value) = entry?;
             match serde_json::from_slice(value.value()) {
                 Ok(r) => out.push(r),
-                Err(e) => tracing::error!(id = id.value(), error = %e, "skipping an unreadable universe record"),
+                Err(e) => {
+                    tracing::error!(table = table.0.name(), id = id.value(), error = %e, "skipping an unreadable record")
+                }
             }
         }
         Ok(out)
     }
 
-    /// Writes a universe record.
-    pub fn put_universe(&self, record: &crate::model::UniverseRecord) -> Result<(), ApiError> {
-        let _serial = self.written.lock();
+    /// Writes a document of `table` as of `version`; skipped when a newer
+    /// version of it (or its deletion) was written already. Versions of one
+    /// id only ever grow; ids are unique across tables (UUIDs).
+    pub fn put_doc<T: serde::Serialize>(&self, table: Docs, id: &str, doc: &T, version: u64) -> Result<(), ApiError> {
+        let mut written = self.written.lock();
+        if written.get(id).is_some_and(|w| *w >= version) {
+            return Ok(());
+        }
         let tx = self.db.begin_write().map_err(internal)?;
         {
-            let mut table = tx.open_table(UNIVERSES).map_err(internal)?;
-            let bytes = serde_json::to_vec(record).map_err(internal)?;
-            table.insert(record.id.as_str(), bytes.as_slice()).map_err(internal)?;
+            let mut t = tx.open_table(table.0).map_err(internal)?;
+            let bytes = serde_json::to_vec(doc).map_err(internal)?;
+            t.insert(id, bytes.as_slice()).map_err(internal)?;
         }
-        tx.commit().map_err(internal)
+        tx.commit().map_err(internal)?;
+        written.insert(id.to_string(), version);
+        Ok(())
     }
 
-    /// Removes a universe record.
-    pub fn delete_universe(&self, id: &str) -> Result<(), ApiError> {
-        let _serial = self.written.lock();
+    /// Removes documents of `table` (one transaction); later writes of them are skipped.
+    pub fn delete_docs(&self, table: Docs, ids: &[&str]) -> Result<(), ApiError> {
+        let mut written = self.written.lock();
         let tx = self.db.begin_write().map_err(internal)?;
         {
-            let mut table = tx.open_table(UNIVERSES).map_err(internal)?;
-            table.remove(id).map_err(internal)?;
+            let mut t = tx.open_table(table.0).map_err(internal)?;
+            for id in ids {
+                t.remove(*id).map_err(internal)?;
+            }
         }
-        tx.commit().map_err(internal)
+        tx.commit().map_err(internal)?;
+        for id in ids {
+            written.insert((*id).to_string(), u64::MAX);
+        }
+        Ok(())
     }
 
     /// Removes a record; later writes of it are skipped.

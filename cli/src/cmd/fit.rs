@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use sdg_engine::copula::{self, MarginalsSpec, Sampler, fidelity};
+use sdg_engine::copula::{self, MarginalsSpec, fidelity};
 use sdg_engine::pool::{PoolLoader, PoolSource, PoolSpec, PoolStrategy};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,12 +84,7 @@ pub fn run(args: FitArgs) -> Result<ExitCode> {
         let (_, generated) = read_columns(other, &names)?;
         Some(fidelity::report(&data, &generated).map_err(anyhow::Error::msg)?)
     } else if args.rows > 0 {
-        let sampler = Sampler::new(model.clone(), &Default::default()).map_err(anyhow::Error::msg)?;
-        let columns: Vec<usize> = (0..model.columns.len()).collect();
-        let key = sdg_engine::rng::StreamKey::for_field(args.seed, "sdg fit");
-        let arrays = sampler.sample(key, sdg_engine::mapping::Rows::Range { start: 0, len: args.rows }, &columns);
-        let generated: Vec<_> = names.iter().cloned().zip(arrays).collect();
-        Some(fidelity::report(&data, &generated).map_err(anyhow::Error::msg)?)
+        Some(fidelity::of_model(&model, &data, args.rows, args.seed).map_err(anyhow::Error::msg)?)
     } else {
         None
     };

@@ -53,6 +53,18 @@ fn read(c: &FitColumn) -> Result<Values, String> {
     })
 }
 
+/// The report of `rows` rows sampled from `model` (the stream of `seed`)
+/// against `source`, the data it was fitted on: what `sdg fit` prints and
+/// the model API returns.
+pub fn of_model(model: &super::Model, source: &[FitColumn], rows: usize, seed: u64) -> Result<Report, String> {
+    let sampler = super::Sampler::new(model.clone(), &Default::default())?;
+    let columns: Vec<usize> = (0..model.columns.len()).collect();
+    let key = crate::rng::StreamKey::for_field(seed, "sdg fit");
+    let arrays = sampler.sample(key, crate::mapping::Rows::Range { start: 0, len: rows }, &columns);
+    let generated: Vec<FitColumn> = model.columns.iter().map(|c| c.name.clone()).zip(arrays).collect();
+    report(source, &generated)
+}
+
 /// Compares `generated` with `source`, column by column (the same names, in any order).
 pub fn report(source: &[FitColumn], generated: &[FitColumn]) -> Result<Report, String> {
     let mut src = Vec::new();

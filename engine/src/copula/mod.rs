@@ -78,7 +78,7 @@ pub enum CopulaSource {
         /// Its path (relative to the definition's file).
         model: String,
     },
-    /// A model trained by the server (its model API, coming next), by name or id.
+    /// A model trained by the server (`POST /api/v1/models`), by name or id.
     Trained {
         /// Its name or id.
         trained: String,

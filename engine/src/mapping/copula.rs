@@ -166,7 +166,7 @@ fn load(spec: &CopulaSpec, path: &str, pools: &mut PoolScope, issues: &mut Issue
                 issues.push(
                     Issue::new(format!("{path}.source.trained"), format!("no trained model `{trained}`")).hint(
                         if known.is_empty() {
-                            "no model is trained on this server yet; use source: { model: FILE } with a model file written by `sdg fit`".to_string()
+                            "no trained model is known here: `sdg serve` trains them (POST /api/v1/models); elsewhere use source: { model: FILE } with a model file written by `sdg fit` (or downloaded: GET /api/v1/models/{id}/download)".to_string()
                         } else {
                             format!("trained models: {}", known.join(", "))
                         },

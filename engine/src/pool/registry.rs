@@ -80,6 +80,20 @@ pub enum PoolOrigin {
         /// The generator's name.
         name: String,
     },
+    /// A dataset uploaded to the server (`POST /api/v1/datasets`): shared
+    /// by every generator, like a server pool, until the dataset is deleted.
+    Dataset {
+        /// The dataset's id.
+        id: String,
+    },
+}
+
+impl PoolOrigin {
+    /// True for pools of the server itself (files, uploads), which every
+    /// generator reads and no definition may redefine or prune.
+    pub fn is_shared(&self) -> bool {
+        !matches!(self, PoolOrigin::Generator { .. })
+    }
 }
 
 /// `PoolStatus` of seed 001.
@@ -428,7 +442,7 @@ impl Resources {
         let entry = {
             let mut pools = self.inner.pools.write();
             if let Some(old) = pools.get(&spec.name)
-                && matches!(old.origin, PoolOrigin::Server { .. })
+                && old.origin.is_shared()
                 && old.spec != spec
             {
                 return Err(format!("two pools are named `{}`; give each its own name", spec.name));
@@ -449,7 +463,7 @@ impl Resources {
             let mut pools = self.inner.pools.write();
             match pools.get(&spec.name) {
                 Some(e) if e.spec == *spec => Arc::clone(e),
-                Some(e) if matches!(e.origin, PoolOrigin::Server { .. }) => {
+                Some(e) if e.origin.is_shared() => {
                     return Err(format!(
                         "a pool named `{}` is already loaded ({}), with another definition; \
                          read that one without declaring it, or give this one another name",
@@ -496,8 +510,14 @@ impl Resources {
     pub fn prune(&self, keep: impl Fn(&PoolSpec) -> bool) -> usize {
         let mut pools = self.inner.pools.write();
         let before = pools.len();
-        pools.retain(|_, e| matches!(e.origin, PoolOrigin::Server { .. }) || Arc::strong_count(e) > 1 || keep(&e.spec));
+        pools.retain(|_, e| e.origin.is_shared() || Arc::strong_count(e) > 1 || keep(&e.spec));
         before - pools.len()
+    }
+
+    /// Forgets the pool `name` (a deleted dataset); plans running on it keep
+    /// their version. True if there was one.
+    pub fn remove(&self, name: &str) -> bool {
+        self.inner.pools.write().remove(name).is_some()
     }
 
     /// Reloads a pool from its source and swaps the new version in; running
