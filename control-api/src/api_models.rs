@@ -2,7 +2,7 @@
 //! `/api/v1`): `/model-types`, `/models…`, `/jobs…`, `/datasets…`.
 
 use crate::api::{JsonBody, OptionalJsonBody, PathId, blocking};
-use crate::datasets::{DatasetRecord, DatasetUpload, Datasets, name_from_file};
+use crate::datasets::{DatasetRecord, DatasetUpload, Datasets, Upload, name_from_file};
 use crate::error::{ApiError, ErrorBody, code_of};
 use crate::jobs::{JobRecord, JobStatus, no_job};
 use crate::models::{
@@ -388,9 +388,8 @@ async fn upload_dataset(
         return Err(ApiError::validation("the form has no `file` part: send the CSV or Parquet file as `file`"));
     }
     let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| name_from_file(file_name.as_deref().unwrap_or("")));
-    let rec =
-        blocking(move || lab.datasets.add(&staged, name, format.filter(|f| !f.is_empty()), file_name, &lab.resources))
-            .await?;
+    let upload = Upload { staged, name, format: format.filter(|f| !f.is_empty()), file_name };
+    let rec = blocking(move || lab.datasets.add(upload, &lab.resources)).await?;
     Ok((StatusCode::CREATED, Json(rec)).into_response())
 }
 

@@ -50,6 +50,19 @@ pub struct DatasetUpload {
     pub format: Option<String>,
 }
 
+/// An upload written to its staging file.
+#[derive(Debug)]
+pub struct Upload {
+    /// The file it was written to (`Datasets::staging`).
+    pub staged: PathBuf,
+    /// The dataset's name.
+    pub name: String,
+    /// csv or parquet, when the form said.
+    pub format: Option<String>,
+    /// The uploaded file's name.
+    pub file_name: Option<String>,
+}
+
 /// The datasets of this server.
 pub struct Datasets {
     map: Mutex<BTreeMap<String, DatasetRecord>>,
@@ -129,29 +142,18 @@ impl Datasets {
         self.dir.join(format!(".upload-{}", uuid::Uuid::new_v4()))
     }
 
-    /// Makes the file at `staged` a dataset: checks it loads as a pool, then
-    /// stores it. The staged file is moved or removed, whatever happens.
-    pub fn add(
-        &self,
-        staged: &Path,
-        name: String,
-        format: Option<String>,
-        file_name: Option<String>,
-        resources: &Resources,
-    ) -> Result<DatasetRecord, ApiError> {
-        let result = self.add_staged(staged, name, format, file_name, resources);
+    /// Makes an upload a dataset: checks it loads as a pool, then stores
+    /// it. The staged file is moved or removed, whatever happens.
+    pub fn add(&self, upload: Upload, resources: &Resources) -> Result<DatasetRecord, ApiError> {
+        let staged = upload.staged.clone();
+        let result = self.add_staged(upload, resources);
         let _ = std::fs::remove_file(staged);
         result
     }
 
-    fn add_staged(
-        &self,
-        staged: &Path,
-        name: String,
-        format: Option<String>,
-        file_name: Option<String>,
-        resources: &Resources,
-    ) -> Result<DatasetRecord, ApiError> {
+    fn add_staged(&self, upload: Upload, resources: &Resources) -> Result<DatasetRecord, ApiError> {
+        let Upload { staged, name, format, file_name } = upload;
+        let staged = staged.as_path();
         check_name(&name)?;
         let bytes = std::fs::metadata(staged).map(|m| m.len()).map_err(|e| ApiError::internal(e.to_string()))?;
         if bytes == 0 {

@@ -255,38 +255,27 @@ impl ModelType for GaussianCopula {
     }
 }
 
-/// A model as stored.
+/// A model as stored: what the routes answer, and the trained model file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelRecord {
-    pub id: String,
-    pub name: String,
-    pub model_type: String,
-    /// pending, training, ready or failed.
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<String>,
-    /// The pool it was trained on.
-    pub dataset_name: String,
-    /// The uploaded dataset, when the pool is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dataset_id: Option<String>,
-    /// The pool's version it was trained on (0 until trained).
-    pub dataset_version: u64,
-    pub config: Value,
-    pub train_job_id: String,
-    pub created_at: String,
-    pub updated_at: String,
-    #[serde(default)]
-    pub source_rows: Option<u64>,
-    #[serde(default)]
-    pub columns: Vec<ColumnInfo>,
-    #[serde(default)]
-    pub fidelity: Option<Value>,
+    #[serde(flatten)]
+    pub model: ModelResponse,
     /// The trained model file.
     #[serde(default)]
     pub artifact: Option<Value>,
+}
+
+impl std::ops::Deref for ModelRecord {
+    type Target = ModelResponse;
+    fn deref(&self) -> &ModelResponse {
+        &self.model
+    }
+}
+
+impl std::ops::DerefMut for ModelRecord {
+    fn deref_mut(&mut self) -> &mut ModelResponse {
+        &mut self.model
+    }
 }
 
 /// A model, as the model routes answer it.
@@ -329,29 +318,6 @@ pub struct ModelResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub fidelity: Option<Value>,
-}
-
-impl From<&ModelRecord> for ModelResponse {
-    fn from(r: &ModelRecord) -> Self {
-        Self {
-            id: r.id.clone(),
-            name: r.name.clone(),
-            model_type: r.model_type.clone(),
-            status: r.status.clone(),
-            status_reason: r.status_reason.clone(),
-            project_id: r.project_id.clone(),
-            dataset_name: r.dataset_name.clone(),
-            dataset_id: r.dataset_id.clone(),
-            dataset_version: r.dataset_version,
-            config: r.config.clone(),
-            train_job_id: r.train_job_id.clone(),
-            created_at: r.created_at.clone(),
-            updated_at: r.updated_at.clone(),
-            source_rows: r.source_rows,
-            columns: r.columns.clone(),
-            fidelity: r.fidelity.clone(),
-        }
-    }
 }
 
 /// `GET /models`.
@@ -590,22 +556,24 @@ impl Models {
         let mut job = JobRecord::new("train", config.clone());
         let t = now();
         let rec = ModelRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            name: name.clone(),
-            model_type: info.id.clone(),
-            status: "pending".into(),
-            status_reason: None,
-            project_id: req.project_id,
-            dataset_name: pool.clone(),
-            dataset_id,
-            dataset_version: 0,
-            config: config.clone(),
-            train_job_id: job.id.clone(),
-            created_at: t.clone(),
-            updated_at: t,
-            source_rows: None,
-            columns: Vec::new(),
-            fidelity: None,
+            model: ModelResponse {
+                id: uuid::Uuid::new_v4().to_string(),
+                name: name.clone(),
+                model_type: info.id.clone(),
+                status: "pending".into(),
+                status_reason: None,
+                project_id: req.project_id,
+                dataset_name: pool.clone(),
+                dataset_id,
+                dataset_version: 0,
+                config: config.clone(),
+                train_job_id: job.id.clone(),
+                created_at: t.clone(),
+                updated_at: t,
+                source_rows: None,
+                columns: Vec::new(),
+                fidelity: None,
+            },
             artifact: None,
         };
         job.model_id = Some(rec.id.clone());
@@ -753,7 +721,7 @@ impl Models {
             .collect();
         all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
         let (limit, offset) = (filter.limit.unwrap_or(50), filter.offset.unwrap_or(0));
-        let items: Vec<ModelResponse> = all.iter().skip(offset).take(limit).map(|r| ModelResponse::from(*r)).collect();
+        let items: Vec<ModelResponse> = all.iter().skip(offset).take(limit).map(|r| r.model.clone()).collect();
         ModelPage { items, total: all.len(), limit, offset }
     }
 
@@ -761,7 +729,7 @@ impl Models {
     pub fn get(&self, key: &str) -> Result<ModelDetail, ApiError> {
         let model = {
             let map = self.map.lock();
-            ModelResponse::from(&Self::find(&map, key).ok_or_else(|| no_model(key))?.rec)
+            Self::find(&map, key).ok_or_else(|| no_model(key))?.rec.model.clone()
         };
         let jobs = self.jobs.list(|j| j.model_id.as_deref() == Some(&model.id));
         Ok(ModelDetail { model, jobs })
@@ -796,7 +764,7 @@ impl Models {
         let refs: Vec<&str> = jobs.iter().map(String::as_str).collect();
         self.jobs.delete(&refs)?;
         self.store.delete_docs(MODELS, &[&rec.id])?;
-        Ok(rec.id)
+        Ok(rec.model.id)
     }
 
     /// Models trained on the pool `pool` (a dataset may not be deleted while it has some in training).
@@ -886,7 +854,7 @@ impl Models {
         Ok(GenerateAccepted {
             job_id: job.id.clone(),
             synthgen_job_id: job.id,
-            model_id: rec.id,
+            model_id: rec.model.id,
             status: job.status.as_str().into(),
         })
     }
