@@ -41,8 +41,8 @@ impl Overrides {
         if let Some(rows) = self.rows {
             spec.end_condition = EndCondition::RecordCount { value: rows };
         }
-        if self.rate.is_some() {
-            spec.rate = self.rate;
+        if let Some(r) = self.rate {
+            spec.rate = Some(sdg_engine::spec::rate::Rate::Constant(r));
         }
         if self.seed.is_some() {
             spec.seed = self.seed;

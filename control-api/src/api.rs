@@ -129,7 +129,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_generators, create_generator))
         .routes(routes!(validate_generator))
-        .routes(routes!(get_generator, update_generator, delete_generator))
+        .routes(routes!(get_generator, update_generator, patch_generator, delete_generator))
+        .routes(routes!(generator_revisions))
         .routes(routes!(start_generator))
         .routes(routes!(pause_generator))
         .routes(routes!(resume_generator))
@@ -235,6 +236,53 @@ async fn update_generator(
     JsonBody(def): JsonBody,
 ) -> Result<Json<GeneratorResponse>, ApiError> {
     blocking(move || g.update(&id, def)).await.map(Json)
+}
+
+/// Retune a generator: a JSON Merge Patch (RFC 7396) of its definition.
+///
+/// On a RUNNING or PAUSED generator it changes what keeps the schema —
+/// `rate` (constant or a profile) and, per field, `params` (enum values and
+/// weights, bounds, distributions, pool picks, timestamp step and jitter …),
+/// `null_ratio`, `blank_ratio` — between batches, from the row the answer
+/// names (`applied_from_row`): no row lost or repeated, SEQUENCE and
+/// row-keyed fields continue exactly, and the revision is kept
+/// (`/revisions`) so a resume makes the same rows. Any other change, or a
+/// parameter that changes a field's output type, is a 409 that says to stop
+/// and PUT. A generator that is not running has its definition replaced, as
+/// with PUT. `fields`, an array, is replaced whole by a patch.
+#[utoipa::path(patch, path = "/generators/{id}", tag = "generators",
+    params(("id" = String, Path, description = "Generator id")),
+    request_body(content = Object, description = "A merge patch of the definition, e.g. {\"rate\": 5000}", content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Retuned (applied_from_row, revision) or replaced", body = crate::state::PatchResponse),
+        (status = 400, description = "The patched definition is not valid: `errors` lists every problem", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "A change a running generator cannot take: stop it and PUT", body = ErrorBody),
+    ))]
+async fn patch_generator(
+    State(g): State<AppState>,
+    PathId(id): PathId,
+    JsonBody(patch): JsonBody,
+) -> Result<Json<crate::state::PatchResponse>, ApiError> {
+    let patched = blocking(move || {
+        let r = g.patch(&id, &patch);
+        g.settle_pools();
+        r
+    })
+    .await?;
+    Ok(Json(patched))
+}
+
+/// The definitions of the current run, each with the row it applies from
+/// (revision 0 the one it started with, then every retune).
+#[utoipa::path(get, path = "/generators/{id}/revisions", tag = "generators",
+    params(("id" = String, Path, description = "Generator id")),
+    responses((status = 200, body = [crate::model::Revision]), (status = 404, body = ErrorBody)))]
+async fn generator_revisions(
+    State(g): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<Vec<crate::model::Revision>>, ApiError> {
+    g.revisions(&id).map(Json)
 }
 
 /// Delete a generator (a running one is stopped first, its sink flushed).

@@ -31,6 +31,25 @@ pub struct Record {
     /// The universe this generator is a member of (its id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub universe: Option<String>,
+    /// The definitions of the current run and the row each applied from:
+    /// the one it started with, then every retune (`PATCH`). A resume
+    /// rebuilds the run from them, so it makes the rows the run would have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<Revision>,
+}
+
+/// One definition of a run, from a row on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Revision {
+    /// 0 for the definition the run started with, then 1, 2, … per retune.
+    pub revision: usize,
+    /// The first row built with it.
+    pub from_row: u64,
+    /// When it was applied (RFC 3339, UTC).
+    pub at: String,
+    /// The whole definition from that row on.
+    #[schema(value_type = Object)]
+    pub definition: serde_json::Value,
 }
 
 /// A generator, as every generator route answers it.

@@ -308,6 +308,7 @@ impl Generators {
             interrupted: false,
             metrics: None,
             universe: None,
+            revisions: Vec::new(),
         };
         let mut entry = Entry::new(rec);
         let pending = entry.changed();
@@ -339,6 +340,7 @@ impl Generators {
             return Err(refused("update", e.rec.status, "generators that are not RUNNING or PAUSED (stop it first)"));
         }
         e.rec.definition = definition;
+        e.rec.revisions.clear();
         e.rec.status = Status::Created;
         e.rec.status_reason = None;
         e.rec.updated_at = now();
@@ -441,7 +443,19 @@ impl Generators {
         from: u64,
         action: &str,
     ) -> Result<GeneratorResponse, ApiError> {
-        let (mut spec, plan) = check_definition(definition, &self.resources)?;
+        // A resume rebuilds the run as it was: its first definition, then
+        // each retune from its row. A start begins one revision, from row 0.
+        let revisions: Vec<crate::model::Revision> = match self.map.lock().get(id) {
+            Some(e) if from > 0 => e.rec.revisions.clone(),
+            _ => Vec::new(),
+        };
+        let base = revisions.first().map_or(definition, |r| &r.definition);
+        let (mut spec, plan) = check_definition(base, &self.resources)?;
+        let mut later = Vec::new();
+        for r in revisions.iter().skip(1) {
+            let (_, p) = check_definition(&r.definition, &self.resources)?;
+            later.push((r.from_row, Arc::new(p)));
+        }
         let mut note = None;
         if from > 0 && spec.destination.kind == DestinationType::File {
             // The file of the interrupted run keeps its rows; the rest go beside it.
@@ -486,9 +500,13 @@ impl Generators {
             }
         };
         let config = RunConfig { start_row: from, ..RunConfig::with_workers(self.workers) };
-        let run = Arc::new(Run::new(plan, config));
+        let run = Arc::new(Run::with_revisions(plan, later, config));
         run.start(sink).map_err(|t| refused(action, t.current, "generators that are not running"))?;
         e.run = Some(run);
+        if from == 0 {
+            e.rec.revisions =
+                vec![crate::model::Revision { revision: 0, from_row: 0, at: now(), definition: definition.clone() }];
+        }
         e.rec.interrupted = false;
         e.rec.status_reason = note;
         e.sync();
@@ -780,6 +798,7 @@ impl Generators {
                 interrupted: false,
                 metrics: None,
                 universe: Some(uid.clone()),
+                revisions: Vec::new(),
             };
             members.push((m.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string(), rec.id.clone()));
             let mut entry = Entry::new(rec);
@@ -1003,6 +1022,162 @@ impl Generators {
         self.settle_pools();
         Ok(())
     }
+}
+
+/// RFC 7396 JSON Merge Patch: objects merge key by key, `null` removes a
+/// key, anything else (arrays included) replaces.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+/// What a retune may change: `rate`, and per field its `params`,
+/// `null_ratio` and `blank_ratio`. The first other key that differs, by path.
+fn fixed_part_differs(old: &serde_json::Value, new: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let strip = |v: &Value| -> Value {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("rate");
+            if let Some(Value::Array(fields)) = o.get_mut("fields") {
+                for f in fields.iter_mut().filter_map(Value::as_object_mut) {
+                    for k in ["params", "null_ratio", "blank_ratio"] {
+                        f.remove(k);
+                    }
+                }
+            }
+        }
+        v
+    };
+    first_difference(&strip(old), &strip(new), "")
+}
+
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| match (x.get(k), y.get(k)) {
+                (Some(p), Some(q)) => first_difference(p, q, &here(k)),
+                (None, Some(Value::Null)) | (Some(Value::Null), None) => None,
+                _ => Some(here(k)),
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]")))
+        }
+        _ if a == b => None,
+        _ => Some(if path.is_empty() { "the definition".into() } else { path.to_string() }),
+    }
+}
+
+/// What `PATCH /generators/{id}` answers.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PatchResponse {
+    #[serde(flatten)]
+    pub generator: GeneratorResponse,
+    /// The first row built with the new definition (a running or paused
+    /// generator); none when it was not running (the definition is simply replaced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_from_row: Option<u64>,
+    /// The revision it became (GET /generators/{id}/revisions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<usize>,
+}
+
+impl Generators {
+    /// Applies a JSON Merge Patch to a generator's definition. A RUNNING or
+    /// PAUSED generator is retuned between batches — rate, field parameters,
+    /// null and blank ratios; anything else, or a change of output type, is a
+    /// conflict that says to stop and PUT. Another generator's definition is
+    /// replaced, as a PUT would.
+    pub fn patch(&self, id: &str, patch: &serde_json::Value) -> Result<PatchResponse, ApiError> {
+        if !patch.is_object() {
+            return Err(ApiError::validation(
+                "the body must be a JSON object: a merge patch of the definition (RFC 7396), e.g. {\"rate\": 5000}",
+            ));
+        }
+        let (old, run) = {
+            let mut map = self.map.lock();
+            let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
+            member_refuses(e, "retune")?;
+            e.sync();
+            (e.rec.definition.clone(), e.run.clone().filter(|_| e.active()))
+        };
+        let mut new = old.clone();
+        merge_patch(&mut new, patch);
+        let Some(run) = run else {
+            let generator = self.update(id, new)?;
+            return Ok(PatchResponse { generator, applied_from_row: None, revision: None });
+        };
+        if let Some(path) = fixed_part_differs(&old, &new) {
+            return Err(running_conflict(&path, run.status()));
+        }
+        let (_, plan) = check_definition(&new, &self.resources)?;
+        let from = run.retune(Arc::new(plan)).map_err(|e| {
+            ApiError::conflict(
+                format!("{e}; a running generator keeps its schema: stop it, then PUT the new definition"),
+                run.status().as_str(),
+            )
+        })?;
+        let mut map = self.map.lock();
+        let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
+        if e.rec.revisions.is_empty() {
+            e.rec.revisions.push(crate::model::Revision { revision: 0, from_row: 0, at: now(), definition: old });
+        }
+        let revision = e.rec.revisions.len();
+        e.rec.revisions.push(crate::model::Revision { revision, from_row: from, at: now(), definition: new.clone() });
+        e.rec.definition = new;
+        e.rec.updated_at = now();
+        e.sync();
+        let (pending, generator) = (e.changed(), e.response());
+        drop(map);
+        self.store.put(&versioned(&[pending]))?;
+        Ok(PatchResponse { generator, applied_from_row: Some(from), revision: Some(revision) })
+    }
+
+    /// The definitions of the current (or last) run, each with the row it applied from.
+    pub fn revisions(&self, id: &str) -> Result<Vec<crate::model::Revision>, ApiError> {
+        let map = self.map.lock();
+        let e = map.get(id).ok_or_else(|| not_found(id))?;
+        Ok(if e.rec.revisions.is_empty() {
+            vec![crate::model::Revision {
+                revision: 0,
+                from_row: 0,
+                at: e.rec.updated_at.clone(),
+                definition: e.rec.definition.clone(),
+            }]
+        } else {
+            e.rec.revisions.clone()
+        })
+    }
+}
+
+fn running_conflict(path: &str, status: Status) -> ApiError {
+    ApiError::conflict(
+        format!(
+            "`{path}` cannot change while the generator runs: a retune changes `rate` and, per field, `params`, `null_ratio` and `blank_ratio` (keeping each field's output type); stop it, then PUT the new definition"
+        ),
+        status.as_str(),
+    )
 }
 
 #[cfg(test)]

@@ -317,6 +317,8 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
         ("post", "/api/v1/generators"),
         ("get", "/api/v1/generators/{id}"),
         ("put", "/api/v1/generators/{id}"),
+        ("patch", "/api/v1/generators/{id}"),
+        ("get", "/api/v1/generators/{id}/revisions"),
         ("delete", "/api/v1/generators/{id}"),
         ("post", "/api/v1/generators/{id}/start"),
         ("post", "/api/v1/generators/{id}/pause"),
@@ -370,6 +372,7 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
             "get" => get(&url),
             "delete" => delete(&url),
             "put" => put(&url, &json!({})),
+            "patch" => patch(&url, &json!({})),
             _ => post(&url, &json!({ "name": "u" })),
         };
         assert!(!r.body["detail"].as_str().unwrap_or_default().starts_with("no route"), "{method} {path}: {}", r.body);

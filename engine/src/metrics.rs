@@ -44,6 +44,9 @@ pub struct MetricsSnapshot {
     pub errors: u64,
     /// Delivered rows per second over the last second.
     pub rows_per_sec: f64,
+    /// The rate the run is paced at now (a profile's current rate); None when unpaced.
+    #[serde(default)]
+    pub target_rows_per_sec: Option<f64>,
     /// Delivered rows per second of running time since start.
     pub avg_rows_per_sec: f64,
     /// Batches generated but not yet delivered: how much backpressure there is.
@@ -69,6 +72,7 @@ impl MetricsSnapshot {
             bytes: 0,
             errors: 0,
             rows_per_sec: 0.0,
+            target_rows_per_sec: None,
             avg_rows_per_sec: 0.0,
             queue_depth: 0,
             gen_latency_us: Latency::default(),
@@ -253,6 +257,7 @@ impl Metrics {
             bytes: self.bytes.load(Relaxed),
             errors: self.errors.load(Relaxed),
             rows_per_sec,
+            target_rows_per_sec: None,
             avg_rows_per_sec: if active > 0.0 { delivered as f64 / active } else { 0.0 },
             queue_depth: self.queue_depth.load(Relaxed),
             gen_latency_us,

@@ -91,6 +91,7 @@ impl Plan {
             locale,
             end_condition: &spec.end_condition,
             copulas: &spec.copulas,
+            rate: spec.rate.as_ref(),
         };
         let mut scope = PoolScope::new(spec, resources, &mut issues);
         let compiled = compile_groups(&ctx, &mut scope, &mut issues);
@@ -221,9 +222,9 @@ impl Plan {
         }
     }
 
-    /// The configured rate, rows per second.
-    pub fn rate(&self) -> Option<f64> {
-        self.spec.rate
+    /// The configured rate: rows per second, or a profile.
+    pub fn rate(&self) -> Option<&crate::spec::rate::Rate> {
+        self.spec.rate.as_ref()
     }
 
     /// BATCH or REALTIME.
@@ -260,7 +261,7 @@ impl Plan {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0);
-        let row_interval_us = self.rate().map(|r| 1e6 / r).unwrap_or(0.0);
+        let row_interval_us = self.rate().map(|r| 1e6 / r.at(0.0)).unwrap_or(0.0);
         BatchCtx::range(0, 0, wall_us, row_interval_us)
     }
 
@@ -427,15 +428,12 @@ fn check_spec(spec: &GeneratorSpec) -> Issues {
                 .hint("add at least one field, e.g. { name: id, type: SEQUENCE }"),
         );
     }
-    match (spec.mode, spec.rate) {
+    match (spec.mode, &spec.rate) {
         (GenerationMode::Realtime, None) => issues.push(
             Issue::new("rate", "REALTIME mode needs a rate (rows per second)")
                 .hint("add e.g. rate: 1000, or use mode: BATCH"),
         ),
-        (_, Some(r)) if !(r.is_finite() && (MIN_RATE..=MAX_RATE).contains(&r)) => issues.push(
-            Issue::new("rate", format!("rate must be between {MIN_RATE} and {MAX_RATE:e} rows per second, got {r}"))
-                .hint("e.g. rate: 1000; leave it out for BATCH as fast as the destination takes"),
-        ),
+        (_, Some(r)) => r.check(MIN_RATE, MAX_RATE, &mut issues),
         _ => {}
     }
     if let Some(b) = spec.batch_size

@@ -378,3 +378,109 @@ fn a_generation_error_is_handled_by_on_error_like_a_destination_error() {
     assert_eq!(run.checkpoint(), 300);
     assert_eq!(run.metrics().rows_failed, 100);
 }
+
+#[test]
+fn a_rate_profile_in_batch_mode_shapes_event_time() {
+    // A sine of period 1 h: 100 ± 90 rows/s, so an hour holds 360 000 rows.
+    let p = plan(
+        "name: day\nseed: 1\nrate: { profile: sine, base: 100, amplitude: 90, period: 1h }\n\
+         end_condition: { type: RECORD_COUNT, value: 360000 }\ndestination: { type: BLACKHOLE }\n\
+         fields:\n  - { name: at, type: TIMESTAMP_GENERATED, params: { start: '2026-01-01T00:00:00Z', format: epoch_millis } }\n  - { name: fixed, type: TIMESTAMP_GENERATED, params: { step: 1s, format: epoch_millis } }",
+    );
+    let batch = p.generate(0, 360_000).expect("rows");
+    let at = batch.column(0).as_any().downcast_ref::<arrow_array::Int64Array>().expect("millis");
+    let start = 1_767_225_600_000i64;
+    // Rows per 6-minute bin against the integral of the rate over it.
+    let mut bins = [0u64; 10];
+    for v in at.values() {
+        let k = ((v - start) / 360_000) as usize;
+        bins[k.min(9)] += 1;
+    }
+    let rows_by =
+        |t: f64| 100.0 * t + 90.0 * 3600.0 / std::f64::consts::TAU * (1.0 - (std::f64::consts::TAU * t / 3600.0).cos());
+    for (k, n) in bins.iter().enumerate() {
+        let want = rows_by(360.0 * (k + 1) as f64) - rows_by(360.0 * k as f64);
+        assert!((*n as f64 - want).abs() <= 0.005 * want + 2.0, "bin {k}: {n} rows, the profile says {want:.0}");
+    }
+    assert!(bins[2] > 4 * bins[7], "a peak and a trough: {bins:?}");
+    assert!(at.values().windows(2).all(|w| w[0] <= w[1]), "event time never goes back");
+    // A field with its own `step` keeps it.
+    let fixed = batch.column(1).as_any().downcast_ref::<arrow_array::Int64Array>().expect("millis");
+    assert_eq!(fixed.value(10) - fixed.value(0), 10_000);
+}
+
+#[test]
+fn a_paced_run_reports_the_rate_of_its_profile_now() {
+    let p = plan(
+        "name: r\nmode: REALTIME\nrate: { profile: ramp, from: 500, to: 20000, over: 1h }\n\
+         end_condition: { type: MANUAL }\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]",
+    );
+    let sink = Collect::default();
+    let run = Run::new(Arc::new(p), config(2));
+    run.start(Box::new(sink.clone())).expect("starts");
+    std::thread::sleep(Duration::from_millis(300));
+    let target = run.metrics().target_rows_per_sec.expect("a paced run has a target");
+    // 0.3 s into a ramp of 1 h: just above where it starts.
+    assert!((500.0..600.0).contains(&target), "{target}");
+    run.stop().expect("stops");
+    assert_eq!(run.metrics().target_rows_per_sec, None, "a stopped run has none");
+    // Rows are one unbroken sequence.
+    let ids: Vec<i64> = sink
+        .batches
+        .lock()
+        .iter()
+        .flat_map(|b| {
+            let a = b.column(0).as_any().downcast_ref::<arrow_array::Int64Array>().map(|a| a.values().to_vec());
+            a.unwrap_or_default()
+        })
+        .collect();
+    assert!(!ids.is_empty() && ids.windows(2).all(|w| w[1] == w[0] + 1));
+}
+
+#[test]
+fn a_retune_applies_from_its_row_and_a_rebuilt_run_makes_the_same_rows() {
+    let def = |weights: &str| {
+        format!(
+            "name: t\nseed: 9\nbatch_size: 500\nend_condition: {{ type: RECORD_COUNT, value: 200000 }}\ndestination: {{ type: BLACKHOLE }}\n\
+             fields:\n  - {{ name: id, type: SEQUENCE }}\n  - {{ name: s, type: ENUM_RANDOM, params: {{ values: [a, b], weights: {weights} }} }}\n  - {{ name: x, type: NUMERIC_RANGE, params: {{ min: 0, max: 9 }} }}"
+        )
+    };
+    let (before, after) = (Arc::new(plan(&def("[1, 0]"))), Arc::new(plan(&def("[0, 1]"))));
+    // A sink slow enough that the retune lands mid-run.
+    let sink = Collect { delay: Duration::from_micros(300), ..Collect::default() };
+    let run = Run::new(Arc::clone(&before), config(3));
+    run.start(Box::new(sink.clone())).expect("starts");
+    std::thread::sleep(Duration::from_millis(20));
+    let from = run.retune(Arc::clone(&after)).expect("same schema");
+    assert_eq!(run.wait(), Status::Completed);
+    assert!(from > 0 && from < 200_000, "{from}");
+    assert_eq!(run.revisions().len(), 2);
+    let rows: Vec<(i64, String)> = sink
+        .batches
+        .lock()
+        .iter()
+        .flat_map(|b| {
+            let id = b.column(0).as_any().downcast_ref::<arrow_array::Int64Array>().expect("id").clone();
+            let f =
+                arrow_cast::display::ArrayFormatter::try_new(b.column(1).as_ref(), &Default::default()).expect("fmt");
+            let s: Vec<String> = (0..b.num_rows()).map(|i| f.value(i).to_string()).collect();
+            id.values().iter().copied().zip(s).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(rows.len(), 200_000);
+    for (i, (id, s)) in rows.iter().enumerate() {
+        assert_eq!(*id, i as i64 + 1, "no row lost or repeated (the sequence starts at 1)");
+        assert_eq!(s, if (i as u64) < from { "a" } else { "b" }, "row {i}, retuned from {from}");
+    }
+    // The same revisions rebuilt (a resume after a restart): the same bytes, from any row.
+    let again = Collect::default();
+    let rebuilt = Run::with_revisions(Arc::clone(&before), vec![(from, Arc::clone(&after))], config(2));
+    rebuilt.start(Box::new(again.clone())).expect("starts");
+    assert_eq!(rebuilt.wait(), Status::Completed);
+    assert_eq!(again.concat(), sink.concat());
+    // A definition of another schema is refused.
+    let other =
+        Arc::new(plan("name: o\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: UUID_GENERATED }]"));
+    let running = Run::new(before, config(1));
+    assert!(running.retune(other).is_err());
+}

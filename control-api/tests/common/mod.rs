@@ -112,6 +112,12 @@ pub fn post_empty(url: &str) -> Answer {
     answer(agent().post(url).send_empty())
 }
 
+/// A JSON Merge Patch (RFC 7396).
+pub fn patch(url: &str, body: &Value) -> Answer {
+    let bytes = serde_json::to_vec(body).expect("json");
+    answer(agent().patch(url).content_type("application/merge-patch+json").send(&bytes[..]))
+}
+
 pub fn put(url: &str, body: &Value) -> Answer {
     answer(agent().put(url).send_json(body))
 }

@@ -287,6 +287,8 @@ pub struct CompileCtx<'a> {
     pub end_condition: &'a crate::spec::EndCondition,
     /// The copulas the definition declares (COPULA_GENERATED fields).
     pub copulas: &'a [crate::copula::CopulaSpec],
+    /// The rate, when it is a profile (it shapes BATCH mode's simulated time).
+    pub rate: Option<&'a crate::spec::rate::Rate>,
 }
 
 /// The pools a plan reads, by slot: resolved while compiling (declared by

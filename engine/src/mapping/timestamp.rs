@@ -65,6 +65,8 @@ pub(super) struct TimestampMapper {
     step_us: i64,
     jitter_us: u64,
     format: Format,
+    /// BATCH under a rate profile: event time follows the profile, not `step`.
+    profile: Option<crate::spec::rate::Rate>,
 }
 
 /// Parses an RFC 3339 `start` (or the default) to µs since the epoch.
@@ -102,6 +104,11 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Tim
     let start_us = parse_start(p, params.start.as_deref(), issues);
     let step_us = duration_us(p, "step", params.step.as_ref(), 1_000_000, issues);
     let jitter_us = duration_us(p, "jitter", params.jitter.as_ref(), 0, issues);
+    // BATCH with a rate profile and no `step`: the profile shapes event time.
+    let profile = match (p.ctx.mode, p.ctx.rate, &params.step) {
+        (GenerationMode::Batch, Some(r @ crate::spec::rate::Rate::Profile(_)), None) => Some(r.clone()),
+        _ => None,
+    };
     let clock = params.clock.unwrap_or(match p.ctx.mode {
         GenerationMode::Batch => ClockKind::Simulated,
         GenerationMode::Realtime => ClockKind::Wall,
@@ -117,6 +124,7 @@ pub(super) fn compile(p: &Params<'_>, issues: &mut Issues) -> Option<(Field, Tim
         step_us: step_us?,
         jitter_us: jitter_us? as u64,
         format: params.format,
+        profile,
     };
     Some((Field::new(&p.spec.name, data_type, true), mapper))
 }
@@ -131,9 +139,15 @@ impl ColumnMapper for TimestampMapper {
             if self.jitter_us == 0 { 0 } else { below(self.jitter_key.at(row), self.jitter_us + 1) as i64 }
         };
         let values: ScalarBuffer<i64> = match self.clock {
-            ClockKind::Simulated => ctx.rows.collect(|row| {
-                self.start_us.wrapping_add((row as i64).wrapping_mul(self.step_us)).wrapping_add(jitter(row))
-            }),
+            ClockKind::Simulated => match &self.profile {
+                None => ctx.rows.collect(|row| {
+                    self.start_us.wrapping_add((row as i64).wrapping_mul(self.step_us)).wrapping_add(jitter(row))
+                }),
+                Some(rate) => ctx.rows.collect(|row| {
+                    let at_us = (rate.time_of(row as f64) * 1e6) as i64;
+                    self.start_us.wrapping_add(at_us).wrapping_add(jitter(row))
+                }),
+            },
             ClockKind::Wall => {
                 ctx.rows.collect_indexed(|i, row| ctx.wall_us + (i as f64 * ctx.row_interval_us) as i64 + jitter(row))
             }

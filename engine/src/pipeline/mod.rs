@@ -126,9 +126,29 @@ struct Control {
     status: Status,
 }
 
+/// The plans of a run by the row they apply from (a retune adds one).
+#[derive(Debug)]
+struct Revisions {
+    /// (first row, plan), rows ascending; the first from the run's start row.
+    plans: Vec<(u64, Arc<Plan>)>,
+}
+
+impl Revisions {
+    /// The plan rows from `row` on are built with, and its position.
+    fn at(&self, row: u64) -> (usize, &Arc<Plan>) {
+        let k = self.plans.partition_point(|(from, _)| *from <= row).saturating_sub(1);
+        (k, &self.plans[k].1)
+    }
+}
+
 #[derive(Debug)]
 struct Shared {
+    /// The plan the run was started with: its schema, end condition,
+    /// batch size and error policy hold for every revision.
     plan: Arc<Plan>,
+    /// The plans by row; claims read it (under the lock) so a retune applies
+    /// exactly from the first row claimed after it.
+    revisions: parking_lot::RwLock<Revisions>,
     config: RunConfig,
     control: Mutex<Control>,
     wake: Condvar,
@@ -156,14 +176,22 @@ pub struct Run {
 
 impl Run {
     /// A run of `plan`, in status CREATED.
-    pub fn new(plan: Arc<Plan>, mut config: RunConfig) -> Self {
+    pub fn new(plan: Arc<Plan>, config: RunConfig) -> Self {
+        Self::with_revisions(plan, Vec::new(), config)
+    }
+
+    /// A run of `plan` that switches to each of `later` from its row (a run
+    /// resumed after retunes: the same rows as the run it continues).
+    pub fn with_revisions(plan: Arc<Plan>, later: Vec<(u64, Arc<Plan>)>, mut config: RunConfig) -> Self {
         config.workers = config.workers.max(1);
         config.queue_batches = config.queue_batches.max(config.workers);
-        let rate = plan.rate();
+        let revisions = Revisions { plans: std::iter::once((0, Arc::clone(&plan))).chain(later).collect() };
+        // The rate in force where the run starts.
+        let rate = revisions.at(config.start_row).1.rate().cloned();
         let shared = Shared {
-            batch_size: AtomicUsize::new(Pacer::batch_size(rate, plan.batch_size())),
+            batch_size: AtomicUsize::new(Pacer::batch_size(rate.as_ref().map(|r| r.at(0.0)), plan.batch_size())),
             next_row: AtomicU64::new(config.start_row),
-            pacer: Pacer::new(rate, config.start_row),
+            pacer: Pacer::new(rate, config.start_row, plan.seed()),
             metrics: Metrics::new(config.workers),
             control: Mutex::new(Control { status: Status::Created }),
             wake: Condvar::new(),
@@ -173,15 +201,51 @@ impl Run {
             failed: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             checkpoint: AtomicU64::new(config.start_row),
+            revisions: parking_lot::RwLock::new(revisions),
             plan,
             config,
         };
         Self { shared: Arc::new(shared), threads: Mutex::new(Vec::new()) }
     }
 
-    /// The compiled generator.
+    /// The compiled generator (as started).
     pub fn plan(&self) -> &Arc<Plan> {
         &self.shared.plan
+    }
+
+    /// Swaps in `plan` between batches: rows from the returned row on are
+    /// built with it, the rows before with the plans before (none lost or
+    /// repeated). Its rate replaces the run's. Err when it would change the
+    /// schema (fields, their order or types), which a run cannot.
+    pub fn retune(&self, plan: Arc<Plan>) -> Result<u64, String> {
+        let s = &self.shared;
+        if plan.schema() != s.plan.schema() {
+            return Err("the new definition changes the output schema (fields, their order or types)".into());
+        }
+        let rate = plan.rate().cloned();
+        let rate_changed = {
+            let r = s.revisions.read();
+            r.plans.last().map(|(_, p)| p.rate() != plan.rate()).unwrap_or(true)
+        };
+        let from = {
+            let mut r = s.revisions.write();
+            let from = s.next_row.load(SeqCst);
+            // Two retunes before a row was claimed: the later one wins.
+            if r.plans.len() > 1 && r.plans.last().is_some_and(|(f, _)| *f == from) {
+                r.plans.pop();
+            }
+            r.plans.push((from, plan));
+            from
+        };
+        if rate_changed {
+            self.set_rate(rate);
+        }
+        Ok(from)
+    }
+
+    /// Each plan and the row it applies from.
+    pub fn revisions(&self) -> Vec<(u64, Arc<Plan>)> {
+        self.shared.revisions.read().plans.clone()
     }
 
     /// Starts the workers and the sink stage.
@@ -195,7 +259,7 @@ impl Run {
             c.status = Status::Running;
         }
         s.metrics.mark_started();
-        s.pacer.reanchor(s.config.start_row, s.pacer.rate());
+        s.pacer.reanchor(s.config.start_row, s.metrics.active_elapsed().as_secs_f64());
         let (credit_tx, credit_rx) = bounded::<()>(s.config.queue_batches);
         for _ in 0..s.config.queue_batches {
             // The channel holds exactly queue_batches credits.
@@ -265,7 +329,7 @@ impl Run {
         }
         c.status = Status::Running;
         s.metrics.mark_paused(false);
-        s.pacer.reanchor(s.next_row.load(SeqCst), s.pacer.rate());
+        s.pacer.reanchor(s.next_row.load(SeqCst), s.metrics.active_elapsed().as_secs_f64());
         s.paused.store(false, SeqCst);
         s.wake.notify_all();
         Ok(())
@@ -290,10 +354,11 @@ impl Run {
     }
 
     /// Changes the rate (rows per second) of a running run; None removes the cap.
-    pub fn set_rate(&self, rate: Option<f64>) {
+    pub fn set_rate(&self, rate: Option<crate::spec::rate::Rate>) {
         let s = &self.shared;
-        s.batch_size.store(Pacer::batch_size(rate, s.plan.batch_size()), SeqCst);
-        s.pacer.reanchor(s.next_row.load(SeqCst), rate);
+        let now = s.metrics.active_elapsed().as_secs_f64();
+        s.batch_size.store(Pacer::batch_size(rate.as_ref().map(|r| r.at(0.0)), s.plan.batch_size()), SeqCst);
+        s.pacer.set_rate(s.next_row.load(SeqCst), rate, now);
     }
 
     /// The current status.
@@ -303,7 +368,13 @@ impl Run {
 
     /// Live metrics.
     pub fn metrics(&self) -> MetricsSnapshot {
-        self.shared.metrics.snapshot(self.status())
+        let s = &self.shared;
+        let status = self.status();
+        let mut m = s.metrics.snapshot(status);
+        if status == Status::Running || status == Status::Paused {
+            m.target_rows_per_sec = s.pacer.rate_now(s.metrics.active_elapsed().as_secs_f64());
+        }
+        m
     }
 
     /// Waits for the run to end by itself (end condition, error, or `stop`).
@@ -416,6 +487,8 @@ struct WorkerChannels {
 
 fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: &WorkerChannels) {
     let (credits, data) = (&ch.credits, &ch.data);
+    // Per-worker state belongs to one plan: made again after a retune.
+    let mut revision = 0usize;
     let mut locals = s.plan.new_locals();
     let row_limit = s.plan.row_limit();
     let duration_limit = s.plan.duration_limit();
@@ -436,8 +509,22 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
             s.exhausted.store(true, SeqCst);
             return;
         }
-        let size = s.batch_size.load(SeqCst) as u64;
-        let start = s.next_row.fetch_add(size, SeqCst);
+        // A paced run's batches hold about 10 ms of rows at the rate now.
+        let rate_now = s.pacer.rate_now(s.metrics.active_elapsed().as_secs_f64());
+        let size = match rate_now {
+            Some(r) => Pacer::batch_size(Some(r), s.plan.batch_size()) as u64,
+            None => s.batch_size.load(SeqCst) as u64,
+        };
+        let (start, plan) = {
+            let r = s.revisions.read();
+            let start = s.next_row.fetch_add(size, SeqCst);
+            let (k, plan) = r.at(start);
+            if k != revision {
+                revision = k;
+                locals = plan.new_locals();
+            }
+            (start, Arc::clone(plan))
+        };
         let len = match row_limit {
             Some(end) if start >= end => {
                 s.exhausted.store(true, SeqCst);
@@ -446,15 +533,15 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
             Some(end) => size.min(end - start),
             None => size,
         };
-        if let Some(due) = s.pacer.due(start) {
-            sleep_until(s, due);
+        if let Some(wait) = s.pacer.due(start, s.metrics.active_elapsed().as_secs_f64()) {
+            sleep_until(s, Instant::now() + wait);
         }
         let wall_us =
             SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
-        let row_interval_us = s.pacer.rate().map(|r| 1e6 / r).unwrap_or(0.0);
+        let row_interval_us = rate_now.map(|r| 1e6 / r).unwrap_or(0.0);
         let ctx = BatchCtx::range(start, len as usize, wall_us, row_interval_us);
         let t0 = Instant::now();
-        let batch = match generate(s, &ctx, start, len, &mut locals) {
+        let batch = match generate(s, &plan, &ctx, start, len, &mut locals) {
             Generated::Batch(batch) => batch,
             Generated::GivenUp => {
                 if data.send(Built { start, rows: len, outcome: Outcome::GivenUp }).is_err() {
@@ -499,10 +586,10 @@ enum Generated {
 /// pauses the run and tries the same rows again on resume (a plugin or pool
 /// may have been replaced meanwhile). Any other error is a bug and fails the
 /// run whatever the policy.
-fn generate(s: &Shared, ctx: &BatchCtx, start: u64, len: u64, locals: &mut [LocalState]) -> Generated {
+fn generate(s: &Shared, plan: &Plan, ctx: &BatchCtx, start: u64, len: u64, locals: &mut [LocalState]) -> Generated {
     let end = start + len;
     loop {
-        let err = match s.plan.generate_ctx(ctx, locals) {
+        let err = match plan.generate_ctx(ctx, locals) {
             Ok(batch) => return Generated::Batch(batch),
             Err(e) => e,
         };

@@ -64,7 +64,7 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
     let name: Option<String> = required(obj, "", "name", &mut issues);
     let description = optional(obj, "", "description", &mut issues);
     let mode = optional(obj, "", "mode", &mut issues).unwrap_or_default();
-    let rate = optional(obj, "", "rate", &mut issues);
+    let rate = obj.get("rate").and_then(|v| super::rate::read(v, &mut issues));
     // Whole numbers written as floats (`seed: 42.0`) are the integers they are.
     let whole = |key: &str| obj.get(key).cloned().map(|mut v| (super::schema::integral(&mut v), v).1);
     let seed = optional_value(whole("seed"), "seed", &mut issues);

@@ -7,6 +7,7 @@
 //! malformed field never hides the problems of the others.
 
 mod load;
+pub mod rate;
 pub mod schema;
 
 pub(crate) use load::{clean as clean_message, describe};
@@ -28,9 +29,11 @@ pub struct GeneratorSpec {
     /// BATCH generates as fast as the destination accepts; REALTIME paces rows at `rate`.
     #[serde(default)]
     pub mode: GenerationMode,
-    /// Rows per second. Required for REALTIME; an optional cap for BATCH.
+    /// Rows per second, constant or a profile over time (ramp, steps, sine,
+    /// poisson, bursts). Required for REALTIME; an optional cap for BATCH,
+    /// where a profile shapes simulated event time instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<f64>,
+    pub rate: Option<rate::Rate>,
     /// Same seed, same data (wall-clock fields of REALTIME runs aside). A random seed is drawn when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,

@@ -15,6 +15,33 @@ use super::DestinationType;
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
 use serde_json::{Value, json};
 
+/// `rate:` — rows per second, or a profile (spec::rate).
+fn rate_schema() -> Value {
+    let r = json!({ "type": "number", "minimum": crate::plan::MIN_RATE, "maximum": crate::plan::MAX_RATE });
+    let d = duration(&mut SchemaGenerator::default()).to_value();
+    json!({
+        "description": "Rows per second, constant or a profile over time. Required for REALTIME; an optional cap for BATCH, where a profile shapes simulated event time (TIMESTAMP_GENERATED without `step`). Profiles: ramp, steps, sine (amplitude below base), poisson, bursts ({ base, bursts }).",
+        "anyOf": [
+            { "type": "null" },
+            r,
+            { "type": "object", "additionalProperties": false, "required": ["profile", "from", "to", "over"],
+              "properties": { "profile": { "const": "ramp" }, "from": r, "to": r, "over": d } },
+            { "type": "object", "additionalProperties": false, "required": ["profile", "steps"],
+              "properties": { "profile": { "const": "steps" }, "repeat": { "type": "boolean" },
+                "steps": { "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": false,
+                  "required": ["rate", "for"], "properties": { "rate": r, "for": d } } } } },
+            { "type": "object", "additionalProperties": false, "required": ["profile", "base", "amplitude", "period"],
+              "properties": { "profile": { "const": "sine" }, "base": r, "amplitude": { "type": "number", "minimum": 0 }, "period": d } },
+            { "type": "object", "additionalProperties": false, "required": ["profile", "mean"],
+              "properties": { "profile": { "const": "poisson" }, "mean": r } },
+            { "type": "object", "additionalProperties": false, "required": ["base", "bursts"],
+              "properties": { "profile": { "const": "bursts" }, "base": r,
+                "bursts": { "type": "object", "additionalProperties": false, "required": ["every", "for", "factor"],
+                  "properties": { "every": d, "for": d, "factor": { "type": "number", "exclusiveMinimum": 0 } } } } }
+        ]
+    })
+}
+
 /// A humantime duration text (`"250ms"`, `"1h 30m"`) or a number of seconds.
 pub fn duration(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
@@ -228,10 +255,7 @@ pub fn definition(destinations: &[(DestinationType, Value)]) -> Value {
                 "enum": ["BATCH", "REALTIME", null], "default": "BATCH",
                 "description": "BATCH generates as fast as the destination accepts; REALTIME paces rows at `rate`."
             },
-            "rate": {
-                "type": ["number", "null"], "minimum": crate::plan::MIN_RATE, "maximum": crate::plan::MAX_RATE,
-                "description": "Rows per second. Required for REALTIME; an optional cap for BATCH."
-            },
+            "rate": rate_schema(),
             "seed": {
                 "type": ["integer", "null"], "minimum": 0, "maximum": u64::MAX,
                 "description": "Same seed, same data. The server draws one when a definition has none, and stores it."
