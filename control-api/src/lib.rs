@@ -14,12 +14,14 @@ mod model;
 mod models;
 mod openapi;
 mod prom;
+mod run_control;
 mod state;
 mod store;
 
 pub use error::ErrorBody;
 pub use guard::hash_key;
 pub use model::GeneratorResponse;
+pub use run_control::control_run;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};

@@ -1048,7 +1048,7 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
 
 /// What a retune may change: `rate`, and per field its `params`,
 /// `null_ratio` and `blank_ratio`. The first other key that differs, by path.
-fn fixed_part_differs(old: &serde_json::Value, new: &serde_json::Value) -> Option<String> {
+pub(crate) fn fixed_part_differs(old: &serde_json::Value, new: &serde_json::Value) -> Option<String> {
     use serde_json::Value;
     let strip = |v: &Value| -> Value {
         let mut v = v.clone();
@@ -1171,7 +1171,7 @@ impl Generators {
     }
 }
 
-fn running_conflict(path: &str, status: Status) -> ApiError {
+pub(crate) fn running_conflict(path: &str, status: Status) -> ApiError {
     ApiError::conflict(
         format!(
             "`{path}` cannot change while the generator runs: a retune changes `rate` and, per field, `params`, `null_ratio` and `blank_ratio` (keeping each field's output type); stop it, then PUT the new definition"

@@ -93,7 +93,7 @@ fn wrong_types_name_the_parameter() {
     );
     expect(
         "name: t\nrate: fast\nseed: -1\ndestination: { type: FILE }\nfields: []",
-        &["rate: invalid type", "seed: invalid value: integer `-1`"],
+        &["rate: expected rows per second or a profile, found the text \"fast\"", "seed: invalid value: integer `-1`"],
     );
     expect("name: t\ndestination: { type: FILE }\nfields: []", &["fields: there are no fields"]);
 }

@@ -53,6 +53,12 @@ pub struct RunArgs {
     /// No progress bar and no summary line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Serve this run's controls on ADDR while it runs (no auth: keep it on
+    /// loopback): `PATCH /` with a JSON Merge Patch of the definition
+    /// retunes it (`{"rate": 5000}`, field params), `GET /metrics`,
+    /// `GET /revisions`, `POST /pause|resume|stop`. Port 0 picks a free one.
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub pools: crate::pools::PoolArgs,
 }
@@ -96,6 +102,16 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     };
     let t0 = Instant::now();
     run.start(sink)?;
+    if let Some(addr) = args.control {
+        let definition = serde_json::to_value(&spec).context("the definition as JSON")?;
+        let bound = sdg_control_api::control_run(addr, Arc::clone(&run), definition, args.pools.resources()?)?;
+        if !bound.ip().is_loopback() {
+            eprintln!("warning: --control {bound} is not a loopback address and has no authentication");
+        }
+        eprintln!(
+            "control: http://{bound} — curl -X PATCH http://{bound}/ -H 'Content-Type: application/json' -d '{{\"rate\": 5000}}'"
+        );
+    }
     let m = progress::follow(&run, plan.row_limit(), args.quiet);
     if !args.quiet {
         summary(&spec, &plan, &m, t0.elapsed().as_secs_f64(), workers);
@@ -158,6 +174,9 @@ fn exit_code(m: &sdg_engine::MetricsSnapshot, interrupted: bool) -> ExitCode {
 /// Every member of a universe: parents first; each member's progress bar
 /// from its start to its end, then its summary line.
 fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
+    if args.control.is_some() {
+        anyhow::bail!("--control retunes one generator: run a member alone with --generator NAME");
+    }
     let per_member = [
         ("--rows", args.rows.is_some()),
         ("--rate", args.rate.is_some()),
