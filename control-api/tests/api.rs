@@ -302,7 +302,8 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
             "CATALOG",
             "UNIVERSE_KEY_REFERENCE",
             "COMPUTED",
-            "COPULA_GENERATED"
+            "COPULA_GENERATED",
+            "STATE_MACHINE"
         ]
     );
     assert_eq!(def["properties"]["copulas"]["items"]["required"], json!(["name", "source"]));

@@ -1,6 +1,6 @@
 //! Property tests of the mapping types implemented today: SEQUENCE,
 //! UUID_GENERATED, TIMESTAMP_GENERATED, ENUM_RANDOM, NUMERIC_RANGE,
-//! CONSTANT, POOL_REFERENCE, POOL_DERIVED, CATALOG and COPULA_GENERATED (`every_implemented_type_is_covered` fails when another type
+//! CONSTANT, POOL_REFERENCE, POOL_DERIVED, CATALOG, COPULA_GENERATED and STATE_MACHINE (`every_implemented_type_is_covered` fails when another type
 //! starts compiling without being added to `FIELDS`). For every type, in
 //! each of its variants (`FIELDS`, with nulls):
 //! - any row range generated alone equals that slice of a longer run, for any seed;
@@ -65,6 +65,11 @@ const FIELDS: &[&str] = &[
 const DEPENDENT: &[&str] = &[
     "{ name: pd, type: POOL_DERIVED, params: { from: pu, column: name }, null_ratio: 0.2 }",
     "{ name: pl, type: POOL_DERIVED, params: { pool: c, key_field: pz, key_column: code, column: name } }",
+    "{ name: sk, type: SEQUENCE, params: { prefix: S-, padding: 5 } }",
+    "{ name: sm, type: STATE_MACHINE, params: { entity: { field: sk, count: 37 }, initial: a, states: [a, b, c], \
+       transitions: { a: { b: 2, c: 1 }, b: { a: 1, c: 1 } }, final: [c] }, null_ratio: 0.1 }",
+    "{ name: sst, type: STATE_MACHINE, params: { from: sm, value: step } }",
+    "{ name: sse, type: STATE_MACHINE, params: { from: sm, value: session }, null_ratio: 0.3 }",
 ];
 
 /// The pool every generator here declares, and a copula fitted on it.
@@ -84,6 +89,7 @@ const ALL_TYPES: &[&str] = &[
     "COPULA_GENERATED",
     "UNIVERSE_KEY_REFERENCE",
     "CATALOG",
+    "STATE_MACHINE",
 ];
 
 /// A BATCH generator with `seed` and the `fields` (flow-style YAML lines).

@@ -27,6 +27,7 @@ pub(crate) mod params;
 mod pool_lookup;
 mod pool_pick;
 mod sequence;
+pub(crate) mod state_machine;
 mod timestamp;
 pub(crate) mod universe_ref;
 mod uuid;
@@ -425,6 +426,7 @@ pub fn params_schemas() -> Vec<(MappingType, serde_json::Value, bool)> {
         with_required(MappingType::UniverseKeyReference, of::<universe_ref::UniverseParams>()),
         with_required(MappingType::Computed, of::<computed::ComputedParams>()),
         with_required(MappingType::CopulaGenerated, of::<copula::CopulaParams>()),
+        (MappingType::StateMachine, of::<state_machine::StateMachineParams>(), true),
     ]
 }
 
@@ -444,6 +446,7 @@ fn param_keys(kind: MappingType) -> &'static [&'static str] {
         MappingType::UniverseKeyReference => universe_ref::KEYS,
         MappingType::Computed => computed::KEYS,
         MappingType::CopulaGenerated => copula::KEYS,
+        MappingType::StateMachine => state_machine::KEYS,
     }
 }
 
@@ -488,6 +491,39 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
     }
     let copula_of: HashMap<usize, String> =
         copulas.iter().flat_map(|(k, ms)| ms.iter().map(move |i| (*i, k.clone()))).collect();
+    // STATE_MACHINE fields: each machine with its session key field (whose
+    // group it takes over) and the fields deriving its step or session.
+    let mut machines: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut machine_derived: HashMap<usize, Vec<(usize, state_machine::DerivedValue)>> = HashMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        if f.kind == MappingType::StateMachine {
+            let path = format!("fields[{i}]");
+            let key = crate::rng::StreamKey::for_field(ctx.seed, &f.name);
+            let p = params::Params { spec: f, path: &path, key, ctx };
+            match state_machine::role(i, &p, ctx, issues) {
+                Some(state_machine::Role::Machine { key_field }) => machines.push((i, key_field)),
+                Some(state_machine::Role::Derived { from, value }) => {
+                    machine_derived.entry(from).or_default().push((i, value))
+                }
+                None => {}
+            }
+        }
+    }
+    let mut key_owner: HashMap<usize, usize> = HashMap::new();
+    for &(i, key) in &machines {
+        let Some(k) = key else { continue };
+        let taken = fields[k].kind == MappingType::StateMachine || key_owner.insert(k, i).is_some();
+        if taken {
+            issues.push(Issue::new(
+                format!("fields[{i}].params.entity.field"),
+                format!(
+                    "`{}` cannot be this machine's session key: it is a STATE_MACHINE or another machine's key",
+                    fields[k].name
+                ),
+            ));
+        }
+    }
+    let mut session_keys: HashMap<usize, CompiledGroup> = HashMap::new();
     // Universe references reading the parent row another field draws.
     let mut same_parent_row: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, f) in fields.iter().enumerate() {
@@ -556,8 +592,43 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
                 Some(name) if copulas[name][0] == i => copula::compile(name, &copulas[name], ctx, pools, issues),
                 _ => None,
             },
+            // Compiled below, with their session keys.
+            MappingType::StateMachine => None,
+        };
+        // A session key is filled by its machine (at each session's first row).
+        let group = match group {
+            Some(g) if key_owner.contains_key(&i) => {
+                session_keys.insert(i, g);
+                continue;
+            }
+            other => other,
         };
         if let Some(g) = group {
+            for (idx, field) in &g.fields {
+                types.insert(*idx, field.data_type().clone());
+            }
+            out.push(g);
+        }
+    }
+    for (i, key) in machines {
+        let f = &fields[i];
+        let path = format!("fields[{i}]");
+        let p = params::Params { spec: f, path: &path, key: crate::rng::StreamKey::for_field(ctx.seed, &f.name), ctx };
+        let key_group = match key {
+            Some(k) if key_owner.get(&k) == Some(&i) => match session_keys.remove(&k) {
+                Some(g) => Some(g),
+                None => {
+                    issues.push(Issue::new(
+                        format!("{path}.params.entity.field"),
+                        format!("`{}` cannot be a session key: it must be a field of its own (not part of a pool pick, a catalog entity, a copula, a lookup or a COMPUTED field)", fields[k].name),
+                    ));
+                    continue;
+                }
+            },
+            _ => None,
+        };
+        let derived = machine_derived.remove(&i).unwrap_or_default();
+        if let Some(g) = state_machine::compile(i, &p, key_group, &derived, issues) {
             for (idx, field) in &g.fields {
                 types.insert(*idx, field.data_type().clone());
             }

@@ -162,6 +162,8 @@ pub enum MappingType {
     UniverseKeyReference,
     /// A kind of value from the semantic type catalog (`finance.iban`, `internet.ipv4`, …).
     Catalog,
+    /// Sessions: a Markov chain per entity, many at once, their rows interleaved.
+    StateMachine,
 }
 
 impl DestinationType {
@@ -193,6 +195,7 @@ impl MappingType {
             Self::CopulaGenerated => "COPULA_GENERATED",
             Self::UniverseKeyReference => "UNIVERSE_KEY_REFERENCE",
             Self::Catalog => "CATALOG",
+            Self::StateMachine => "STATE_MACHINE",
         }
     }
 }
