@@ -17,10 +17,14 @@ pub fn render(all: &[(String, String, Status, Option<MetricsSnapshot>)]) -> Stri
     let mut out = String::with_capacity(1024 + all.len() * 2048);
     let zero = MetricsSnapshot::idle(Status::Created);
     type Get = fn(&MetricsSnapshot) -> f64;
-    let series: [(&str, &str, &str, Get); 10] = [
+    let series: [(&str, &str, &str, Get); 12] = [
         ("sdg_rows_generated_total", "counter", "Rows built by the workers.", |m| m.rows_generated as f64),
         ("sdg_rows_delivered_total", "counter", "Rows the destination acknowledged.", |m| m.rows_delivered as f64),
         ("sdg_rows_failed_total", "counter", "Rows that could not be delivered.", |m| m.rows_failed as f64),
+        ("sdg_rows_late_total", "counter", "Rows emitted after later rows (disorder).", |m| m.rows_late as f64),
+        ("sdg_rows_duplicated_total", "counter", "Second copies of rows emitted (duplicate_ratio).", |m| {
+            m.rows_duplicated as f64
+        }),
         ("sdg_bytes_delivered_total", "counter", "Encoded bytes delivered.", |m| m.bytes as f64),
         ("sdg_errors_total", "counter", "Destination errors seen, retried ones included.", |m| m.errors as f64),
         ("sdg_rows_per_second", "gauge", "Delivered rows per second over the last second.", |m| m.rows_per_sec),

@@ -38,6 +38,12 @@ pub struct MetricsSnapshot {
     pub rows_delivered: u64,
     /// Rows that could not be delivered (on_error CONTINUE, or lost to a stop while failing).
     pub rows_failed: u64,
+    /// Rows emitted after later rows (`disorder:`).
+    #[serde(default)]
+    pub rows_late: u64,
+    /// Second copies emitted (`duplicate_ratio:`); counted in rows_generated too.
+    #[serde(default)]
+    pub rows_duplicated: u64,
     /// Encoded bytes delivered.
     pub bytes: u64,
     /// Destination errors seen (including retried ones).
@@ -69,6 +75,8 @@ impl MetricsSnapshot {
             rows_generated: 0,
             rows_delivered: 0,
             rows_failed: 0,
+            rows_late: 0,
+            rows_duplicated: 0,
             bytes: 0,
             errors: 0,
             rows_per_sec: 0.0,
@@ -97,6 +105,8 @@ pub struct Metrics {
     pub(crate) rows_generated: AtomicU64,
     pub(crate) rows_delivered: AtomicU64,
     pub(crate) rows_failed: AtomicU64,
+    pub(crate) rows_late: AtomicU64,
+    pub(crate) rows_duplicated: AtomicU64,
     pub(crate) bytes: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub(crate) queue_depth: AtomicU64,
@@ -126,6 +136,8 @@ impl Metrics {
             rows_generated: AtomicU64::new(0),
             rows_delivered: AtomicU64::new(0),
             rows_failed: AtomicU64::new(0),
+            rows_late: AtomicU64::new(0),
+            rows_duplicated: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             queue_depth: AtomicU64::new(0),
@@ -254,6 +266,8 @@ impl Metrics {
             rows_generated: generated,
             rows_delivered: delivered,
             rows_failed: self.rows_failed.load(Relaxed),
+            rows_late: self.rows_late.load(Relaxed),
+            rows_duplicated: self.rows_duplicated.load(Relaxed),
             bytes: self.bytes.load(Relaxed),
             errors: self.errors.load(Relaxed),
             rows_per_sec,

@@ -92,6 +92,10 @@ impl Plan {
             end_condition: &spec.end_condition,
             copulas: &spec.copulas,
             rate: spec.rate.as_ref(),
+            lag_rows: crate::spec::disorder::window_rows(
+                spec.disorder.as_ref(),
+                spec.rate.as_ref().map(|r| r.nominal()),
+            ),
         };
         let mut scope = PoolScope::new(spec, resources, &mut issues);
         let compiled = compile_groups(&ctx, &mut scope, &mut issues);
@@ -262,7 +266,7 @@ impl Plan {
             .map(|d| d.as_micros() as i64)
             .unwrap_or(0);
         let row_interval_us = self.rate().map(|r| 1e6 / r.at(0.0)).unwrap_or(0.0);
-        BatchCtx::range(0, 0, wall_us, row_interval_us)
+        BatchCtx { clock_row: None, ..BatchCtx::range(0, 0, wall_us, row_interval_us) }
     }
 
     /// Builds the batch described by `ctx`, using a worker's `locals`. The
@@ -436,6 +440,12 @@ fn check_spec(spec: &GeneratorSpec) -> Issues {
         (_, Some(r)) => r.check(MIN_RATE, MAX_RATE, &mut issues),
         _ => {}
     }
+    crate::spec::disorder::check(
+        spec.disorder.as_ref(),
+        spec.duplicate_ratio,
+        spec.rate.as_ref().map(|r| r.nominal()),
+        &mut issues,
+    );
     if let Some(b) = spec.batch_size
         && !(1..=MAX_BATCH_SIZE).contains(&b)
     {

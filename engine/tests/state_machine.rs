@@ -161,3 +161,32 @@ fn bad_machines_are_reported_with_their_paths() {
         problems(derived)
     );
 }
+
+#[test]
+fn late_rows_of_a_session_are_the_rows_it_would_have_had() {
+    let collect = |yaml: &str| {
+        let sink = Collect::default();
+        let run = Run::new(Arc::new(plan(yaml)), RunConfig::with_workers(2));
+        run.start(Box::new(sink.clone())).expect("starts");
+        assert_eq!(run.wait(), Status::Completed);
+        (sink.concat(), run.metrics())
+    };
+    let (ordered, _) = collect(SHOP);
+    let late = SHOP.replace(
+        "destination: { type: BLACKHOLE }",
+        "destination: { type: BLACKHOLE }\ndisorder: { late_ratio: 0.2, delay: { distribution: uniform, min: 100ms, max: 2s }, max: 2s, rate: 10000 }\nduplicate_ratio: 0.01",
+    );
+    let (shuffled, m) = collect(&late);
+    assert!(m.rows_late > 50_000 && m.rows_duplicated > 1000, "{m:?}");
+    let rows = |b: &RecordBatch| {
+        let (e, k, st, se) = (strings(b, "event"), strings(b, "session_id"), ints(b, "step"), ints(b, "session"));
+        let mut v: Vec<(i64, i64, String, String)> =
+            (0..b.num_rows()).map(|i| (se[i], st[i], e[i].clone(), k[i].clone())).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let got = rows(&shuffled);
+    assert_eq!(got.len(), 300_000);
+    assert_eq!(got, rows(&ordered), "the same sessions, emitted out of order");
+}

@@ -303,3 +303,28 @@ fn json_bodies_use_the_same_model() {
     let bad = sdg_engine::spec::parse_json("{\"name\": ").expect_err("truncated JSON");
     assert!(bad.to_string().contains("not valid JSON"), "{bad}");
 }
+
+#[test]
+fn disorder_problems_are_reported_with_their_paths() {
+    let base = "name: t\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]\n";
+    expect(
+        &format!("{base}disorder: {{ late_ratio: 0.1, delay: {{ distribution: fixed, value: 1s }}, max: 5s }}\n"),
+        &["disorder.rate: delays are in seconds"],
+    );
+    expect(
+        &format!(
+            "{base}rate: 100\ndisorder: {{ late_ratio: 1.5, delay: {{ distribution: uniform, min: 3s, max: 1s }}, max: 0s }}\nduplicate_ratio: -1\n"
+        ),
+        &[
+            "disorder.late_ratio: 1.5 is not a share",
+            "disorder.delay: min is longer than max",
+            "disorder.max: must be longer than zero",
+            "duplicate_ratio: -1 is not a share",
+        ],
+    );
+    expect(
+        &format!("{base}disorder: {{ late_ratio: 0.1, delay: {{ distribution: gamma }}, max: 1s }}\n"),
+        &["disorder"],
+    );
+    expect(&format!("{base}disorder: {{ late: 0.1 }}\n"), &["disorder: unknown field `late`"]);
+}

@@ -128,12 +128,16 @@ pub struct BatchCtx<'a> {
     /// The version of each pool of the plan this batch reads (by the plan's
     /// pool slot): taken once per batch, so a refresh never splits a batch.
     pub pools: &'a [Arc<Pool>],
+    /// The row `wall_us` is the time of: a wall clock stamps row r with
+    /// `wall_us + (r − clock_row) × row_interval_us` (a late row of a
+    /// disordered batch keeps its event time). None: by position in the batch.
+    pub clock_row: Option<u64>,
 }
 
 impl BatchCtx<'static> {
     /// A batch of the rows `start .. start + len`.
     pub fn range(start: u64, len: usize, wall_us: i64, row_interval_us: f64) -> Self {
-        Self { rows: Rows::Range { start, len }, wall_us, row_interval_us, pools: &[] }
+        Self { rows: Rows::Range { start, len }, wall_us, row_interval_us, pools: &[], clock_row: Some(start) }
     }
 }
 
@@ -290,6 +294,8 @@ pub struct CompileCtx<'a> {
     pub copulas: &'a [crate::copula::CopulaSpec],
     /// The rate, when it is a profile (it shapes BATCH mode's simulated time).
     pub rate: Option<&'a crate::spec::rate::Rate>,
+    /// How far behind its place a row may be emitted (`disorder:`), in rows.
+    pub lag_rows: u64,
 }
 
 /// The pools a plan reads, by slot: resolved while compiling (declared by
@@ -426,7 +432,7 @@ pub fn params_schemas() -> Vec<(MappingType, serde_json::Value, bool)> {
         with_required(MappingType::UniverseKeyReference, of::<universe_ref::UniverseParams>()),
         with_required(MappingType::Computed, of::<computed::ComputedParams>()),
         with_required(MappingType::CopulaGenerated, of::<copula::CopulaParams>()),
-        (MappingType::StateMachine, of::<state_machine::StateMachineParams>(), true),
+        (MappingType::StateMachine, of::<state_machine::SchemaParams>(), true),
     ]
 }
 

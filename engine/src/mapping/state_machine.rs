@@ -105,6 +105,30 @@ pub(crate) enum DerivedValue {
 
 pub(crate) const KEYS: &[&str] = &["entity", "initial", "states", "transitions", "final", "from", "value"];
 
+/// The keys of both forms, as the definition's JSON Schema lists them: a
+/// machine (`entity`, `initial`, `states`, `transitions`, `final`) or a
+/// derived field (`from`, `value`).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(crate) struct SchemaParams {
+    /// A machine: how many sessions run at once (`count`), and the field holding each session's key (`field`).
+    entity: Option<Entity>,
+    /// A machine: the state every session starts in.
+    initial: Option<String>,
+    /// A machine: every state.
+    states: Option<Vec<String>>,
+    /// A machine: per state, the next states and their weights.
+    transitions: Option<BTreeMap<String, BTreeMap<String, f64>>>,
+    /// A machine: the states that end a session.
+    #[serde(rename = "final")]
+    finals: Option<Vec<String>>,
+    /// A derived field: the STATE_MACHINE field it reads.
+    from: Option<String>,
+    /// A derived field: `step` or `session`.
+    value: Option<DerivedValue>,
+}
+
 /// What a STATE_MACHINE field is, read before compiling.
 pub(crate) enum Role {
     Machine { key_field: Option<usize> },
@@ -163,6 +187,9 @@ struct Machine {
     next: Vec<Vec<(u16, f64)>>,
     count: u64,
     key: StreamKey,
+    /// Events between a slot's snapshots (late rows of a disorder walk from
+    /// one); 0: no snapshots (rows come in order).
+    every: u64,
 }
 
 fn check_machine(m: &MachineParams, path: &str, key: StreamKey, issues: &mut Issues) -> Option<Machine> {
@@ -261,6 +288,7 @@ fn check_machine(m: &MachineParams, path: &str, key: StreamKey, issues: &mut Iss
         next,
         count: m.entity.count,
         key,
+        every: 0,
     })
 }
 
@@ -276,7 +304,10 @@ pub(crate) fn compile(
     let Some(StateMachineParams::Machine(params)) = p.parse::<StateMachineParams>(KEYS, &mut Issues::default()) else {
         return None;
     };
-    let machine = check_machine(&params, p.path, p.key, issues)?;
+    let mut machine = check_machine(&params, p.path, p.key, issues)?;
+    if p.ctx.lag_rows > 0 {
+        machine.every = p.ctx.lag_rows.div_ceil(machine.count) + 1;
+    }
     if let Some(k) = &key_group
         && k.fields.len() != 1
     {
@@ -335,16 +366,39 @@ const NONE: Cursor = Cursor { event: u64::MAX, session: 0, first: 0, step: 0, st
 /// A worker's cursors, and the key field's own state.
 struct Local {
     cursors: Vec<Cursor>,
+    /// Under disorder: per slot the cursor at its last two multiples of `every` events.
+    snapshots: Vec<[Cursor; 2]>,
     key: LocalState,
 }
 
 impl Machine {
-    /// Moves `c` to event `e` of `slot`.
-    fn advance(&self, c: &mut Cursor, slot: u64, e: u64) {
+    /// Where `slot` is at event `e`: the worker's cursor moved forward to
+    /// it, or — for an event behind the cursor (a late row) — a copy walked
+    /// from the nearest snapshot, leaving the cursor where it was.
+    fn at(&self, c: &mut Cursor, snaps: Option<&mut [Cursor; 2]>, slot: u64, e: u64) -> Cursor {
+        if c.event != u64::MAX && e < c.event {
+            let from = snaps.and_then(|s| s.iter().filter(|x| x.event <= e).max_by_key(|x| x.event).copied());
+            let mut back = from.unwrap_or(NONE);
+            self.advance(&mut back, None, slot, e);
+            return back;
+        }
+        self.advance(c, snaps, slot, e);
+        *c
+    }
+
+    /// Moves `c` forward to event `e` of `slot` (from the start when it is past it).
+    fn advance(&self, c: &mut Cursor, mut snaps: Option<&mut [Cursor; 2]>, slot: u64, e: u64) {
         if c.event == u64::MAX || e < c.event {
             *c = Cursor { event: 0, session: 0, first: 0, step: 0, state: self.initial };
         }
         while c.event < e {
+            if let Some(s) = snaps.as_deref_mut()
+                && c.event.is_multiple_of(self.every)
+                && s[0].event != c.event
+            {
+                s[1] = s[0];
+                s[0] = *c;
+            }
             let next = c.event + 1;
             let moves = &self.next[c.state as usize];
             if moves.is_empty() {
@@ -371,7 +425,11 @@ impl FieldGroup for StateMachineGroup {
     }
 
     fn new_local(&self) -> LocalState {
-        Some(Box::new(Local { cursors: Vec::new(), key: self.key.as_ref().and_then(|k| k.new_local()) }))
+        Some(Box::new(Local {
+            cursors: Vec::new(),
+            snapshots: Vec::new(),
+            key: self.key.as_ref().and_then(|k| k.new_local()),
+        }))
     }
 
     fn fill(
@@ -390,6 +448,9 @@ impl FieldGroup for StateMachineGroup {
         let m = &self.machine;
         if l.cursors.is_empty() {
             l.cursors = vec![NONE; m.count as usize];
+            if m.every > 0 {
+                l.snapshots = vec![[NONE; 2]; m.count as usize];
+            }
         }
         let n = ctx.rows.len();
         let (mut states, mut steps, mut sessions, mut firsts) =
@@ -397,8 +458,8 @@ impl FieldGroup for StateMachineGroup {
         for i in 0..n {
             let row = ctx.rows.get(i);
             let (slot, e) = (row % m.count, row / m.count);
-            let c = &mut l.cursors[slot as usize];
-            m.advance(c, slot, e);
+            let snaps = l.snapshots.get_mut(slot as usize);
+            let c = m.at(&mut l.cursors[slot as usize], snaps, slot, e);
             states.push(i32::from(c.state));
             steps.push(i64::from(c.step));
             sessions.push((c.session * m.count + slot) as i64);

@@ -148,9 +148,10 @@ impl ColumnMapper for TimestampMapper {
                     self.start_us.wrapping_add(at_us).wrapping_add(jitter(row))
                 }),
             },
-            ClockKind::Wall => {
-                ctx.rows.collect_indexed(|i, row| ctx.wall_us + (i as f64 * ctx.row_interval_us) as i64 + jitter(row))
-            }
+            ClockKind::Wall => ctx.rows.collect_indexed(|i, row| {
+                let offset = ctx.clock_row.map_or(i as f64, |c| row as f64 - c as f64);
+                ctx.wall_us + (offset * ctx.row_interval_us) as i64 + jitter(row)
+            }),
         };
         Ok(match self.format {
             Format::Rfc3339 => Arc::new(TimestampMicrosecondArray::new(values, nulls.cloned()).with_timezone("UTC")),

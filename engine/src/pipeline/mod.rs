@@ -20,6 +20,7 @@
 //! - Pause: workers stop claiming (checked before every claim); batches already
 //!   built are still delivered. Resume continues from the counter.
 
+mod disorder;
 mod pacer;
 mod watermark;
 
@@ -165,6 +166,9 @@ struct Shared {
     checkpoint: AtomicU64,
     pacer: Pacer,
     metrics: Metrics,
+    /// Late and duplicate rows (`disorder:`, `duplicate_ratio:`): the run
+    /// claims emission positions, not rows.
+    emission: Option<disorder::Emission>,
 }
 
 /// One run of a generator: start, pause, resume, stop, and live metrics.
@@ -202,6 +206,12 @@ impl Run {
             finished: AtomicBool::new(false),
             checkpoint: AtomicU64::new(config.start_row),
             revisions: parking_lot::RwLock::new(revisions),
+            emission: disorder::Emission::new(
+                plan.spec().disorder.as_ref(),
+                plan.spec().duplicate_ratio,
+                plan.rate().map(|r| r.nominal()),
+                plan.seed(),
+            ),
             plan,
             config,
         };
@@ -460,8 +470,11 @@ impl Shared {
 
 /// A batch on its way to the sink: its first row and what became of its rows.
 struct Built {
+    /// The first emission position (the first row, without disorder).
     start: u64,
     rows: u64,
+    /// Positions the batch covers (its rows, without disorder).
+    span: u64,
     outcome: Outcome,
 }
 
@@ -491,6 +504,9 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
     let mut revision = 0usize;
     let mut locals = s.plan.new_locals();
     let row_limit = s.plan.row_limit();
+    // Under disorder, positions run a window past the last row (its late rows).
+    let position_limit = row_limit.map(|t| t + s.emission.as_ref().map_or(0, disorder::Emission::window));
+    let mut reorder = disorder::Reorder::default();
     let duration_limit = s.plan.duration_limit();
     loop {
         if !s.wait_while_paused() || s.exhausted.load(SeqCst) {
@@ -525,7 +541,7 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
             }
             (start, Arc::clone(plan))
         };
-        let len = match row_limit {
+        let len = match position_limit {
             Some(end) if start >= end => {
                 s.exhausted.store(true, SeqCst);
                 return;
@@ -539,12 +555,22 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
         let wall_us =
             SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
         let row_interval_us = rate_now.map(|r| 1e6 / r).unwrap_or(0.0);
-        let ctx = BatchCtx::range(start, len as usize, wall_us, row_interval_us);
+        let emitted = s.emission.as_ref().map(|e| reorder.range(e, start, start + len, row_limit));
+        let ctx = match &emitted {
+            None => BatchCtx::range(start, len as usize, wall_us, row_interval_us),
+            // Wall clocks keep event time: a late row is stamped before the batch.
+            Some(em) => BatchCtx {
+                rows: crate::mapping::Rows::List(&em.rows),
+                clock_row: Some(start),
+                ..BatchCtx::range(start, 0, wall_us, row_interval_us)
+            },
+        };
+        let rows = ctx.rows.len() as u64;
         let t0 = Instant::now();
         let batch = match generate(s, &plan, &ctx, start, len, &mut locals) {
             Generated::Batch(batch) => batch,
             Generated::GivenUp => {
-                if data.send(Built { start, rows: len, outcome: Outcome::GivenUp }).is_err() {
+                if data.send(Built { start, rows, span: len, outcome: Outcome::GivenUp }).is_err() {
                     return;
                 }
                 continue;
@@ -563,8 +589,12 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
                 Some(out)
             }
         };
-        s.metrics.record_generated(w, len, t0.elapsed());
-        if data.send(Built { start, rows: len, outcome: Outcome::Made(batch, encoded) }).is_err() {
+        s.metrics.record_generated(w, rows, t0.elapsed());
+        if let Some(em) = &emitted {
+            s.metrics.rows_late.fetch_add(em.late, Relaxed);
+            s.metrics.rows_duplicated.fetch_add(em.duplicated, Relaxed);
+        }
+        if data.send(Built { start, rows, span: len, outcome: Outcome::Made(batch, encoded) }).is_err() {
             return;
         }
     }
@@ -611,7 +641,7 @@ fn generate(s: &Shared, plan: &Plan, ctx: &BatchCtx, start: u64, len: u64, local
                 if !s.wait_while_paused() {
                     // Stopped while paused: the rows were never delivered and
                     // the checkpoint stays before them, so a resume makes them.
-                    s.metrics.rows_failed.fetch_add(end - start, Relaxed);
+                    s.metrics.rows_failed.fetch_add(ctx.rows.len() as u64, Relaxed);
                     return Generated::End;
                 }
             }
@@ -644,7 +674,7 @@ fn sink_stage(
     credits: &Sender<()>,
     recycle: &Sender<Encoded>,
 ) {
-    let mut pending: BTreeMap<u64, (u64, Outcome)> = BTreeMap::new();
+    let mut pending: BTreeMap<u64, (u64, u64, Outcome)> = BTreeMap::new();
     let mut next = s.config.start_row;
     let mut marks = Watermark::new(s.config.start_row);
     let mut broken = false;
@@ -653,17 +683,22 @@ fn sink_stage(
     loop {
         match data.recv_timeout(POLL) {
             Ok(built) => {
-                pending.insert(built.start, (built.rows, built.outcome));
+                pending.insert(built.start, (built.rows, built.span, built.outcome));
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        while let Some((rows, outcome)) = pending.remove(&next) {
-            next += rows;
+        while let Some((rows, span, outcome)) = pending.remove(&next) {
+            next += span;
             s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
             match outcome {
+                // Positions that hold no row (a disorder's last window): nothing to send.
+                Outcome::Made(batch, _) if batch.num_rows() == 0 => {
+                    marks.written(0, span);
+                    s.set_checkpoint(marks.next_row());
+                }
                 Outcome::Made(batch, encoded) => {
-                    if !broken && !deliver(s, &mut marks, sink.as_mut(), &batch, encoded.as_ref()) {
+                    if !broken && !deliver(s, &mut marks, sink.as_mut(), &batch, encoded.as_ref(), span) {
                         broken = true;
                     }
                     written = true;
@@ -674,7 +709,7 @@ fn sink_stage(
                 }
                 Outcome::GivenUp => {
                     s.metrics.rows_failed.fetch_add(rows, Relaxed);
-                    marks.given_up(rows);
+                    marks.given_up(span);
                     s.set_checkpoint(marks.next_row());
                 }
             }
@@ -683,7 +718,7 @@ fn sink_stage(
         s.metrics.queue_depth.store((data.len() + pending.len()) as u64, Relaxed);
         if written && !broken && data.is_empty() {
             written = false;
-            if !with_policy(s, &mut marks, 0, || sink.idle()) {
+            if !with_policy(s, &mut marks, 0, 0, || sink.idle()) {
                 broken = true;
             }
         }
@@ -696,7 +731,7 @@ fn sink_stage(
     // flushed under the same policy as writes, so a failure at the very end
     // pauses, retries or fails like any other.
     if !broken && !s.failed.load(SeqCst) {
-        with_policy(s, &mut marks, 0, || sink.flush());
+        with_policy(s, &mut marks, 0, 0, || sink.flush());
     }
     match sink.close() {
         Ok(d) => {
@@ -731,18 +766,21 @@ fn deliver(
     sink: &mut dyn Sink,
     batch: &RecordBatch,
     encoded: Option<&Encoded>,
+    span: u64,
 ) -> bool {
-    with_policy(s, marks, batch.num_rows() as u64, || sink.write(batch, encoded))
+    with_policy(s, marks, batch.num_rows() as u64, span, || sink.write(batch, encoded))
 }
 
 /// Runs a sink operation under the run's `on_error` policy (retrying, pausing
 /// or failing): a write of `rows` rows, or (0) a flush or an idle call. The
 /// rows count as failed when the write is given up; the checkpoint learns
-/// what the sink accepted and settled. False when the run failed.
+/// what the sink accepted and settled. False when the run failed. `span`
+/// is the emission positions the rows cover (their count, without disorder).
 fn with_policy(
     s: &Shared,
     marks: &mut Watermark,
     rows: u64,
+    span: u64,
     mut op: impl FnMut() -> Result<Delivered, SinkError>,
 ) -> bool {
     let mut attempt = 0u32;
@@ -753,7 +791,7 @@ fn with_policy(
         let err = match result {
             Ok(d) => {
                 s.metrics.record_delivered(d.rows, d.bytes, d.failed);
-                marks.written(rows);
+                marks.written(rows, span);
                 marks.settled(d.settled);
                 s.set_checkpoint(marks.next_row());
                 return true;
@@ -775,7 +813,7 @@ fn with_policy(
                     continue;
                 }
                 s.metrics.rows_failed.fetch_add(rows, Relaxed);
-                marks.given_up(rows);
+                marks.given_up(span);
                 s.set_checkpoint(marks.next_row());
                 return true;
             }

@@ -15,9 +15,11 @@ use std::collections::VecDeque;
 /// One batch handed to the sink, not yet settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Span {
-    /// Accepted by the sink: settles when the sink's settled count covers it.
-    Written(u64),
-    /// Given up (`on_error: CONTINUE`): settles as soon as it is at the front.
+    /// Accepted by the sink: settles when the sink's settled count covers
+    /// its `rows`, then moves the checkpoint by `span` positions (the same
+    /// number, but for a batch under disorder, whose rows are not a range).
+    Written { rows: u64, span: u64 },
+    /// Given up (`on_error: CONTINUE`): its positions settle as soon as it is at the front.
     GivenUp(u64),
 }
 
@@ -38,18 +40,19 @@ impl Watermark {
         Self { spans: VecDeque::new(), credit: 0, next_row: start_row }
     }
 
-    /// The sink accepted a batch of `rows` rows.
-    pub(crate) fn written(&mut self, rows: u64) {
-        if rows > 0 {
-            self.spans.push_back(Span::Written(rows));
+    /// The sink accepted a batch of `rows` rows covering `span` positions.
+    pub(crate) fn written(&mut self, rows: u64, span: u64) {
+        if rows > 0 || span > 0 {
+            self.spans.push_back(Span::Written { rows, span });
+            self.advance();
         }
     }
 
-    /// A batch of `rows` rows was given up: its rows count as failed and a
-    /// resume goes on after them, as the run did.
-    pub(crate) fn given_up(&mut self, rows: u64) {
-        if rows > 0 {
-            self.spans.push_back(Span::GivenUp(rows));
+    /// A batch of `span` positions was given up: its rows count as failed
+    /// and a resume goes on after them, as the run did.
+    pub(crate) fn given_up(&mut self, span: u64) {
+        if span > 0 {
+            self.spans.push_back(Span::GivenUp(span));
             self.advance();
         }
     }
@@ -70,16 +73,18 @@ impl Watermark {
     fn advance(&mut self) {
         while let Some(&span) = self.spans.front() {
             match span {
-                Span::GivenUp(rows) => self.next_row += rows,
-                Span::Written(rows) if self.credit >= rows => {
+                Span::GivenUp(span) => self.next_row += span,
+                Span::Written { rows, span } if self.credit >= rows => {
                     self.credit -= rows;
-                    self.next_row += rows;
+                    self.next_row += span;
                 }
-                Span::Written(rows) => {
+                Span::Written { rows, span } => {
                     // Part of the front batch: a sink may settle rows of a
-                    // batch one by one (Kafka settles whole batches).
-                    if self.credit > 0 {
-                        self.spans[0] = Span::Written(rows - self.credit);
+                    // batch one by one (Kafka settles whole batches). A batch
+                    // whose rows are its positions moves the checkpoint as
+                    // they settle; a disordered one once it has settled whole.
+                    if self.credit > 0 && rows == span {
+                        self.spans[0] = Span::Written { rows: rows - self.credit, span: span - self.credit };
                         self.next_row += self.credit;
                         self.credit = 0;
                     }
@@ -98,8 +103,8 @@ mod tests {
     #[test]
     fn settles_in_order_of_writing() {
         let mut w = Watermark::new(100);
-        w.written(10);
-        w.written(10);
+        w.written(10, 10);
+        w.written(10, 10);
         assert_eq!(w.next_row(), 100);
         w.settled(10);
         assert_eq!(w.next_row(), 110);
@@ -112,10 +117,10 @@ mod tests {
     #[test]
     fn a_given_up_batch_waits_for_the_batches_before_it() {
         let mut w = Watermark::new(0);
-        w.written(10);
+        w.written(10, 10);
         w.given_up(5);
         assert_eq!(w.next_row(), 0, "the first batch is still in flight");
-        w.written(10);
+        w.written(10, 10);
         w.settled(10);
         assert_eq!(w.next_row(), 15);
         w.settled(10);
@@ -125,7 +130,7 @@ mod tests {
     #[test]
     fn credit_never_passes_a_batch_that_is_not_written() {
         let mut w = Watermark::new(0);
-        w.written(8);
+        w.written(8, 8);
         w.settled(8);
         // A batch the run stopped on (never accepted) is not in the ledger:
         // the checkpoint stays before it whatever else settles.

@@ -21,6 +21,8 @@ const TOP_KEYS: &[&str] = &[
     "pools",
     "copulas",
     "locale",
+    "disorder",
+    "duplicate_ratio",
 ];
 const FIELD_KEYS: &[&str] = &["name", "type", "params", "null_ratio", "blank_ratio"];
 const DESTINATION_KEYS: &[&str] = &["type", "config"];
@@ -134,26 +136,37 @@ pub fn spec_from_value(value: &Value) -> Result<GeneratorSpec, Issues> {
         }
     };
 
-    match (name, end_condition, destination, fields, pools, copulas) {
-        (Some(name), Some(end_condition), Some(destination), Some(fields), Some(pools), Some(copulas))
-            if issues.is_empty() =>
-        {
-            Ok(GeneratorSpec {
-                name,
-                description,
-                mode,
-                rate,
-                seed,
-                batch_size,
-                end_condition,
-                on_error,
-                destination,
-                fields,
-                pools,
-                copulas,
-                locale,
-            })
-        }
+    let disorder = match obj.get("disorder") {
+        None | Some(Value::Null) => Some(None),
+        Some(v) => read::<super::disorder::Disorder>(v, "disorder", &mut issues).map(Some),
+    };
+    let duplicate_ratio = optional(obj, "", "duplicate_ratio", &mut issues);
+    match (name, end_condition, destination, fields, pools, copulas, disorder) {
+        (
+            Some(name),
+            Some(end_condition),
+            Some(destination),
+            Some(fields),
+            Some(pools),
+            Some(copulas),
+            Some(disorder),
+        ) if issues.is_empty() => Ok(GeneratorSpec {
+            name,
+            description,
+            mode,
+            rate,
+            seed,
+            batch_size,
+            end_condition,
+            on_error,
+            destination,
+            fields,
+            pools,
+            copulas,
+            locale,
+            disorder,
+            duplicate_ratio,
+        }),
         _ => Err(issues),
     }
 }

@@ -6,6 +6,7 @@
 //! plan is compiled (see [`crate::mapping`]) or by the sink crate, so that one
 //! malformed field never hides the problems of the others.
 
+pub mod disorder;
 mod load;
 pub mod rate;
 pub mod schema;
@@ -60,6 +61,12 @@ pub struct GeneratorSpec {
     /// Gaussian copulas this generator samples (COPULA_GENERATED fields).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub copulas: Vec<crate::copula::CopulaSpec>,
+    /// Late, out-of-order events: some rows emitted after later ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disorder: Option<disorder::Disorder>,
+    /// Share of rows emitted twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_ratio: Option<f64>,
 }
 
 /// `GenerationMode` of seed 001.

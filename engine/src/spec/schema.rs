@@ -300,6 +300,14 @@ pub fn definition(destinations: &[(DestinationType, Value)]) -> Value {
                 "type": ["array", "null"],
                 "description": "Gaussian copulas this generator samples with COPULA_GENERATED fields (docs/CONFIG.md, Copulas).",
                 "items": of::<crate::copula::CopulaSpec>()
+            },
+            "disorder": {
+                "description": "Late, out-of-order events: `late_ratio` of the rows emitted `delay` after their place (at most `max`), event time unchanged (docs/CONFIG.md, Disorder and duplicates).",
+                "anyOf": [{ "type": "null" }, of::<crate::spec::disorder::Disorder>()]
+            },
+            "duplicate_ratio": {
+                "type": ["number", "null"], "minimum": 0, "maximum": 1,
+                "description": "Share of rows emitted twice (counted in `rows_duplicated`)."
             }
         },
         "if": { "required": ["mode"], "properties": { "mode": { "const": "REALTIME" } } },
