@@ -1056,7 +1056,7 @@ pub(crate) fn fixed_part_differs(old: &serde_json::Value, new: &serde_json::Valu
             o.remove("rate");
             if let Some(Value::Array(fields)) = o.get_mut("fields") {
                 for f in fields.iter_mut().filter_map(Value::as_object_mut) {
-                    for k in ["params", "null_ratio", "blank_ratio"] {
+                    for k in ["params", "null_ratio", "blank_ratio", "when"] {
                         f.remove(k);
                     }
                 }

@@ -65,6 +65,8 @@ pub struct Plan {
     pools: Vec<(Arc<PoolEntry>, Arc<Pool>)>,
     /// Field position → the group (index in `groups`) filling it.
     owner: Vec<usize>,
+    /// Fields with `when`: (field, the field deciding, its values as text).
+    conditions: Vec<(usize, usize, Vec<String>)>,
 }
 
 impl Plan {
@@ -115,6 +117,7 @@ impl Plan {
         }
         let groups = order_groups(groups, spec, &mut issues);
         check_blanks(spec, &fields, &mut issues);
+        let conditions = conditions(spec, &names, &mut issues);
         if !issues.is_empty() {
             return Err(issues);
         }
@@ -149,13 +152,25 @@ impl Plan {
             names,
             pools: scope.into_slots(),
             owner,
+            conditions,
         })
     }
 
-    /// The groups `fields` need: their own and, recursively, those of their inputs.
+    /// The groups `fields` need: their own and, recursively, those of their
+    /// inputs and of the fields their `when` reads.
     fn needed(&self, fields: &[usize]) -> Vec<bool> {
         let mut need = vec![false; self.groups.len()];
-        let mut stack: Vec<usize> = fields.iter().filter_map(|&f| self.owner.get(f).copied()).collect();
+        let mut wanted: Vec<usize> = fields.to_vec();
+        let mut k = 0;
+        while k < wanted.len() {
+            for (f, on, _) in &self.conditions {
+                if *f == wanted[k] && !wanted.contains(on) {
+                    wanted.push(*on);
+                }
+            }
+            k += 1;
+        }
+        let mut stack: Vec<usize> = wanted.iter().filter_map(|&f| self.owner.get(f).copied()).collect();
         while let Some(g) = stack.pop() {
             if !std::mem::replace(&mut need[g], true) {
                 stack.extend(self.groups[g].group.inputs().iter().filter_map(|&f| self.owner.get(f).copied()));
@@ -316,6 +331,18 @@ impl Plan {
                 }
             }
         }
+        // `when`: null where the deciding field has none of the values (in
+        // field order, so a condition on a conditioned field sees its nulls).
+        for (field, on, values) in &self.conditions {
+            if let (Some(column), Some(decider)) = (columns.get(*field), columns.get(*on)) {
+                let text = arrow_cast::cast(decider, &arrow_schema::DataType::Utf8)?;
+                let text = arrow_array::cast::AsArray::as_string::<i32>(&text);
+                let keep: arrow_buffer::BooleanBuffer =
+                    text.iter().map(|v| v.is_some_and(|v| values.iter().any(|x| x == v))).collect();
+                let column = crate::mapping::with_nulls(Arc::clone(column), Some(&NullBuffer::new(keep)))?;
+                columns.set(*field, column);
+            }
+        }
         Ok(columns)
     }
 }
@@ -335,6 +362,50 @@ fn ratio_rule(seed: u64, name: &str, ratio: Option<f64>, stream: u64) -> NullRul
             threshold: (r * 18_446_744_073_709_551_616.0) as u64,
         },
     }
+}
+
+/// The `when` of every field: the deciding field's position and the values as text.
+fn conditions(
+    spec: &GeneratorSpec,
+    names: &HashMap<String, usize>,
+    issues: &mut Issues,
+) -> Vec<(usize, usize, Vec<String>)> {
+    let mut out = Vec::new();
+    for (i, f) in spec.fields.iter().enumerate() {
+        let Some(w) = &f.when else { continue };
+        let path = format!("fields[{i}].when");
+        if w.values.is_empty() {
+            issues.push(
+                Issue::new(format!("{path}.in"), "list the values on which the field has a value").hint("in: [paid]"),
+            );
+        }
+        let Some(&on) = names.get(&w.field) else {
+            let known: Vec<&str> = spec.fields.iter().map(|f| f.name.as_str()).collect();
+            let mut issue = Issue::new(format!("{path}.field"), format!("no field `{}`", w.field));
+            if let Some(c) = crate::issue::closest(&w.field, &known) {
+                issue = issue.hint(format!("did you mean `{c}`?"));
+            }
+            issues.push(issue);
+            continue;
+        };
+        if on == i {
+            issues.push(Issue::new(format!("{path}.field"), "a field cannot depend on itself"));
+            continue;
+        }
+        let mut values = Vec::new();
+        for (k, v) in w.values.iter().enumerate() {
+            match v {
+                serde_json::Value::String(s) => values.push(s.clone()),
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => values.push(v.to_string()),
+                other => issues.push(Issue::new(
+                    format!("{path}.in[{k}]"),
+                    format!("expected a value (text, number or boolean), found {}", crate::spec::describe(other)),
+                )),
+            }
+        }
+        out.push((i, on, values));
+    }
+    out
 }
 
 /// `blank_ratio` applies to text columns only (it writes empty strings).

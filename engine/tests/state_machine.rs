@@ -190,3 +190,28 @@ fn late_rows_of_a_session_are_the_rows_it_would_have_had() {
     assert_eq!(got.len(), 300_000);
     assert_eq!(got, rows(&ordered), "the same sessions, emitted out of order");
 }
+
+#[test]
+fn a_field_with_when_has_a_value_only_in_those_states() {
+    let yaml = SHOP.replace(
+        "  - { name: amount, type: NUMERIC_RANGE, params: { min: 1, max: 100 } }",
+        "  - { name: amount, type: NUMERIC_RANGE, params: { min: 1, max: 100 }, when: { field: event, in: [paid] } }\n  - { name: coupon, type: CONSTANT, params: { value: X }, when: { field: step, in: [0, 1] } }",
+    );
+    let b = plan(&yaml).generate(0, 50_000).expect("rows");
+    let (events, steps) = (strings(&b, "event"), ints(&b, "step"));
+    let amount = b.column_by_name("amount").expect("amount");
+    let coupon = b.column_by_name("coupon").expect("coupon");
+    let mut paid = 0;
+    for i in 0..b.num_rows() {
+        assert_eq!(amount.is_valid(i), events[i] == "paid", "row {i} ({})", events[i]);
+        assert_eq!(coupon.is_valid(i), steps[i] <= 1, "row {i} (step {})", steps[i]);
+        paid += usize::from(events[i] == "paid");
+    }
+    assert!(paid > 1000);
+    // Errors at their paths.
+    let bad =
+        SHOP.replace("params: { min: 1, max: 100 } }", "params: { min: 1, max: 100 }, when: { field: evnt, in: [] } }");
+    let p = problems(&bad);
+    assert!(p.iter().any(|x| x.contains("fields[4].when.field: no field `evnt` — did you mean `event`?")), "{p:?}");
+    assert!(p.iter().any(|x| x.contains("fields[4].when.in")), "{p:?}");
+}

@@ -24,7 +24,7 @@ const TOP_KEYS: &[&str] = &[
     "disorder",
     "duplicate_ratio",
 ];
-const FIELD_KEYS: &[&str] = &["name", "type", "params", "null_ratio", "blank_ratio"];
+const FIELD_KEYS: &[&str] = &["name", "type", "params", "null_ratio", "blank_ratio", "when"];
 const DESTINATION_KEYS: &[&str] = &["type", "config"];
 const END_KEYS: &[&str] = &["type", "value"];
 
@@ -199,7 +199,8 @@ fn read_field(v: &Value, path: &str, issues: &mut Issues) -> Option<FieldSpec> {
     let params: Option<Map<String, Value>> = optional(obj, path, "params", issues);
     let null_ratio = optional(obj, path, "null_ratio", issues);
     let blank_ratio = optional(obj, path, "blank_ratio", issues);
-    Some(FieldSpec { name: name?, kind: kind?, params: params.unwrap_or_default(), null_ratio, blank_ratio })
+    let when = optional(obj, path, "when", issues);
+    Some(FieldSpec { name: name?, kind: kind?, params: params.unwrap_or_default(), null_ratio, blank_ratio, when })
 }
 
 fn as_object<'a>(v: &'a Value, path: &str, issues: &mut Issues) -> Option<&'a Map<String, Value>> {

@@ -225,6 +225,20 @@ pub struct FieldSpec {
     /// Share of rows whose text is empty (`""`, not null), 0.0–1.0: text columns only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blank_ratio: Option<f64>,
+    /// Only on rows where another field has one of some values; null elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<When>,
+}
+
+/// `when:` of a field: `{ field: event, in: [paid] }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// The field whose value decides.
+    pub field: String,
+    /// The values (as text: `paid`, `3`, `true`) on which this field has a value.
+    #[serde(rename = "in")]
+    pub values: Vec<Value>,
 }
 
 /// Durations as humantime text (`"250ms"`, `"1h 30m"`) or a number of seconds.

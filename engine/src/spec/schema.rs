@@ -212,6 +212,16 @@ pub fn definition(destinations: &[(DestinationType, Value)]) -> Value {
                     "blank_ratio": {
                         "type": ["number", "null"], "minimum": 0, "maximum": 1,
                         "description": "Share of rows whose text is empty (\"\", not null), 0.0–1.0; text columns only."
+                    },
+                    "when": {
+                        "description": "Only on rows where another field has one of these values (compared as text); null elsewhere: `{ field: event, in: [paid] }`.",
+                        "anyOf": [{ "type": "null" }, {
+                            "type": "object", "additionalProperties": false, "required": ["field", "in"],
+                            "properties": {
+                                "field": { "type": "string", "minLength": 1 },
+                                "in": { "type": "array", "minItems": 1, "items": { "type": ["string", "number", "boolean"] } }
+                            }
+                        }]
                     }
                 }
             })
