@@ -62,9 +62,12 @@ impl Pacer {
         *a = Anchor::at(a.rate.take(), row, rows0, a.offset);
     }
 
-    /// A new rate from `row` on; a profile starts at τ = 0 now.
+    /// A new rate from `row` on. It starts when the old schedule would have
+    /// reached `row` (rows claimed before it keep their times, so a change
+    /// never bursts), a profile at its τ = 0 then.
     pub fn set_rate(&self, row: u64, rate: Option<Rate>, now: f64) {
-        *self.anchor.lock() = Anchor::at(rate, row, 0.0, now);
+        let start = now + self.due(row, now).map_or(0.0, |d| d.as_secs_f64());
+        *self.anchor.lock() = Anchor::at(rate, row, 0.0, start);
     }
 
     /// The rate in force at active time `now` (None when unpaced).
@@ -184,6 +187,17 @@ mod tests {
         let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
         // A Gamma(10) gap: sd = √10 / 1000 s.
         assert!((var.sqrt() - 10f64.sqrt() / 1000.0).abs() < 0.0006, "sd {}", var.sqrt());
+    }
+
+    #[test]
+    fn a_rate_change_starts_where_the_old_schedule_was() {
+        let p = Pacer::new(Some(Rate::Constant(100.0)), 0, 0);
+        // Rows up to 50 are claimed (due up to 0.5 s); at 0.2 s the rate doubles.
+        p.set_rate(50, Some(Rate::Constant(200.0)), 0.2);
+        let first = p.due(50, 0.2).expect("paced").as_secs_f64();
+        assert!((first - 0.3).abs() < 1e-9, "row 50 stays due at 0.5 s: {first}");
+        let next = p.due(70, 0.2).expect("paced").as_secs_f64();
+        assert!((next - 0.4).abs() < 1e-9, "then 200 rows/s: {next}");
     }
 
     #[test]
