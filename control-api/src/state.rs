@@ -98,6 +98,9 @@ pub struct Generators {
     resources: Resources,
     /// The universes; their members are generators of `map`.
     universes: Mutex<BTreeMap<String, UniverseEntry>>,
+    /// Held by a PATCH from reading the definition to recording the
+    /// revision, so two retunes never interleave.
+    patching: Mutex<()>,
 }
 
 struct UniverseEntry {
@@ -220,7 +223,14 @@ impl Generators {
             .into_iter()
             .map(|rec| (rec.id.clone(), UniverseEntry { rec, run: None, starting: false }))
             .collect();
-        Ok(Self { map: Mutex::new(map), store, workers, resources, universes: Mutex::new(universes) })
+        Ok(Self {
+            map: Mutex::new(map),
+            store,
+            workers,
+            resources,
+            universes: Mutex::new(universes),
+            patching: Mutex::new(()),
+        })
     }
 
     /// Whether the store answers a read (for `/health`).
@@ -1115,6 +1125,7 @@ impl Generators {
                 "the body must be a JSON object: a merge patch of the definition (RFC 7396), e.g. {\"rate\": 5000}",
             ));
         }
+        let _serial = self.patching.lock();
         let (old, run) = {
             let mut map = self.map.lock();
             let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
@@ -1142,6 +1153,11 @@ impl Generators {
         let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
         if e.rec.revisions.is_empty() {
             e.rec.revisions.push(crate::model::Revision { revision: 0, from_row: 0, at: now(), definition: old });
+        }
+        // Revisions at or after `from` (of the run a resume rebuilt) are replaced.
+        let keep = e.rec.revisions.iter().position(|r| r.revision > 0 && r.from_row >= from);
+        if let Some(k) = keep {
+            e.rec.revisions.truncate(k);
         }
         let revision = e.rec.revisions.len();
         e.rec.revisions.push(crate::model::Revision { revision, from_row: from, at: now(), definition: new.clone() });

@@ -117,7 +117,7 @@ impl Plan {
         }
         let groups = order_groups(groups, spec, &mut issues);
         check_blanks(spec, &fields, &mut issues);
-        let conditions = conditions(spec, &names, &mut issues);
+        let conditions = conditions(spec, &names, &fields, &mut issues);
         if !issues.is_empty() {
             return Err(issues);
         }
@@ -368,6 +368,7 @@ fn ratio_rule(seed: u64, name: &str, ratio: Option<f64>, stream: u64) -> NullRul
 fn conditions(
     spec: &GeneratorSpec,
     names: &HashMap<String, usize>,
+    fields: &[Option<arrow_schema::Field>],
     issues: &mut Issues,
 ) -> Vec<(usize, usize, Vec<String>)> {
     let mut out = Vec::new();
@@ -392,6 +393,19 @@ fn conditions(
             issues.push(Issue::new(format!("{path}.field"), "a field cannot depend on itself"));
             continue;
         }
+        if let Some(Some(decider)) = fields.get(on)
+            && !arrow_cast::can_cast_types(decider.data_type(), &arrow_schema::DataType::Utf8)
+        {
+            issues.push(Issue::new(
+                format!("{path}.field"),
+                format!(
+                    "`{}` is of type {}, which has no text form to compare (a UUID, a list)",
+                    w.field,
+                    decider.data_type()
+                ),
+            ));
+            continue;
+        }
         let mut values = Vec::new();
         for (k, v) in w.values.iter().enumerate() {
             match v {
@@ -405,7 +419,31 @@ fn conditions(
         }
         out.push((i, on, values));
     }
-    out
+    // A condition runs after the condition of the field it reads (so it sees
+    // that field's nulls); a cycle is refused.
+    let mut ordered = Vec::with_capacity(out.len());
+    while !out.is_empty() {
+        let before = out.len();
+        let mut k = 0;
+        while k < out.len() {
+            let on = out[k].1;
+            if out.iter().any(|(f, _, _)| *f == on) {
+                k += 1;
+            } else {
+                ordered.push(out.remove(k));
+            }
+        }
+        if out.len() == before {
+            for (f, _, _) in &out {
+                issues.push(Issue::new(
+                    format!("fields[{f}].when"),
+                    "these `when`s read each other in a cycle: one of them must not depend on the others",
+                ));
+            }
+            break;
+        }
+    }
+    ordered
 }
 
 /// `blank_ratio` applies to text columns only (it writes empty strings).

@@ -478,6 +478,17 @@ fn a_retune_applies_from_its_row_and_a_rebuilt_run_makes_the_same_rows() {
     rebuilt.start(Box::new(again.clone())).expect("starts");
     assert_eq!(rebuilt.wait(), Status::Completed);
     assert_eq!(again.concat(), sink.concat());
+    // A run rebuilt with a revision ahead of it, retuned before it gets there:
+    // the new plan replaces the later one (plans stay in row order).
+    let third = Arc::new(plan(&def("[1, 1]")));
+    let resumed = Run::with_revisions(
+        Arc::clone(&before),
+        vec![(150_000, Arc::clone(&after))],
+        RunConfig { start_row: 100_000, ..config(1) },
+    );
+    let at = resumed.retune(Arc::clone(&third)).expect("same schema");
+    let rows: Vec<u64> = resumed.revisions().iter().map(|(f, _)| *f).collect();
+    assert_eq!(rows, vec![0, at], "the revision at 150 000 is replaced");
     // A definition of another schema is refused.
     let other =
         Arc::new(plan("name: o\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: UUID_GENERATED }]"));

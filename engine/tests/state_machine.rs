@@ -214,4 +214,27 @@ fn a_field_with_when_has_a_value_only_in_those_states() {
     let p = problems(&bad);
     assert!(p.iter().any(|x| x.contains("fields[4].when.field: no field `evnt` — did you mean `event`?")), "{p:?}");
     assert!(p.iter().any(|x| x.contains("fields[4].when.in")), "{p:?}");
+    let uuid = SHOP.replace(
+        "params: { min: 1, max: 100 } }",
+        "params: { min: 1, max: 100 }, when: { field: session_id, in: [x] } }",
+    );
+    assert!(problems(&uuid).iter().any(|x| x.contains("no text form")), "{:?}", problems(&uuid));
+    let cycle = SHOP
+        .replace("params: { min: 1, max: 100 } }", "params: { min: 1, max: 100 }, when: { field: step, in: [1] } }")
+        .replace(
+            "params: { from: event, value: step } }",
+            "params: { from: event, value: step }, when: { field: amount, in: [5] } }",
+        );
+    assert!(problems(&cycle).iter().any(|x| x.contains("cycle")), "{:?}", problems(&cycle));
+    let nulled_key = SHOP.replace(
+        "{ name: session_id, type: UUID_GENERATED }",
+        "{ name: session_id, type: UUID_GENERATED, null_ratio: 0.1 }",
+    );
+    assert!(
+        problems(&nulled_key).iter().any(|x| x.contains("a session key has no null_ratio")),
+        "{:?}",
+        problems(&nulled_key)
+    );
+    let chained = SHOP.replace("params: { from: event, value: session } }", "params: { from: step, value: session } }");
+    assert!(problems(&chained).iter().any(|x| x.contains("derives from a machine itself")), "{:?}", problems(&chained));
 }

@@ -518,6 +518,15 @@ pub fn compile_groups(ctx: &CompileCtx, pools: &mut PoolScope, issues: &mut Issu
     let mut key_owner: HashMap<usize, usize> = HashMap::new();
     for &(i, key) in &machines {
         let Some(k) = key else { continue };
+        if fields[k].null_ratio.is_some_and(|r| r > 0.0) {
+            issues.push(
+                Issue::new(
+                    format!("fields[{k}].null_ratio"),
+                    "a session key has no null_ratio: it would null some rows of a session and not others",
+                )
+                .hint("leave the key whole; null the machine's field instead"),
+            );
+        }
         let taken = fields[k].kind == MappingType::StateMachine || key_owner.insert(k, i).is_some();
         if taken {
             issues.push(Issue::new(

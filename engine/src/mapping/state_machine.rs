@@ -166,6 +166,15 @@ pub(crate) fn role(i: usize, p: &Params, ctx: &CompileCtx, issues: &mut Issues) 
         }
         StateMachineParams::Derived(d) => {
             let from = find(&d.from, format!("{}.params.from", p.path), issues)?;
+            if ctx.fields[from].kind == crate::spec::MappingType::StateMachine
+                && ctx.fields[from].params.contains_key("from")
+            {
+                issues.push(Issue::new(
+                    format!("{}.params.from", p.path),
+                    format!("`{}` derives from a machine itself: name the machine", d.from),
+                ));
+                return None;
+            }
             if ctx.fields[from].kind != crate::spec::MappingType::StateMachine {
                 issues.push(Issue::new(
                     format!("{}.params.from", p.path),

@@ -80,9 +80,10 @@ impl Emission {
 
     fn place(&self, r: u64) -> Place {
         let late = self.late_ratio > 0.0 && unit_f64(self.late.at(r)) < self.late_ratio;
-        let at = if late { r + self.delay_rows(self.delay, r) } else { r };
+        let at = if late { r.saturating_add(self.delay_rows(self.delay, r)) } else { r };
         let dup = self.dup_ratio > 0.0 && unit_f64(self.dup.at(r)) < self.dup_ratio;
-        let copy = dup.then(|| if self.disorder.is_some() { at + self.delay_rows(self.dup_delay, r) } else { at });
+        let copy = dup
+            .then(|| if self.disorder.is_some() { at.saturating_add(self.delay_rows(self.dup_delay, r)) } else { at });
         Place { at, copy }
     }
 }

@@ -233,22 +233,19 @@ impl Run {
             return Err("the new definition changes the output schema (fields, their order or types)".into());
         }
         let rate = plan.rate().cloned();
-        let rate_changed = {
-            let r = s.revisions.read();
-            r.plans.last().map(|(_, p)| p.rate() != plan.rate()).unwrap_or(true)
-        };
-        let from = {
-            let mut r = s.revisions.write();
-            let from = s.next_row.load(SeqCst);
-            // Two retunes before a row was claimed: the later one wins.
-            if r.plans.len() > 1 && r.plans.last().is_some_and(|(f, _)| *f == from) {
-                r.plans.pop();
-            }
-            r.plans.push((from, plan));
-            from
-        };
+        let mut r = s.revisions.write();
+        let from = s.next_row.load(SeqCst);
+        let rate_changed = r.at(from).1.rate() != plan.rate();
+        // The new plan holds from `from` on: it replaces any revision at or
+        // after it (a later retune of the run this one resumed, or two
+        // retunes before a row was claimed).
+        let keep = r.plans.partition_point(|(f, _)| *f < from).max(1);
+        r.plans.truncate(keep);
+        r.plans.push((from, plan));
         if rate_changed {
-            self.set_rate(rate);
+            let now = s.metrics.active_elapsed().as_secs_f64();
+            s.batch_size.store(Pacer::batch_size(rate.as_ref().map(|r| r.at(0.0)), s.plan.batch_size()), SeqCst);
+            s.pacer.set_rate(from, rate, now);
         }
         Ok(from)
     }
@@ -505,7 +502,7 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
     let mut locals = s.plan.new_locals();
     let row_limit = s.plan.row_limit();
     // Under disorder, positions run a window past the last row (its late rows).
-    let position_limit = row_limit.map(|t| t + s.emission.as_ref().map_or(0, disorder::Emission::window));
+    let position_limit = row_limit.map(|t| t.saturating_add(s.emission.as_ref().map_or(0, disorder::Emission::window)));
     let mut reorder = disorder::Reorder::default();
     let duration_limit = s.plan.duration_limit();
     loop {
@@ -694,8 +691,11 @@ fn sink_stage(
             match outcome {
                 // Positions that hold no row (a disorder's last window): nothing to send.
                 Outcome::Made(batch, _) if batch.num_rows() == 0 => {
-                    marks.written(0, span);
-                    s.set_checkpoint(marks.next_row());
+                    // (Never past a batch a broken sink did not take.)
+                    if !broken {
+                        marks.written(0, span);
+                        s.set_checkpoint(marks.next_row());
+                    }
                 }
                 Outcome::Made(batch, encoded) => {
                     if !broken && !deliver(s, &mut marks, sink.as_mut(), &batch, encoded.as_ref(), span) {
