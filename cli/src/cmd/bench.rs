@@ -59,6 +59,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         batch_size: args.batch_size,
         destination: Some(destination),
         unpaced: true,
+        shard: None,
         ..Default::default()
     };
     let (spec, plan) = load::load(&args.file, &overrides, &args.pools, args.generator.as_deref())?;

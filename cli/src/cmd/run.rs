@@ -59,6 +59,12 @@ pub struct RunArgs {
     /// `GET /revisions`, `POST /pause|resume|stop`. Port 0 picks a free one.
     #[arg(long, value_name = "ADDR")]
     pub control: Option<std::net::SocketAddr>,
+    /// Make shard I of N (I from 0) of a RECORD_COUNT run: rows
+    /// [⌊I·T/N⌋, ⌊(I+1)·T/N⌋), a FILE destination writing `NAME.part-000I-of-000N.EXT`
+    /// (CSV headers in part 0 only). Without it, JOB_COMPLETION_INDEX and
+    /// SDG_SHARDS select the shard (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub pools: crate::pools::PoolArgs,
 }
@@ -73,6 +79,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         format: args.format.clone(),
         destination: args.to.as_deref().map(crate::to_url::parse).transpose().map_err(anyhow::Error::msg)?,
         unpaced: false,
+        shard: load::shard_of(args.shard.as_deref()).map_err(anyhow::Error::msg)?,
     };
     let text = load::read_text(&args.file)?;
     if args.generator.is_none()
@@ -91,8 +98,36 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         crate::pools::report_loaded(&plan);
     }
     let sink = sdg_destinations::open(&spec.destination, plan.schema()).context("opening the destination")?;
-    let config = args.workers.map(RunConfig::with_workers).unwrap_or_default();
+    let mut config = args.workers.map(RunConfig::with_workers).unwrap_or_default();
+    if let Some((i, n)) = overrides.shard {
+        let Some(total) = plan.row_limit() else {
+            anyhow::bail!(
+                "--shard {i}/{n}: sharding splits a RECORD_COUNT run; this one ends by {} (give it --rows N, or an end_condition of RECORD_COUNT)",
+                match spec.end_condition {
+                    sdg_engine::spec::EndCondition::Duration { .. } => "DURATION",
+                    _ => "MANUAL",
+                }
+            );
+        };
+        if spec.mode == sdg_engine::spec::GenerationMode::Realtime {
+            anyhow::bail!("--shard {i}/{n}: REALTIME runs do not shard in this version; run the slice in BATCH mode");
+        }
+        // Positions: rows, plus a disorder's last window of late rows.
+        let window =
+            sdg_engine::spec::disorder::window_rows(spec.disorder.as_ref(), spec.rate.as_ref().map(|r| r.nominal()));
+        let positions = u128::from(total + window);
+        let cut = |k: u64| (u128::from(k) * positions / u128::from(n)) as u64;
+        config.start_row = cut(i);
+        config.end_row = Some(cut(i + 1));
+        if !args.quiet {
+            eprintln!("shard {i}/{n}: positions {}..{} of {}", cut(i), cut(i + 1), positions);
+        }
+    }
     let workers = config.workers;
+    let expected = match config.end_row {
+        Some(end) => Some(end - config.start_row),
+        None => plan.row_limit(),
+    };
     let run = Arc::new(Run::new(Arc::clone(&plan), config));
     let interrupted = {
         let run = Arc::clone(&run);
@@ -112,7 +147,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             "control: http://{bound} — curl -X PATCH http://{bound}/ -H 'Content-Type: application/json' -d '{{\"rate\": 5000}}'"
         );
     }
-    let m = progress::follow(&run, plan.row_limit(), args.quiet);
+    let m = progress::follow(&run, expected, args.quiet);
     if !args.quiet {
         summary(&spec, &plan, &m, t0.elapsed().as_secs_f64(), workers);
     }
@@ -176,6 +211,9 @@ fn exit_code(m: &sdg_engine::MetricsSnapshot, interrupted: bool) -> ExitCode {
 fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
     if args.control.is_some() {
         anyhow::bail!("--control retunes one generator: run a member alone with --generator NAME");
+    }
+    if load::shard_of(args.shard.as_deref()).map_err(anyhow::Error::msg)?.is_some() {
+        anyhow::bail!("--shard splits one generator in this version: run a member with --generator NAME --shard I/N");
     }
     let per_member = [
         ("--rows", args.rows.is_some()),

@@ -105,6 +105,9 @@ pub struct RunConfig {
     /// Also publish the checkpoint here (the rows a universe child may
     /// reference while this run goes: every row below it is delivered).
     pub publish: Option<Arc<AtomicU64>>,
+    /// The first row (emission position, under disorder) this run does not
+    /// claim: the end of a shard's slice (default: the run's end condition).
+    pub end_row: Option<u64>,
 }
 
 impl RunConfig {
@@ -118,7 +121,7 @@ impl RunConfig {
 impl Default for RunConfig {
     fn default() -> Self {
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        Self { workers, queue_batches: (2 * workers).max(4), start_row: 0, publish: None }
+        Self { workers, queue_batches: (2 * workers).max(4), start_row: 0, publish: None, end_row: None }
     }
 }
 
@@ -502,7 +505,10 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
     let mut locals = s.plan.new_locals();
     let row_limit = s.plan.row_limit();
     // Under disorder, positions run a window past the last row (its late rows).
-    let position_limit = row_limit.map(|t| t.saturating_add(s.emission.as_ref().map_or(0, disorder::Emission::window)));
+    let position_limit = s
+        .config
+        .end_row
+        .or_else(|| row_limit.map(|t| t.saturating_add(s.emission.as_ref().map_or(0, disorder::Emission::window))));
     let mut reorder = disorder::Reorder::default();
     let duration_limit = s.plan.duration_limit();
     loop {

@@ -1,0 +1,104 @@
+//! `sdg run --shard I/N` (or JOB_COMPLETION_INDEX and SDG_SHARDS, as a
+//! Kubernetes Indexed Job sets them): shard processes write parts whose
+//! concatenation is byte-for-byte the one-process file — with late and
+//! duplicate rows too — a rerun shard writes the same part, and a run that
+//! cannot shard says why.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sdg(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sdg"));
+    c.args(args).env_remove("JOB_COMPLETION_INDEX").env_remove("SDG_SHARDS");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("runs sdg")
+}
+
+fn write_def(dir: &Path, extra: &str) -> String {
+    let path = dir.join("orders.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: orders\nseed: 4\nbatch_size: 1000\nend_condition: {{ type: RECORD_COUNT, value: 100003 }}\n\
+             destination: {{ type: FILE, config: {{ path: {} }} }}\n{extra}fields:\n\
+             \x20 - {{ name: id, type: SEQUENCE }}\n\
+             \x20 - {{ name: at, type: TIMESTAMP_GENERATED, params: {{ step: 10ms }} }}\n\
+             \x20 - {{ name: status, type: ENUM_RANDOM, params: {{ values: [NEW, PAID, SHIPPED] }} }}\n\
+             \x20 - {{ name: amount, type: NUMERIC_RANGE, params: {{ min: 1, max: 500, decimals: 2 }} }}\n",
+            dir.join("orders.csv").display()
+        ),
+    )
+    .expect("yaml");
+    path.to_string_lossy().into_owned()
+}
+
+fn shards_concatenate_to_the_single_file(extra: &str) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let def = write_def(dir.path(), extra);
+    let one = sdg(&["run", &def, "-q"], &[]);
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    let single = std::fs::read(dir.path().join("orders.csv")).expect("single file");
+    // Four processes at once, as an Indexed Job runs them.
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_sdg"))
+                .args(["run", &def, "-q", "--workers", "1"])
+                .env("JOB_COMPLETION_INDEX", i.to_string())
+                .env("SDG_SHARDS", "4")
+                .spawn()
+                .expect("spawn shard")
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().expect("shard").success());
+    }
+    let part = |i: u64| dir.path().join(format!("orders.part-{i:04}-of-0004.csv"));
+    let mut joined = Vec::new();
+    for i in 0..4 {
+        joined.extend(std::fs::read(part(i)).expect("part"));
+    }
+    assert_eq!(joined.len(), single.len());
+    assert!(joined == single, "the parts in order are the one-process file");
+    // A shard run again (a retried pod) writes the same part.
+    let before = std::fs::read(part(2)).expect("part");
+    let again = sdg(&["run", &def, "-q", "--shard", "2/4"], &[]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(std::fs::read(part(2)).expect("part"), before);
+}
+
+#[test]
+fn four_shards_concatenate_to_the_one_process_file() {
+    shards_concatenate_to_the_single_file("");
+}
+
+#[test]
+fn shards_of_a_disordered_run_concatenate_to_it_too() {
+    shards_concatenate_to_the_single_file(
+        "disorder: { late_ratio: 0.05, delay: { distribution: exponential, mean: 200ms }, max: 1s, rate: 5000 }\nduplicate_ratio: 0.01\n",
+    );
+}
+
+#[test]
+fn runs_that_cannot_shard_say_why() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let def = write_def(dir.path(), "");
+    let err = |args: &[&str], env: &[(&str, &str)]| {
+        let o = sdg(args, env);
+        assert!(!o.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    assert!(err(&["run", &def, "--shard", "4/4"], &[]).contains("0 ≤ I < N"));
+    assert!(err(&["run", &def, "--shard", "x"], &[]).contains("I/N"));
+    assert!(err(&["run", &def], &[("JOB_COMPLETION_INDEX", "1")]).contains("SDG_SHARDS"));
+    let timed = dir.path().join("timed.yaml");
+    std::fs::write(
+        &timed,
+        std::fs::read_to_string(&def)
+            .expect("def")
+            .replace("{ type: RECORD_COUNT, value: 100003 }", "{ type: DURATION, value: 1s }"),
+    )
+    .expect("yaml");
+    assert!(err(&["run", timed.to_str().expect("path"), "--shard", "0/2"], &[]).contains("RECORD_COUNT"));
+}
