@@ -102,3 +102,68 @@ fn runs_that_cannot_shard_say_why() {
     .expect("yaml");
     assert!(err(&["run", timed.to_str().expect("path"), "--shard", "0/2"], &[]).contains("RECORD_COUNT"));
 }
+
+fn in_root(args: &[&str]) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
+    let out = Command::new(env!("CARGO_BIN_EXE_sdg"))
+        .args(args)
+        .current_dir(root)
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SDG_SHARDS")
+        .output()
+        .expect("runs sdg");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// Shard 0 first (it creates the table or topic), then the other three at once.
+fn four_shards(args: &[&str]) {
+    let with = |i: u32| {
+        let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        a.extend(["--shard".into(), format!("{i}/4"), "-q".into()]);
+        a
+    };
+    let first = with(0);
+    in_root(&first.iter().map(String::as_str).collect::<Vec<_>>());
+    let rest: Vec<_> = (1..4)
+        .map(|i| {
+            let a = with(i);
+            std::thread::spawn(move || {
+                in_root(&a.iter().map(String::as_str).collect::<Vec<_>>());
+            })
+        })
+        .collect();
+    for t in rest {
+        t.join().expect("shard");
+    }
+}
+
+#[test]
+fn four_shards_fill_one_postgres_table_with_exactly_the_rows() {
+    let Some(url) = sdg_testkit::server("SDG_TEST_POSTGRES_URL") else { return };
+    let psql = |sql: &str| {
+        let o = Command::new("psql").args([url.as_str(), "-qAtc", sql]).output().expect("psql");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    psql("DROP TABLE IF EXISTS sdg_shard_orders");
+    let to = format!("{url}?table=sdg_shard_orders&create_table=true");
+    four_shards(&["run", "configs/quickstart.yaml", "--rows", "20000", "--to", &to]);
+    assert_eq!(
+        psql("SELECT count(*), count(DISTINCT order_id), sum(order_id) FROM sdg_shard_orders"),
+        "20000|20000|200010000"
+    );
+    psql("DROP TABLE sdg_shard_orders");
+}
+
+#[test]
+fn four_shards_produce_one_topic_with_every_key_once() {
+    let Some(brokers) = sdg_testkit::server("SDG_TEST_KAFKA_BROKERS") else { return };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let topic = format!("sdg-shards-{}-{nanos}", std::process::id());
+    let to = format!("kafka://{brokers}/{topic}?key_field=order_id");
+    four_shards(&["run", "configs/quickstart.yaml", "--rows", "8000", "--to", &to]);
+    let messages = sdg_testkit::kafka::consume(&brokers, &topic, 8000);
+    let keys: std::collections::HashSet<Vec<u8>> = messages.into_iter().filter_map(|m| m.key).collect();
+    assert_eq!(keys.len(), 8000, "every key once, as in the single run");
+}
