@@ -246,9 +246,7 @@ impl Run {
         r.plans.truncate(keep);
         r.plans.push((from, plan));
         if rate_changed {
-            let now = s.metrics.active_elapsed().as_secs_f64();
-            s.batch_size.store(Pacer::batch_size(rate.as_ref().map(|r| r.at(0.0)), s.plan.batch_size()), SeqCst);
-            s.pacer.set_rate(from, rate, now);
+            s.apply_rate(from, rate);
         }
         Ok(from)
     }
@@ -366,9 +364,7 @@ impl Run {
     /// Changes the rate (rows per second) of a running run; None removes the cap.
     pub fn set_rate(&self, rate: Option<crate::spec::rate::Rate>) {
         let s = &self.shared;
-        let now = s.metrics.active_elapsed().as_secs_f64();
-        s.batch_size.store(Pacer::batch_size(rate.as_ref().map(|r| r.at(0.0)), s.plan.batch_size()), SeqCst);
-        s.pacer.set_rate(s.next_row.load(SeqCst), rate, now);
+        s.apply_rate(s.next_row.load(SeqCst), rate);
     }
 
     /// The current status.
@@ -456,6 +452,13 @@ impl Shared {
             self.paused.store(true, SeqCst);
             self.metrics.mark_paused(true);
         }
+    }
+
+    /// Paces the run at `rate` from `row` on (batch size and schedule).
+    fn apply_rate(&self, row: u64, rate: Option<crate::spec::rate::Rate>) {
+        let now = self.metrics.active_elapsed().as_secs_f64();
+        self.batch_size.store(Pacer::batch_size(rate.as_ref().map(|r| r.at(0.0)), self.plan.batch_size()), SeqCst);
+        self.pacer.set_rate(row, rate, now);
     }
 
     fn fail(&self, message: String) {
