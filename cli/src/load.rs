@@ -34,25 +34,15 @@ pub struct Overrides {
     pub shard: Option<(u64, u64)>,
 }
 
-/// `I/N` (I from 0), or where it is wrong.
-pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("--shard {text}: write I/N with 0 ≤ I < N, e.g. 3/16");
-    let (i, n) = text.split_once('/').ok_or_else(bad)?;
-    let (i, n): (u64, u64) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-    if n == 0 || i >= n {
-        return Err(bad());
-    }
-    Ok((i, n))
-}
-
 /// The shard of this process: `--shard`, else `JOB_COMPLETION_INDEX` (a
 /// Kubernetes Indexed Job) with `SDG_SHARDS`.
 pub fn shard_of(flag: Option<&str>) -> Result<Option<(u64, u64)>, String> {
+    use sdg_engine::pipeline::shard::parse;
     if let Some(f) = flag {
-        return parse_shard(f).map(Some);
+        return parse(f).map(Some).map_err(|e| format!("--{e}"));
     }
     match (std::env::var("JOB_COMPLETION_INDEX"), std::env::var("SDG_SHARDS")) {
-        (Ok(i), Ok(n)) => parse_shard(&format!("{i}/{n}"))
+        (Ok(i), Ok(n)) => parse(&format!("{i}/{n}"))
             .map(Some)
             .map_err(|e| format!("{e} (from JOB_COMPLETION_INDEX={i} and SDG_SHARDS={n})")),
         (Ok(i), Err(_)) => Err(format!(
@@ -60,17 +50,6 @@ pub fn shard_of(flag: Option<&str>) -> Result<Option<(u64, u64)>, String> {
         )),
         _ => Ok(None),
     }
-}
-
-/// `orders.csv` → `orders.part-0003-of-0016.csv`.
-pub fn part_path(path: &str, (i, n): (u64, u64)) -> String {
-    let p = std::path::Path::new(path);
-    let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("out");
-    let name = match p.extension().and_then(|e| e.to_str()) {
-        Some(ext) => format!("{stem}.part-{i:04}-of-{n:04}.{ext}"),
-        None => format!("{stem}.part-{i:04}-of-{n:04}"),
-    };
-    p.with_file_name(name).to_string_lossy().into_owned()
 }
 
 impl Overrides {
@@ -116,26 +95,9 @@ impl Overrides {
                 c.remove("header");
             }
         }
-        // A shard writes its own part; CSV parts after the first have no
-        // header, so the parts in order concatenate to the one-process file.
-        if let Some(shard) = self.shard
-            && spec.destination.kind == DestinationType::File
-            && let Some(path) = spec.destination.config.get("path").and_then(|p| p.as_str()).map(str::to_string)
-            && path != "-"
-        {
-            let c = &mut spec.destination.config;
-            let format = c.get("format").and_then(|f| f.as_str()).map(str::to_string);
-            let csv = match format.as_deref() {
-                Some(f) => f == "csv",
-                None => matches!(
-                    sdg_sinks::file::config::FileFormat::from_extension(&path),
-                    None | Some(sdg_sinks::file::config::FileFormat::Csv)
-                ),
-            };
-            c.insert("path".into(), part_path(&path, shard).into());
-            if csv && shard.0 > 0 {
-                c.insert("header".into(), false.into());
-            }
+        // A shard writes its own part of a file.
+        if let Some(shard) = self.shard {
+            sdg_destinations::for_shard(&mut spec.destination, shard);
         }
     }
 }

@@ -1,8 +1,10 @@
 //! `sdg run --shard I/N` (or JOB_COMPLETION_INDEX and SDG_SHARDS, as a
 //! Kubernetes Indexed Job sets them): shard processes write parts whose
 //! concatenation is byte-for-byte the one-process file — with late and
-//! duplicate rows too — a rerun shard writes the same part, and a run that
-//! cannot shard says why.
+//! duplicate rows too — Parquet parts hold the same rows in the same order,
+//! a rerun shard writes the same part, REALTIME shards together make the
+//! one stream, shards fill one PostgreSQL table and one Kafka topic with
+//! exactly the rows, and a run that cannot shard says why.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -92,15 +94,100 @@ fn runs_that_cannot_shard_say_why() {
     assert!(err(&["run", &def, "--shard", "4/4"], &[]).contains("0 ≤ I < N"));
     assert!(err(&["run", &def, "--shard", "x"], &[]).contains("I/N"));
     assert!(err(&["run", &def], &[("JOB_COMPLETION_INDEX", "1")]).contains("SDG_SHARDS"));
-    let timed = dir.path().join("timed.yaml");
+    // Sessions go to shards whole: no more shards than sessions.
+    let sessions = dir.path().join("sessions.yaml");
     std::fs::write(
-        &timed,
-        std::fs::read_to_string(&def)
-            .expect("def")
-            .replace("{ type: RECORD_COUNT, value: 100003 }", "{ type: DURATION, value: 1s }"),
+        &sessions,
+        format!(
+            "{}  - name: state\n    type: STATE_MACHINE\n    params: {{ entity: {{ count: 2 }}, initial: a, states: [a, b], transitions: {{ a: {{ b: 1 }} }}, final: [b] }}\n",
+            std::fs::read_to_string(&def).expect("def")
+        ),
     )
     .expect("yaml");
-    assert!(err(&["run", timed.to_str().expect("path"), "--shard", "0/2"], &[]).contains("RECORD_COUNT"));
+    let e = err(&["run", sessions.to_str().expect("path"), "--shard", "0/3"], &[]);
+    assert!(e.contains("at most 2 shards"), "{e}");
+}
+
+fn parquet_rows(path: &Path) -> arrow_array::RecordBatch {
+    let file = std::fs::File::open(path).expect("parquet file");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let batches: Vec<_> = reader.map(|b| b.expect("batch")).collect();
+    arrow_select::concat::concat_batches(&batches[0].schema(), &batches).expect("concat")
+}
+
+#[test]
+fn parquet_parts_hold_the_one_process_rows_in_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let def = write_def(dir.path(), "");
+    let single = dir.path().join("orders.parquet");
+    let out = single.to_str().expect("path");
+    let one = sdg(&["run", &def, "-q", "--out", out], &[]);
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_sdg"))
+                .args(["run", &def, "-q", "--workers", "1", "--out", out, "--shard", &format!("{i}/4")])
+                .spawn()
+                .expect("spawn shard")
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().expect("shard").success());
+    }
+    let parts: Vec<_> =
+        (0..4).map(|i| parquet_rows(&dir.path().join(format!("orders.part-{i:04}-of-0004.parquet")))).collect();
+    assert!(parts.iter().all(|p| p.num_rows() > 0));
+    let joined = arrow_select::concat::concat_batches(&parts[0].schema(), &parts).expect("concat");
+    assert_eq!(joined, parquet_rows(&single), "the same rows in the same order");
+}
+
+#[test]
+fn realtime_shards_pace_their_share_and_make_the_one_stream() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let def = dir.path().join("stream.yaml");
+    std::fs::write(
+        &def,
+        format!(
+            "name: stream\nseed: 9\nmode: REALTIME\nrate: 20000\nend_condition: {{ type: RECORD_COUNT, value: 12000 }}\n\
+             destination: {{ type: FILE, config: {{ path: {} }} }}\nfields:\n\
+             \x20 - {{ name: id, type: SEQUENCE }}\n\
+             \x20 - {{ name: status, type: ENUM_RANDOM, params: {{ values: [NEW, PAID, SHIPPED] }} }}\n\
+             \x20 - {{ name: amount, type: NUMERIC_RANGE, params: {{ min: 1, max: 500, decimals: 2 }} }}\n",
+            dir.path().join("stream.csv").display()
+        ),
+    )
+    .expect("yaml");
+    let def = def.to_str().expect("path");
+    let one = sdg(&["run", def, "-q"], &[]);
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    let lines = |bytes: Vec<u8>| -> Vec<String> {
+        String::from_utf8(bytes).expect("utf8").lines().filter(|l| !l.starts_with("id,")).map(str::to_string).collect()
+    };
+    let mut single = lines(std::fs::read(dir.path().join("stream.csv")).expect("single"));
+    let children: Vec<_> = (0..3)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_sdg"))
+                .args(["run", def, "--shard", &format!("{i}/3")])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn shard")
+        })
+        .collect();
+    let mut union = Vec::new();
+    for (i, c) in children.into_iter().enumerate() {
+        let out = c.wait_with_output().expect("shard");
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{log}");
+        assert!(log.contains(&format!("shard {i}/3: blocks of")) && log.contains("4000 rows"), "{log}");
+        union.extend(lines(std::fs::read(dir.path().join(format!("stream.part-{i:04}-of-0003.csv"))).expect("part")));
+    }
+    assert_eq!(union.len(), 12000);
+    single.sort();
+    union.sort();
+    assert!(union == single, "the shards' rows are the one stream's");
 }
 
 fn in_root(args: &[&str]) -> Output {

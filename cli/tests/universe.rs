@@ -114,6 +114,102 @@ fn a_realtime_universe_references_only_delivered_rows() {
     into_postgres("REALTIME");
 }
 
+/// A universe sharded 3 ways into tables with FOREIGN KEY constraints, as
+/// one Indexed Job per member in dependency order: a child shard's keys
+/// point into every parent shard's rows, so a member starts once all of
+/// its parents' shards are in (docs/DEPLOY.md).
+#[test]
+fn a_universe_sharded_three_ways_fills_tables_with_foreign_keys_without_a_violation() {
+    let Some(url) = sdg_testkit::server("SDG_TEST_POSTGRES_URL") else { return };
+    let t = |name: &str| format!("sdg_u_shards_{name}");
+    psql(&url, &format!("DROP TABLE IF EXISTS {}, {}, {}", t("transactions"), t("accounts"), t("customers")));
+    psql(&url, &format!("CREATE TABLE {} (customer_id BIGINT PRIMARY KEY, country TEXT NOT NULL)", t("customers")));
+    psql(
+        &url,
+        &format!(
+            "CREATE TABLE {} (account_id UUID PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES {} (customer_id), country TEXT NOT NULL)",
+            t("accounts"),
+            t("customers")
+        ),
+    );
+    psql(
+        &url,
+        &format!(
+            "CREATE TABLE {} (transaction_id BIGINT PRIMARY KEY, account_id UUID NOT NULL REFERENCES {} (account_id), amount BIGINT NOT NULL)",
+            t("transactions"),
+            t("accounts")
+        ),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shop.yaml");
+    let dest = |name: &str| format!("{{ type: POSTGRES, config: {{ url: \"{url}\", table: {} }} }}", t(name));
+    std::fs::write(&file, universe("BATCH", &dest)).expect("write");
+    let path = file.to_str().expect("path");
+    for member in ["customers", "accounts", "transactions"] {
+        let shards: Vec<_> = (0..3)
+            .map(|i| {
+                Command::new(env!("CARGO_BIN_EXE_sdg"))
+                    .args(["run", path, "--generator", member, "-q", "--workers", "1"])
+                    .env("JOB_COMPLETION_INDEX", i.to_string())
+                    .env("SDG_SHARDS", "3")
+                    .current_dir(dir.path())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        for c in shards {
+            ok(&c.wait_with_output().expect("shard"));
+        }
+    }
+    for (name, n) in [("customers", 3000), ("accounts", 6000), ("transactions", 20000)] {
+        assert_eq!(psql(&url, &format!("SELECT count(*) FROM {}", t(name))), n.to_string(), "{name}");
+    }
+    let orphans = psql(
+        &url,
+        &format!(
+            "SELECT count(*) FROM {} x LEFT JOIN {} a USING (account_id) WHERE a.account_id IS NULL",
+            t("transactions"),
+            t("accounts")
+        ),
+    );
+    assert_eq!(orphans, "0");
+    let mismatched = psql(
+        &url,
+        &format!(
+            "SELECT count(*) FROM {} a JOIN {} c USING (customer_id) WHERE a.country <> c.country",
+            t("accounts"),
+            t("customers")
+        ),
+    );
+    assert_eq!(mismatched, "0");
+    psql(&url, &format!("DROP TABLE {}, {}, {}", t("transactions"), t("accounts"), t("customers")));
+}
+
+/// `--shard` on a universe file makes that shard of every member; the parts
+/// of each member concatenate to its one-process file.
+#[test]
+fn every_member_of_a_sharded_universe_is_its_one_process_file_in_parts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shop.yaml");
+    std::fs::write(&file, universe("BATCH", &|name| format!("{{ type: FILE, config: {{ path: out/{name}.csv }} }}")))
+        .expect("write");
+    let path = file.to_str().expect("path");
+    ok(&sdg_in(dir.path(), &["run", path, "-q"]));
+    for i in 0..3 {
+        let s = ok(&sdg_in(dir.path(), &["run", path, "--shard", &format!("{i}/3")]));
+        assert!(s.contains(&format!("accounts: shard {i}/3: positions")), "{s}");
+    }
+    for name in ["customers", "accounts", "transactions"] {
+        let single = std::fs::read(dir.path().join(format!("out/{name}.csv"))).expect(name);
+        let mut joined = Vec::new();
+        for i in 0..3 {
+            joined.extend(std::fs::read(dir.path().join(format!("out/{name}.part-{i:04}-of-0003.csv"))).expect("part"));
+        }
+        assert!(joined == single, "{name}: the parts are the one-process file");
+    }
+}
+
 #[test]
 fn files_are_the_same_on_one_and_two_workers_and_a_child_alone_writes_the_same() {
     let dir = tempfile::tempdir().expect("tempdir");

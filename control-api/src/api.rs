@@ -131,6 +131,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(validate_generator))
         .routes(routes!(get_generator, update_generator, patch_generator, delete_generator))
         .routes(routes!(generator_revisions))
+        .routes(routes!(generator_plan))
         .routes(routes!(start_generator))
         .routes(routes!(pause_generator))
         .routes(routes!(resume_generator))
@@ -313,22 +314,98 @@ macro_rules! lifecycle {
     };
 }
 
-lifecycle!(
-    start_generator,
-    "start",
-    "Start a new run from row 0 (CREATED, COMPLETED, STOPPED, FAILED).",
-    |g, id| g.start(id),
-    (
-        status = 422,
-        description = "The destination refused the generator (a table column of another type, a missing topic, refused credentials): the generator is FAILED",
-        body = ErrorBody
-    ),
-    (
-        status = 502,
-        description = "The destination could not be reached: the generator is FAILED; start again once it is up",
-        body = ErrorBody
-    )
-);
+/// `POST /generators/{id}/start` body (optional).
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    /// Make shard I of N (I from 0) of the run, as `sdg run --shard I/N`
+    /// does: its rows only, a FILE destination writing its own part
+    /// (`GET /generators/{id}/plan?shards=N` answers each shard's rows).
+    #[schema(example = "3/16", pattern = "^[0-9]+/[0-9]+$")]
+    shard: Option<String>,
+}
+
+/// Start a new run from row 0 (CREATED, COMPLETED, STOPPED, FAILED); with
+/// `{"shard": "I/N"}`, of that shard of the run.
+#[utoipa::path(post, path = "/generators/{id}/start", tag = "lifecycle",
+    params(("id" = String, Path, description = "Generator id")),
+    request_body(content = Option<StartBody>, description = "Optional: the shard to make", content_type = "application/json"),
+    responses(
+        (status = 200, body = GeneratorResponse),
+        (status = 400, description = "The body or its shard is malformed", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not allowed in the current status (named in the error)", body = ErrorBody),
+        (status = 422, description = "The destination refused the generator (a table column of another type, a missing topic, refused credentials): the generator is FAILED; or the run cannot be split into that many shards", body = ErrorBody),
+        (status = 502, description = "The destination could not be reached: the generator is FAILED; start again once it is up", body = ErrorBody)
+    ))]
+async fn start_generator(
+    State(g): State<AppState>,
+    PathId(id): PathId,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> Result<Json<GeneratorResponse>, ApiError> {
+    let body: StartBody = match body {
+        None | Some(serde_json::Value::Null) => StartBody::default(),
+        Some(v) => serde_json::from_value(v).map_err(|e| ApiError::validation(format!("the start body: {e}")))?,
+    };
+    let shard =
+        body.shard.as_deref().map(sdg_engine::pipeline::shard::parse).transpose().map_err(ApiError::validation)?;
+    blocking(move || g.start(&id, shard)).await.map(Json)
+}
+
+/// Query parameters of `GET /generators/{id}/plan`.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct PlanParams {
+    /// Shards to split the run into (1 … 100 000).
+    #[param(minimum = 1, maximum = 100_000)]
+    shards: u64,
+}
+
+/// How a run splits into shards: each shard's rows.
+///
+/// `basis` says how: `rows` (an unpaced RECORD_COUNT run: contiguous
+/// `range`s of positions), `schedule` (a paced or open-ended run: every
+/// N-th block of the schedule, `interleave` {period, offset, width}, each
+/// shard paced at rate/N) or `sessions` (STATE_MACHINE sessions whole: the
+/// session slots offset … offset+width of every round of `period` rows).
+/// `rows` per shard when the run has a row count. Nothing runs.
+#[utoipa::path(get, path = "/generators/{id}/plan", tag = "generators",
+    params(("id" = String, Path, description = "Generator id"), PlanParams),
+    responses((status = 200, description = "generator, shards, basis, rows, and per shard: shard, layout, rows", body = Object),
+              (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "A universe member that cannot be compiled alone", body = ErrorBody),
+              (status = 422, description = "The run cannot be split into that many shards", body = ErrorBody)))]
+async fn generator_plan(
+    State(g): State<AppState>,
+    PathId(id): PathId,
+    params: Result<axum::extract::Query<PlanParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let axum::extract::Query(params) =
+        params.map_err(|e| ApiError::validation(format!("plan parameters: {}", e.body_text())))?;
+    if !(1..=100_000).contains(&params.shards) {
+        return Err(ApiError::validation(format!("shards is {}; split a run into 1 … 100000 shards", params.shards)));
+    }
+    blocking(move || {
+        let plan = g.plan_of(&id)?;
+        let shards = sdg_engine::pipeline::shard::Shard::all(&plan, params.shards)
+            .map_err(|e| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "SHARD_REFUSED", e))?;
+        let each: Vec<serde_json::Value> = shards
+            .iter()
+            .map(|s| serde_json::json!({ "shard": s.label(), "layout": s.layout, "rows": s.rows }))
+            .collect();
+        Ok(serde_json::json!({
+            "generator": id,
+            "shards": params.shards,
+            "basis": shards.first().map(|s| s.basis),
+            "rows": plan.row_limit(),
+            "plan": each,
+        }))
+    })
+    .await
+    .map(Json)
+}
+
 lifecycle!(pause_generator, "pause", "Pause a RUNNING generator.", |g, id| g.pause(id));
 lifecycle!(
     resume_generator,

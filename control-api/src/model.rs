@@ -36,6 +36,9 @@ pub struct Record {
     /// rebuilds the run from them, so it makes the rows the run would have.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revisions: Vec<Revision>,
+    /// The shard the current run makes (`3/16`), kept for its resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 /// One definition of a run, from a row on.
@@ -81,6 +84,10 @@ pub struct GeneratorResponse {
     /// The universe this generator is a member of (`GET /universes/{id}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub universe: Option<String>,
+    /// The shard the current (or last) run makes, `I/N`, when it was started as one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "3/16")]
+    pub shard: Option<String>,
 }
 
 /// `GET /health`.

@@ -80,6 +80,7 @@ impl Entry {
             metrics: self.rec.metrics.clone(),
             next_row: self.rec.next_row,
             universe: self.rec.universe.clone(),
+            shard: self.rec.shard.clone(),
         }
     }
 
@@ -319,6 +320,7 @@ impl Generators {
             metrics: None,
             universe: None,
             revisions: Vec::new(),
+            shard: None,
         };
         let mut entry = Entry::new(rec);
         let pending = entry.changed();
@@ -384,8 +386,9 @@ impl Generators {
         Ok(())
     }
 
-    /// Starts a new run from row 0 (CREATED, COMPLETED, STOPPED, FAILED).
-    pub fn start(&self, id: &str) -> Result<GeneratorResponse, ApiError> {
+    /// Starts a new run from row 0 (CREATED, COMPLETED, STOPPED, FAILED):
+    /// of every row, or of shard `shard` (I, N) of them.
+    pub fn start(&self, id: &str, shard: Option<(u64, u64)>) -> Result<GeneratorResponse, ApiError> {
         let definition = {
             let mut map = self.map.lock();
             let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
@@ -397,13 +400,13 @@ impl Generators {
             claim(e)?;
             e.rec.definition.clone()
         };
-        self.launch(id, &definition, 0, "start")
+        self.launch(id, &definition, 0, shard, "start")
     }
 
     /// PAUSED → RUNNING; or, for a generator the server stopped mid-run, a
     /// new run from its checkpoint.
     pub fn resume(&self, id: &str) -> Result<GeneratorResponse, ApiError> {
-        let (definition, from) = {
+        let (definition, from, shard) = {
             let mut map = self.map.lock();
             let e = map.get_mut(id).ok_or_else(|| not_found(id))?;
             e.sync();
@@ -420,14 +423,15 @@ impl Generators {
                 (None, Status::Stopped) if e.rec.interrupted => {
                     member_refuses(e, "resume")?;
                     claim(e)?;
-                    (e.rec.definition.clone(), e.rec.next_row)
+                    let shard = e.rec.shard.as_deref().and_then(|s| sdg_engine::pipeline::shard::parse(s).ok());
+                    (e.rec.definition.clone(), e.rec.next_row, shard)
                 }
                 (_, s) => {
                     return Err(refused("resume", s, "PAUSED generators, and STOPPED ones the server interrupted"));
                 }
             }
         };
-        self.launch(id, &definition, from, "resume")
+        self.launch(id, &definition, from, shard, "resume")
     }
 
     /// Opens the destination and starts a run from row `from`; the caller
@@ -437,9 +441,10 @@ impl Generators {
         id: &str,
         definition: &serde_json::Value,
         from: u64,
+        shard: Option<(u64, u64)>,
         action: &str,
     ) -> Result<GeneratorResponse, ApiError> {
-        let result = self.open_and_run(id, definition, from, action);
+        let result = self.open_and_run(id, definition, from, shard, action);
         if let Some(e) = self.map.lock().get_mut(id) {
             e.starting = false;
         }
@@ -451,6 +456,7 @@ impl Generators {
         id: &str,
         definition: &serde_json::Value,
         from: u64,
+        shard: Option<(u64, u64)>,
         action: &str,
     ) -> Result<GeneratorResponse, ApiError> {
         // A resume rebuilds the run as it was: its first definition, then
@@ -466,6 +472,21 @@ impl Generators {
             let (_, p) = check_definition(&r.definition, &self.resources)?;
             later.push((r.from_row, Arc::new(p)));
         }
+        // A shard writes its own part of a file; its positions are its own.
+        let shard = match shard {
+            None => None,
+            Some((i, n)) => {
+                let s = sdg_engine::pipeline::shard::Shard::of(&plan, i, n).map_err(|e| {
+                    ApiError::new(
+                        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "SHARD_REFUSED",
+                        format!("cannot {action}: {e}"),
+                    )
+                })?;
+                destinations::for_shard(&mut spec.destination, (i, n));
+                Some(s)
+            }
+        };
         let mut note = None;
         if from > 0 && spec.destination.kind == DestinationType::File {
             // The file of the interrupted run keeps its rows; the rest go beside it.
@@ -509,7 +530,10 @@ impl Generators {
                 return Err(api);
             }
         };
-        let config = RunConfig { start_row: from, ..RunConfig::with_workers(self.workers) };
+        let mut config = RunConfig { start_row: from, ..RunConfig::with_workers(self.workers) };
+        if let Some(s) = shard {
+            config = config.for_shard(s);
+        }
         let run = Arc::new(Run::with_revisions(plan, later, config));
         run.start(sink).map_err(|t| refused(action, t.current, "generators that are not running"))?;
         e.run = Some(run);
@@ -518,6 +542,7 @@ impl Generators {
                 vec![crate::model::Revision { revision: 0, from_row: 0, at: now(), definition: definition.clone() }];
         }
         e.rec.interrupted = false;
+        e.rec.shard = shard.map(|s| s.label());
         e.rec.status_reason = note;
         e.sync();
         e.rec.status = Status::Running;
@@ -809,6 +834,7 @@ impl Generators {
                 metrics: None,
                 universe: Some(uid.clone()),
                 revisions: Vec::new(),
+                shard: None,
             };
             members.push((m.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string(), rec.id.clone()));
             let mut entry = Entry::new(rec);

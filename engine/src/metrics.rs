@@ -65,6 +65,9 @@ pub struct MetricsSnapshot {
     pub elapsed_ms: u64,
     /// The last destination or generation error.
     pub last_error: Option<String>,
+    /// The shard the run makes (`3/16`), when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 impl MetricsSnapshot {
@@ -87,6 +90,7 @@ impl MetricsSnapshot {
             sink_latency_us: Latency::default(),
             elapsed_ms: 0,
             last_error: None,
+            shard: None,
         }
     }
 }
@@ -278,6 +282,7 @@ impl Metrics {
             sink_latency_us,
             elapsed_ms: elapsed.as_millis() as u64,
             last_error: self.last_error.lock().clone(),
+            shard: None,
         }
     }
 }

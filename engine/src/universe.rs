@@ -428,12 +428,41 @@ impl UniverseRun {
     /// delivered a row. A parent that fails or stops leaves its children
     /// unstarted (status CREATED); `open` errors fail the member.
     pub fn start(universe: Universe, config: &RunConfig, open: Arc<OpenSink>) -> Self {
+        let configs = universe.members.iter().map(|_| config.clone()).collect();
+        Self::start_with(universe, configs, open)
+    }
+
+    /// Like [`UniverseRun::start`], making shard `i` of `n` of every member
+    /// (each member's own division, see [`crate::pipeline::shard`]): a
+    /// child's references are recomputed from its parents' plans, so they
+    /// point into every parent shard's rows, not this one's alone. Err when
+    /// a member cannot be split so.
+    pub fn start_shard(
+        universe: Universe,
+        config: &RunConfig,
+        (i, n): (u64, u64),
+        open: Arc<OpenSink>,
+    ) -> Result<Self, String> {
+        let configs = universe
+            .members
+            .iter()
+            .map(|m| {
+                let shard = crate::pipeline::shard::Shard::of(&m.plan, i, n)
+                    .map_err(|e| format!("member `{}`: {e}", m.spec.name))?;
+                Ok(config.clone().for_shard(shard))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self::start_with(universe, configs, open))
+    }
+
+    /// Starts every member with its own run configuration (`configs`, in member order).
+    fn start_with(universe: Universe, configs: Vec<RunConfig>, open: Arc<OpenSink>) -> Self {
         let universe = Arc::new(universe);
         let runs: Vec<(String, Arc<Run>)> = universe
             .members
             .iter()
-            .map(|m| {
-                let mut c = config.clone();
+            .zip(configs)
+            .map(|(m, mut c)| {
                 if let RowBound::Live(counter) = &m.bound {
                     c.publish = Some(Arc::clone(counter));
                 }

@@ -25,7 +25,7 @@ fields:
 "#;
 
 fn config(workers: usize) -> RunConfig {
-    RunConfig { workers, queue_batches: 2 * workers + 2, start_row: 0, publish: None, end_row: None }
+    RunConfig { workers, queue_batches: 2 * workers + 2, ..RunConfig::default() }
 }
 
 fn run_to_end(yaml: &str, workers: usize) -> Collect {
@@ -73,10 +73,8 @@ fn a_row_range_alone_equals_that_slice_of_the_full_run() {
         assert_eq!(part, full.slice(a as usize, (b - a) as usize), "[{a}, {b})");
     }
     // Starting a run at row a continues the same sequence.
-    let run = Run::new(
-        Arc::new(p),
-        RunConfig { workers: 2, queue_batches: 4, start_row: 15_000, publish: None, end_row: None },
-    );
+    let run =
+        Run::new(Arc::new(p), RunConfig { workers: 2, queue_batches: 4, start_row: 15_000, ..RunConfig::default() });
     let sink = Collect::default();
     run.start(Box::new(sink.clone())).expect("starts");
     assert_eq!(run.wait(), Status::Completed);
@@ -87,7 +85,7 @@ fn a_row_range_alone_equals_that_slice_of_the_full_run() {
 fn a_slow_sink_makes_generators_wait_with_bounded_memory() {
     let yaml = "name: slow\nseed: 1\nbatch_size: 1000\nend_condition: { type: RECORD_COUNT, value: 60000 }\ndestination: { type: BLACKHOLE }\nfields: [{ name: id, type: SEQUENCE }]";
     let sink = Collect { delay: Duration::from_millis(5), ..Default::default() };
-    let cfg = RunConfig { workers: 4, queue_batches: 6, start_row: 0, publish: None, end_row: None };
+    let cfg = RunConfig { workers: 4, queue_batches: 6, ..RunConfig::default() };
     let run = Run::new(Arc::new(plan(yaml)), cfg);
     run.start(Box::new(sink.clone())).expect("starts");
     let mut max_ahead = 0;

@@ -207,7 +207,7 @@ batch_size: {batch}
         let sink = Collect::default();
         let run = Run::new(
             Arc::new(plan(&yaml(batch))),
-            RunConfig { workers, queue_batches: 2 * workers + 2, start_row: 0, publish: None, end_row: None },
+            RunConfig { workers, queue_batches: 2 * workers + 2, ..RunConfig::default() },
         );
         run.start(Box::new(sink.clone())).expect("start");
         assert_eq!(run.wait(), Status::Completed);

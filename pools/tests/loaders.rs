@@ -339,10 +339,7 @@ fields:
     );
     let plan = Plan::compile_with(&sdg_engine::spec::parse_yaml(&yaml).expect("parses"), &resources).expect("compiles");
     let sink = Keep::default();
-    let run = Run::new(
-        Arc::new(plan),
-        RunConfig { workers: 2, queue_batches: 4, start_row: 0, publish: None, end_row: None },
-    );
+    let run = Run::new(Arc::new(plan), RunConfig { workers: 2, queue_batches: 4, ..RunConfig::default() });
     run.start(Box::new(sink.clone())).expect("start");
     std::thread::sleep(std::time::Duration::from_millis(400));
     version(2);

@@ -59,10 +59,13 @@ pub struct RunArgs {
     /// `GET /revisions`, `POST /pause|resume|stop`. Port 0 picks a free one.
     #[arg(long, value_name = "ADDR")]
     pub control: Option<std::net::SocketAddr>,
-    /// Make shard I of N (I from 0) of a RECORD_COUNT run: rows
-    /// [⌊I·T/N⌋, ⌊(I+1)·T/N⌋), a FILE destination writing `NAME.part-000I-of-000N.EXT`
-    /// (CSV headers in part 0 only). Without it, JOB_COMPLETION_INDEX and
-    /// SDG_SHARDS select the shard (a Kubernetes Indexed Job).
+    /// Make shard I of N (I from 0): rows [⌊I·T/N⌋, ⌊(I+1)·T/N⌋) of an
+    /// unpaced RECORD_COUNT run of T rows; every N-th block of the schedule
+    /// of a paced or open-ended run (at rate/N); whole sessions of a
+    /// STATE_MACHINE generator; every member of a universe. A FILE
+    /// destination writes `NAME.part-000I-of-000N.EXT` (CSV headers in part
+    /// 0 only). Without it, JOB_COMPLETION_INDEX and SDG_SHARDS select the
+    /// shard (a Kubernetes Indexed Job).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     #[command(flatten)]
@@ -100,32 +103,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let sink = sdg_destinations::open(&spec.destination, plan.schema()).context("opening the destination")?;
     let mut config = args.workers.map(RunConfig::with_workers).unwrap_or_default();
     if let Some((i, n)) = overrides.shard {
-        let Some(total) = plan.row_limit() else {
-            anyhow::bail!(
-                "--shard {i}/{n}: sharding splits a RECORD_COUNT run; this one ends by {} (give it --rows N, or an end_condition of RECORD_COUNT)",
-                match spec.end_condition {
-                    sdg_engine::spec::EndCondition::Duration { .. } => "DURATION",
-                    _ => "MANUAL",
-                }
-            );
-        };
-        if spec.mode == sdg_engine::spec::GenerationMode::Realtime {
-            anyhow::bail!("--shard {i}/{n}: REALTIME runs do not shard in this version; run the slice in BATCH mode");
-        }
-        // Positions: rows, plus a disorder's last window of late rows.
-        let window =
-            sdg_engine::spec::disorder::window_rows(spec.disorder.as_ref(), spec.rate.as_ref().map(|r| r.nominal()));
-        let positions = u128::from(total + window);
-        let cut = |k: u64| (u128::from(k) * positions / u128::from(n)) as u64;
-        config.start_row = cut(i);
-        config.end_row = Some(cut(i + 1));
+        let shard = sdg_engine::pipeline::shard::Shard::of(&plan, i, n).map_err(|e| anyhow::anyhow!("--{e}"))?;
         if !args.quiet {
-            eprintln!("shard {i}/{n}: positions {}..{} of {}", cut(i), cut(i + 1), positions);
+            eprintln!("{shard}");
         }
+        config = config.for_shard(shard);
     }
     let workers = config.workers;
-    let expected = match config.end_row {
-        Some(end) => Some(end - config.start_row),
+    let expected = match config.shard {
+        Some(shard) => shard.rows,
         None => plan.row_limit(),
     };
     let run = Arc::new(Run::new(Arc::clone(&plan), config));
@@ -212,9 +198,7 @@ fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
     if args.control.is_some() {
         anyhow::bail!("--control retunes one generator: run a member alone with --generator NAME");
     }
-    if load::shard_of(args.shard.as_deref()).map_err(anyhow::Error::msg)?.is_some() {
-        anyhow::bail!("--shard splits one generator in this version: run a member with --generator NAME --shard I/N");
-    }
+    let shard = load::shard_of(args.shard.as_deref()).map_err(anyhow::Error::msg)?;
     let per_member = [
         ("--rows", args.rows.is_some()),
         ("--rate", args.rate.is_some()),
@@ -239,11 +223,19 @@ fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
     }
     let members: Vec<(sdg_engine::GeneratorSpec, Arc<sdg_engine::Plan>)> =
         universe.members.iter().map(|m| (m.spec.clone(), Arc::clone(&m.plan))).collect();
-    let open: Arc<sdg_engine::universe::OpenSink> = Arc::new(|m: &sdg_engine::universe::Member| {
-        sdg_destinations::open(&m.spec.destination, m.plan.schema())
-            .map_err(|e| format!("opening the destination: {e:#}"))
+    let open: Arc<sdg_engine::universe::OpenSink> = Arc::new(move |m: &sdg_engine::universe::Member| {
+        let mut destination = m.spec.destination.clone();
+        if let Some(shard) = shard {
+            sdg_destinations::for_shard(&mut destination, shard);
+        }
+        sdg_destinations::open(&destination, m.plan.schema()).map_err(|e| format!("opening the destination: {e:#}"))
     });
-    let run = Arc::new(sdg_engine::universe::UniverseRun::start(universe, &config, open));
+    let run = match shard {
+        None => sdg_engine::universe::UniverseRun::start(universe, &config, open),
+        Some(s) => sdg_engine::universe::UniverseRun::start_shard(universe, &config, s, open)
+            .map_err(|e| anyhow::anyhow!("--shard {}/{}: {e}", s.0, s.1))?,
+    };
+    let run = Arc::new(run);
     let interrupted = {
         let run = Arc::clone(&run);
         on_ctrl_c("stopping every member: delivering rows in flight and closing the destinations", move || run.stop())?
@@ -257,7 +249,13 @@ fn run_universe(args: &RunArgs, value: &serde_json::Value) -> Result<ExitCode> {
             code = ExitCode::FAILURE;
             continue;
         }
-        let m = progress::follow(member_run, plan.row_limit(), args.quiet);
+        let expected = member_run.shard().map_or(plan.row_limit(), |s| s.rows);
+        if !args.quiet
+            && let Some(s) = member_run.shard()
+        {
+            eprintln!("{}: {s}", spec.name);
+        }
+        let m = progress::follow(member_run, expected, args.quiet);
         if !args.quiet {
             // The member's own running time (REALTIME members run side by side).
             summary(spec, plan, &m, m.elapsed_ms as f64 / 1000.0, workers);

@@ -345,6 +345,12 @@ pub(crate) fn compile(
 }
 
 /// A derived field's Arrow field.
+/// The sessions at once of a machine's parameters (`entity.count`); None
+/// for a derived field or parameters that do not say.
+pub(crate) fn session_count(params: &serde_json::Map<String, serde_json::Value>) -> Option<u64> {
+    params.get("entity")?.get("count")?.as_u64()
+}
+
 pub(crate) fn derived_field(name: &str) -> Field {
     Field::new(name, DataType::Int64, true)
 }

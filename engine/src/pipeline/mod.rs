@@ -22,6 +22,7 @@
 
 mod disorder;
 mod pacer;
+pub mod shard;
 mod watermark;
 
 use crate::mapping::{BatchCtx, GenError, LocalState};
@@ -108,6 +109,10 @@ pub struct RunConfig {
     /// The first row (emission position, under disorder) this run does not
     /// claim: the end of a shard's slice (default: the run's end condition).
     pub end_row: Option<u64>,
+    /// The shard this run makes (see [`shard`]): its positions, counted from
+    /// 0 with no gaps when they interleave with other shards' (`start_row`
+    /// and the checkpoint count them then).
+    pub shard: Option<shard::Shard>,
 }
 
 impl RunConfig {
@@ -121,7 +126,20 @@ impl RunConfig {
 impl Default for RunConfig {
     fn default() -> Self {
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        Self { workers, queue_batches: (2 * workers).max(4), start_row: 0, publish: None, end_row: None }
+        Self { workers, queue_batches: (2 * workers).max(4), start_row: 0, publish: None, end_row: None, shard: None }
+    }
+}
+
+impl RunConfig {
+    /// Makes shard `shard` of the run: its range (from `start_row`, when a
+    /// resume starts later in it), or its interleaved positions.
+    pub fn for_shard(mut self, shard: shard::Shard) -> Self {
+        if let shard::Layout::Range { start, end } = shard.layout {
+            self.start_row = self.start_row.clamp(start, end);
+            self.end_row = Some(end);
+        }
+        self.shard = Some(shard);
+        self
     }
 }
 
@@ -172,6 +190,8 @@ struct Shared {
     /// Late and duplicate rows (`disorder:`, `duplicate_ratio:`): the run
     /// claims emission positions, not rows.
     emission: Option<disorder::Emission>,
+    /// A shard's blocks of the run's positions, when they interleave.
+    interleave: Option<shard::Interleave>,
 }
 
 /// One run of a generator: start, pause, resume, stop, and live metrics.
@@ -195,10 +215,15 @@ impl Run {
         let revisions = Revisions { plans: std::iter::once((0, Arc::clone(&plan))).chain(later).collect() };
         // The rate in force where the run starts.
         let rate = revisions.at(config.start_row).1.rate().cloned();
+        let interleave = config.shard.and_then(|sh| match sh.layout {
+            shard::Layout::Interleave(iv) => Some(iv),
+            shard::Layout::Range { .. } => None,
+        });
+        let global = |row: u64| interleave.map_or(row, |iv| iv.global(row));
         let shared = Shared {
             batch_size: AtomicUsize::new(Pacer::batch_size(rate.as_ref().map(|r| r.at(0.0)), plan.batch_size())),
             next_row: AtomicU64::new(config.start_row),
-            pacer: Pacer::new(rate, config.start_row, plan.seed()),
+            pacer: Pacer::new(rate, global(config.start_row), plan.seed()),
             metrics: Metrics::new(config.workers),
             control: Mutex::new(Control { status: Status::Created }),
             wake: Condvar::new(),
@@ -215,6 +240,7 @@ impl Run {
                 plan.rate().map(|r| r.nominal()),
                 plan.seed(),
             ),
+            interleave,
             plan,
             config,
         };
@@ -251,6 +277,11 @@ impl Run {
         Ok(from)
     }
 
+    /// The shard the run makes, when it is one.
+    pub fn shard(&self) -> Option<&shard::Shard> {
+        self.shared.config.shard.as_ref()
+    }
+
     /// Each plan and the row it applies from.
     pub fn revisions(&self) -> Vec<(u64, Arc<Plan>)> {
         self.shared.revisions.read().plans.clone()
@@ -267,7 +298,7 @@ impl Run {
             c.status = Status::Running;
         }
         s.metrics.mark_started();
-        s.pacer.reanchor(s.config.start_row, s.metrics.active_elapsed().as_secs_f64());
+        s.pacer.reanchor(s.global(s.config.start_row), s.metrics.active_elapsed().as_secs_f64());
         let (credit_tx, credit_rx) = bounded::<()>(s.config.queue_batches);
         for _ in 0..s.config.queue_batches {
             // The channel holds exactly queue_batches credits.
@@ -337,7 +368,7 @@ impl Run {
         }
         c.status = Status::Running;
         s.metrics.mark_paused(false);
-        s.pacer.reanchor(s.next_row.load(SeqCst), s.metrics.active_elapsed().as_secs_f64());
+        s.pacer.reanchor(s.global(s.next_row.load(SeqCst)), s.metrics.active_elapsed().as_secs_f64());
         s.paused.store(false, SeqCst);
         s.wake.notify_all();
         Ok(())
@@ -377,6 +408,7 @@ impl Run {
         let s = &self.shared;
         let status = self.status();
         let mut m = s.metrics.snapshot(status);
+        m.shard = s.config.shard.map(|sh| sh.label());
         if status == Status::Running || status == Status::Paused {
             m.target_rows_per_sec = s.pacer.rate_now(s.metrics.active_elapsed().as_secs_f64());
         }
@@ -425,11 +457,33 @@ impl Run {
 }
 
 impl Shared {
-    /// Records the resume checkpoint (and publishes it, see [`RunConfig::publish`]).
+    /// Records the resume checkpoint (and publishes it, see
+    /// [`RunConfig::publish`]: as the run's rows every shard has made,
+    /// when shards keep pace, if this one's interleave with others').
     fn set_checkpoint(&self, row: u64) {
         self.checkpoint.store(row, SeqCst);
         if let Some(p) = &self.config.publish {
-            p.store(row, SeqCst);
+            p.store(self.interleave.map_or(row, |iv| iv.round_start(row)), SeqCst);
+        }
+    }
+
+    /// The run's position (the row, without disorder) of this run's position `local`.
+    #[inline]
+    fn global(&self, local: u64) -> u64 {
+        self.interleave.map_or(local, |iv| iv.global(local))
+    }
+
+    /// Claims up to `size` positions: (first, how many); a shard's claim
+    /// stays in one of its blocks.
+    fn claim(&self, size: u64) -> (u64, u64) {
+        let Some(iv) = self.interleave else { return (self.next_row.fetch_add(size, SeqCst), size) };
+        let mut cur = self.next_row.load(SeqCst);
+        loop {
+            let n = size.min(iv.room(cur));
+            match self.next_row.compare_exchange_weak(cur, cur + n, SeqCst, SeqCst) {
+                Ok(_) => return (cur, n),
+                Err(now) => cur = now,
+            }
         }
     }
 
@@ -458,7 +512,7 @@ impl Shared {
     fn apply_rate(&self, row: u64, rate: Option<crate::spec::rate::Rate>) {
         let now = self.metrics.active_elapsed().as_secs_f64();
         self.batch_size.store(Pacer::batch_size(rate.as_ref().map(|r| r.at(0.0)), self.plan.batch_size()), SeqCst);
-        self.pacer.set_rate(row, rate, now);
+        self.pacer.set_rate(self.global(row), rate, now);
     }
 
     fn fail(&self, message: String) {
@@ -508,10 +562,12 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
     let mut locals = s.plan.new_locals();
     let row_limit = s.plan.row_limit();
     // Under disorder, positions run a window past the last row (its late rows).
+    // A shard's interleaved positions: those below the run's limit.
     let position_limit = s
         .config
         .end_row
-        .or_else(|| row_limit.map(|t| t.saturating_add(s.emission.as_ref().map_or(0, disorder::Emission::window))));
+        .or_else(|| row_limit.map(|t| t.saturating_add(s.emission.as_ref().map_or(0, disorder::Emission::window))))
+        .map(|end| s.interleave.map_or(end, |iv| iv.below(end)));
     let mut reorder = disorder::Reorder::default();
     let duration_limit = s.plan.duration_limit();
     loop {
@@ -537,43 +593,45 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
             Some(r) => Pacer::batch_size(Some(r), s.plan.batch_size()) as u64,
             None => s.batch_size.load(SeqCst) as u64,
         };
-        let (start, plan) = {
+        let (start, claimed, plan) = {
             let r = s.revisions.read();
-            let start = s.next_row.fetch_add(size, SeqCst);
+            let (start, claimed) = s.claim(size);
             let (k, plan) = r.at(start);
             if k != revision {
                 revision = k;
                 locals = plan.new_locals();
             }
-            (start, Arc::clone(plan))
+            (start, claimed, Arc::clone(plan))
         };
         let len = match position_limit {
             Some(end) if start >= end => {
                 s.exhausted.store(true, SeqCst);
                 return;
             }
-            Some(end) => size.min(end - start),
-            None => size,
+            Some(end) => claimed.min(end - start),
+            None => claimed,
         };
-        if let Some(wait) = s.pacer.due(start, s.metrics.active_elapsed().as_secs_f64()) {
+        // The run's rows of the claim (a shard's differ from its positions).
+        let first = s.global(start);
+        if let Some(wait) = s.pacer.due(first, s.metrics.active_elapsed().as_secs_f64()) {
             sleep_until(s, Instant::now() + wait);
         }
         let wall_us =
             SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
         let row_interval_us = rate_now.map(|r| 1e6 / r).unwrap_or(0.0);
-        let emitted = s.emission.as_ref().map(|e| reorder.range(e, start, start + len, row_limit));
+        let emitted = s.emission.as_ref().map(|e| reorder.range(e, first, first + len, row_limit));
         let ctx = match &emitted {
-            None => BatchCtx::range(start, len as usize, wall_us, row_interval_us),
+            None => BatchCtx::range(first, len as usize, wall_us, row_interval_us),
             // Wall clocks keep event time: a late row is stamped before the batch.
             Some(em) => BatchCtx {
                 rows: crate::mapping::Rows::List(&em.rows),
-                clock_row: Some(start),
-                ..BatchCtx::range(start, 0, wall_us, row_interval_us)
+                clock_row: Some(first),
+                ..BatchCtx::range(first, 0, wall_us, row_interval_us)
             },
         };
         let rows = ctx.rows.len() as u64;
         let t0 = Instant::now();
-        let batch = match generate(s, &plan, &ctx, start, len, &mut locals) {
+        let batch = match generate(s, &plan, &ctx, first, len, &mut locals) {
             Generated::Batch(batch) => batch,
             Generated::GivenUp => {
                 if data.send(Built { start, rows, span: len, outcome: Outcome::GivenUp }).is_err() {
@@ -589,7 +647,7 @@ fn worker(s: &Shared, w: usize, mut encoder: Option<Box<dyn BatchEncoder>>, ch: 
                 let mut out = ch.recycle.try_recv().unwrap_or_default();
                 out.clear();
                 if let Err(e) = enc.encode(&batch, &mut out) {
-                    s.fail(format!("encoding rows {start}..{}: {e}", start + len));
+                    s.fail(format!("encoding rows {first}..{}: {e}", first + len));
                     return;
                 }
                 Some(out)

@@ -42,6 +42,33 @@ pub fn open(dest: &Destination, schema: &SchemaRef) -> Result<Box<dyn Sink>, Sin
     }
 }
 
+/// Points a FILE destination at shard `i` of `n`'s own part
+/// (`orders.part-0003-of-0016.csv`). CSV parts after the first have no
+/// header, so the parts in order concatenate to the one-process file. Other
+/// destinations are shared by every shard (one topic, one table), and stdout
+/// stays stdout.
+pub fn for_shard(dest: &mut Destination, (i, n): (u64, u64)) {
+    if dest.kind != DestinationType::File {
+        return;
+    }
+    let Some(path) = dest.config.get("path").and_then(|p| p.as_str()).map(str::to_string) else { return };
+    if path == "-" {
+        return;
+    }
+    let c = &mut dest.config;
+    let csv = match c.get("format").and_then(|f| f.as_str()) {
+        Some(f) => f == "csv",
+        None => matches!(
+            sdg_sinks::file::config::FileFormat::from_extension(&path),
+            None | Some(sdg_sinks::file::config::FileFormat::Csv)
+        ),
+    };
+    c.insert("path".into(), sdg_engine::pipeline::shard::part_path(&path, (i, n)).into());
+    if csv && i > 0 {
+        c.insert("header".into(), false.into());
+    }
+}
+
 /// Every problem of a definition: structure, mappings, pools, destination;
 /// pools are resolved (and loaded once) through `resources`.
 pub fn check(spec: &sdg_engine::GeneratorSpec, resources: &sdg_engine::Resources) -> Result<sdg_engine::Plan, Issues> {

@@ -28,10 +28,7 @@ pub fn sink(url: &str, mode: Mode, key: &str, ttl: Option<u64>, plan: &Plan) -> 
 }
 
 pub fn run(plan: Plan, sink: DragonflySink, workers: usize) -> Run {
-    let run = Run::new(
-        Arc::new(plan),
-        RunConfig { workers, queue_batches: 2 * workers + 2, start_row: 0, publish: None, end_row: None },
-    );
+    let run = Run::new(Arc::new(plan), RunConfig { workers, queue_batches: 2 * workers + 2, ..RunConfig::default() });
     run.start(Box::new(sink)).expect("starts");
     run
 }

@@ -47,10 +47,7 @@ pub fn config(brokers: &str, topic: &str, format: ValueFormat) -> KafkaConfig {
 
 pub fn run(plan: Plan, config: KafkaConfig) -> Run {
     let sink = KafkaSink::open(config, plan.schema().clone()).expect("opens");
-    let run = Run::new(
-        Arc::new(plan),
-        RunConfig { workers: 2, queue_batches: 6, start_row: 0, publish: None, end_row: None },
-    );
+    let run = Run::new(Arc::new(plan), RunConfig { workers: 2, queue_batches: 6, ..RunConfig::default() });
     run.start(Box::new(sink)).expect("starts");
     run
 }

@@ -68,10 +68,7 @@ pub fn config(url: &str, table: &str, create: bool) -> PostgresConfig {
 }
 
 pub fn run(plan: Plan, sink: PostgresSink, workers: usize) -> Run {
-    let run = Run::new(
-        Arc::new(plan),
-        RunConfig { workers, queue_batches: 2 * workers + 2, start_row: 0, publish: None, end_row: None },
-    );
+    let run = Run::new(Arc::new(plan), RunConfig { workers, queue_batches: 2 * workers + 2, ..RunConfig::default() });
     run.start(Box::new(sink)).expect("starts");
     run
 }
