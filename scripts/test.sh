@@ -17,6 +17,13 @@ bash scripts/toolchain.sh
 echo "== validators (pip): python-stdnum, vininfo, phonenumbers, ua-parser"
 python3 -m pip install -q --disable-pip-version-check "python-stdnum==2.1" "vininfo==1.11.0" "phonenumbers==9.0.43" "ua-parser==1.0.2" "ua-parser-builtins==202610" 2>&1 | grep -v "Running pip as the 'root' user" || true
 python3 -c "import stdnum, vininfo, phonenumbers, ua_parser" || { echo "the validators did not install" >&2; exit 1; }
+# deploy/check.py (cli/tests/deploy.rs): Helm's own renderer (helm-python-sdk,
+# Helm's Go SDK in a wheel, no helm binary) and the Kubernetes API schemas
+# (kubernetes-validate): no cluster can run here, so the manifests are rendered
+# and validated, and the test runs their commands.
+echo "== deploy checkers (pip): helm-python-sdk, kubernetes-validate"
+python3 -m pip install -q --disable-pip-version-check "helm-python-sdk==0.2.2" "kubernetes-validate==1.37.0" 2>&1 | grep -v "Running pip as the 'root' user" || true
+python3 -c "import helm_python, kubernetes_validate" || { echo "the deploy checkers did not install" >&2; exit 1; }
 
 # Real servers for the integration tests: PostgreSQL, Redis, a Kafka-protocol
 # broker (installed if missing, started if not running, loopback only).

@@ -27,6 +27,11 @@ pub struct ServeArgs {
     /// [default: $SDG_POOL_CACHE, else ~/.cache/sdg/pools].
     #[arg(long, value_name = "DIR")]
     pub pool_cache: Option<PathBuf>,
+    /// Also accept the API key of this hash (`sha256:…`, from `sdg api-key`);
+    /// repeatable, or comma-separated — for a hash kept in a Kubernetes
+    /// Secret and passed through the environment (deploy/k8s/serve.yaml).
+    #[arg(long, value_name = "HASH", value_delimiter = ',')]
+    pub api_key_hash: Vec<String>,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -46,6 +51,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     if args.pool_cache.is_some() {
         config.pool_cache = args.pool_cache;
     }
+    config.api_keys.extend(args.api_key_hash.into_iter().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(Server::run(config, sdg_control_api::shutdown_signal(), |s| {
         eprintln!("sdg control API on http://{} — docs at http://{}/docs (Ctrl-C stops)", s.addr, s.addr);
