@@ -300,13 +300,13 @@ impl ColumnMapper for NumericMapper {
                 }
                 Sampler::Uniform => rows.collect(|r| self.key.at(r) as i64),
                 Sampler::ZipfTable(ref t) => rows.collect(|r| self.min_i + t.sample(self.key.at(r)) as i64),
-                _ => rows.collect(|r| self.sample(r).round() as i64),
+                _ => rows.collect(|r| crate::rng::round(self.sample(r)) as i64),
             };
             return Ok(Arc::new(Int64Array::new(values, nulls.cloned())));
         }
         let values: ScalarBuffer<f64> = match self.scale {
             None => rows.collect(|r| self.sample(r)),
-            Some(scale) => rows.collect(|r| (self.sample(r) * scale).round() / scale),
+            Some(scale) => rows.collect(|r| crate::rng::round(self.sample(r) * scale) / scale),
         };
         Ok(Arc::new(Float64Array::new(values, nulls.cloned())))
     }

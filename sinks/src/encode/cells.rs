@@ -244,7 +244,7 @@ pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
 /// for values too large for that (or not finite: false).
 #[inline(always)]
 pub(crate) fn put_fixed_point(out: &mut Vec<u8>, v: f64, decimals: u32, scale: f64) -> bool {
-    let scaled = (v * scale).round();
+    let scaled = sdg_engine::rng::round(v * scale);
     if scaled.is_nan() || scaled.abs() >= 9.0e15 {
         return put_f64(out, v);
     }
@@ -303,12 +303,17 @@ pub(crate) fn put_uuid(out: &mut Vec<u8>, b: &[u8]) {
     }
 }
 
-/// Writes timestamps as RFC 3339 in UTC, caching the date part between rows.
+/// Writes timestamps as RFC 3339 in UTC, caching the text up to the second
+/// between rows (consecutive rows mostly fall in the same second).
 #[derive(Default)]
 pub(crate) struct Rfc3339 {
+    /// The second `prefix` holds, and its day (for the date part).
+    second: i64,
     day: i64,
-    date: [u8; 11],
+    /// `2026-01-01T00:00:00.`
+    prefix: [u8; 20],
     valid: bool,
+    day_valid: bool,
 }
 
 impl Rfc3339 {
@@ -316,23 +321,14 @@ impl Rfc3339 {
     /// (milliseconds, or microseconds when they are not whole).
     #[inline]
     pub fn put_us(&mut self, out: &mut Vec<u8>, us: i64) {
-        let day = us.div_euclid(86_400_000_000);
-        let in_day = us.rem_euclid(86_400_000_000) as u64;
-        if !self.valid || day != self.day {
-            self.set_day(day);
+        let second = us.div_euclid(1_000_000);
+        let frac = us.rem_euclid(1_000_000) as u64;
+        if !self.valid || second != self.second {
+            self.set_second(second);
         }
         let at = grow::<32>(out);
         let t = &mut out[at..at + 32];
-        t[..11].copy_from_slice(&self.date);
-        let secs = in_day / 1_000_000;
-        let frac = in_day % 1_000_000;
-        let (h, m, s) = ((secs / 3600) as usize, ((secs / 60) % 60) as usize, (secs % 60) as usize);
-        t[11..13].copy_from_slice(&DIGITS2[h * 2..h * 2 + 2]);
-        t[13] = b':';
-        t[14..16].copy_from_slice(&DIGITS2[m * 2..m * 2 + 2]);
-        t[16] = b':';
-        t[17..19].copy_from_slice(&DIGITS2[s * 2..s * 2 + 2]);
-        t[19] = b'.';
+        t[..20].copy_from_slice(&self.prefix);
         let (mut v, digits) = if frac.is_multiple_of(1000) { (frac / 1000, 3) } else { (frac, 6) };
         for i in (20..20 + digits).rev() {
             t[i] = b'0' + (v % 10) as u8;
@@ -342,20 +338,34 @@ impl Rfc3339 {
         out.truncate(at + 21 + digits);
     }
 
-    fn set_day(&mut self, day: i64) {
-        let (y, m, d) = civil_from_days(day);
-        let mut s = *b"0000-00-00T";
-        let y = y.clamp(0, 9999) as u32;
-        s[0] = b'0' + (y / 1000) as u8;
-        s[1] = b'0' + (y / 100 % 10) as u8;
-        s[2] = b'0' + (y / 10 % 10) as u8;
-        s[3] = b'0' + (y % 10) as u8;
-        s[5] = b'0' + (m / 10) as u8;
-        s[6] = b'0' + (m % 10) as u8;
-        s[8] = b'0' + (d / 10) as u8;
-        s[9] = b'0' + (d % 10) as u8;
-        self.date = s;
-        self.day = day;
+    fn set_second(&mut self, second: i64) {
+        let day = second.div_euclid(86_400);
+        if !self.day_valid || day != self.day {
+            let (y, m, d) = civil_from_days(day);
+            let y = y.clamp(0, 9999) as u32;
+            let p = &mut self.prefix;
+            p[..11].copy_from_slice(b"0000-00-00T");
+            p[0] = b'0' + (y / 1000) as u8;
+            p[1] = b'0' + (y / 100 % 10) as u8;
+            p[2] = b'0' + (y / 10 % 10) as u8;
+            p[3] = b'0' + (y % 10) as u8;
+            p[5] = b'0' + (m / 10) as u8;
+            p[6] = b'0' + (m % 10) as u8;
+            p[8] = b'0' + (d / 10) as u8;
+            p[9] = b'0' + (d % 10) as u8;
+            self.day = day;
+            self.day_valid = true;
+        }
+        let secs = second.rem_euclid(86_400) as usize;
+        let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+        let p = &mut self.prefix;
+        p[11..13].copy_from_slice(&DIGITS2[h * 2..h * 2 + 2]);
+        p[13] = b':';
+        p[14..16].copy_from_slice(&DIGITS2[m * 2..m * 2 + 2]);
+        p[16] = b':';
+        p[17..19].copy_from_slice(&DIGITS2[s * 2..s * 2 + 2]);
+        p[19] = b'.';
+        self.second = second;
         self.valid = true;
     }
 }
@@ -460,6 +470,26 @@ mod tests {
                 })
                 .unwrap_or_default();
             assert_eq!(ts(us), expected, "{us}");
+        }
+    }
+
+    #[test]
+    fn one_writer_across_seconds_and_days_matches_chrono() {
+        let mut w = Rfc3339::default();
+        let mut us = 1_767_225_599_990_000i64; // 10 ms before 2026-01-01
+        for step in [1_000i64, 7, 999_999, 86_400_000_000, -3_000_000_000, 250_000] {
+            for _ in 0..50 {
+                let mut out = Vec::new();
+                w.put_us(&mut out, us);
+                let expected = chrono::DateTime::from_timestamp_micros(us)
+                    .map(|t| {
+                        t.format(if us % 1000 == 0 { "%Y-%m-%dT%H:%M:%S%.3fZ" } else { "%Y-%m-%dT%H:%M:%S%.6fZ" })
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                assert_eq!(String::from_utf8(out).unwrap_or_default(), expected, "{us}");
+                us += step;
+            }
         }
     }
 
