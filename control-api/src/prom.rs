@@ -44,6 +44,23 @@ pub fn render(all: &[(String, String, Status, Option<MetricsSnapshot>)]) -> Stri
             let _ = writeln!(out, "{name}{{generator=\"{}\",name=\"{}\"}} {}", label(id), label(gname), get(m));
         }
     }
+    // Which shard each sharded run makes (an info series: value 1).
+    let _ =
+        writeln!(out, "# HELP sdg_shard_info The shard (I/N) a generator's run makes.\n# TYPE sdg_shard_info gauge");
+    for (id, gname, _, m) in all {
+        if let Some(shard) = m.as_ref().and_then(|m| m.shard.as_deref()) {
+            let (i, n) = shard.split_once('/').unwrap_or((shard, ""));
+            let _ = writeln!(
+                out,
+                "sdg_shard_info{{generator=\"{}\",name=\"{}\",shard=\"{}\",index=\"{}\",count=\"{}\"}} 1",
+                label(id),
+                label(gname),
+                label(shard),
+                label(i),
+                label(n)
+            );
+        }
+    }
     for (metric, help, pick) in [
         ("sdg_sink_latency_microseconds", "Time for the sink to take one batch.", 0),
         ("sdg_gen_latency_microseconds", "Time to build one batch.", 1),

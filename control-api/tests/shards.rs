@@ -61,6 +61,13 @@ fn two_servers_make_two_shards_whose_parts_are_the_one_run() {
         let m = get(&s.api(&format!("/generators/{id}/metrics"))).body;
         assert_eq!((m["shard"].as_str(), m["rows_delivered"].as_u64()), (Some(shard), Some(rows)), "{m}");
     }
+    let prom = agent().get(&b.url("/metrics")).call().expect("prom").body_mut().read_to_string().expect("text");
+    assert!(
+        prom.contains(&format!(
+            "sdg_shard_info{{generator=\"{ib}\",name=\"orders\",shard=\"1/2\",index=\"1\",count=\"2\"}} 1"
+        )),
+        "{prom}"
+    );
     // The same generator on one server, all of it.
     assert_eq!(post_empty(&a.api(&format!("/generators/{ia}/start"))).status, 200);
     let whole = wait_completed(&a, &ia);
