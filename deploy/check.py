@@ -23,7 +23,9 @@ CHART = os.path.join(ROOT, "helm", "sdg")
 CASES = [
     ("job-default", {}),
     ("job-kafka", {"job": {"shards": 16, "parallelism": 4, "ttlSecondsAfterFinished": 3600, "extraArgs": ["--workers", "2"]},
-                   "destination": {"secretName": "sdg-destination"}}),
+                   "destination": {"secretName": "sdg-destination"},
+                   "extraVolumes": [{"name": "out", "persistentVolumeClaim": {"claimName": "sdg-out"}}],
+                   "extraVolumeMounts": [{"name": "out", "mountPath": "/out"}]}),
     ("serve-default", {"mode": "serve"}),
     ("serve-keys", {"mode": "serve", "serve": {"apiKeyHashes": {"secretName": "sdg-api-keys"},
                                                 "persistence": {"enabled": False}}}),

@@ -71,7 +71,9 @@ fn container_env(c: &Value, secrets: &HashMap<(&str, &str), String>) -> HashMap<
 }
 
 /// The keys a pod of ours needs in a real cluster: a non-root user, no
-/// privilege escalation, a read-only root, resource requests, the config mounted.
+/// privilege escalation, a read-only root with a writable working directory
+/// (the image's home, /var/lib/sdg: INDEXED pools' cache), a CPU limit,
+/// the config mounted.
 fn check_pod(where_: &str, pod: &Value) {
     let sc = &pod["securityContext"];
     assert_eq!(sc["runAsNonRoot"], true, "{where_}: runAsNonRoot");
@@ -79,10 +81,15 @@ fn check_pod(where_: &str, pod: &Value) {
     let c = &pod["containers"][0];
     assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false, "{where_}");
     assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true, "{where_}");
-    assert!(c["resources"]["requests"]["cpu"].is_string(), "{where_}: cpu requests (sdg sizes its workers by them)");
-    let mounts: Vec<&str> =
-        c["volumeMounts"].as_array().expect("mounts").iter().filter_map(|m| m["mountPath"].as_str()).collect();
-    assert!(mounts.contains(&"/etc/sdg"), "{where_}: the config at /etc/sdg");
+    assert!(c["resources"]["limits"]["cpu"].is_string(), "{where_}: a CPU limit (sdg sizes its workers by the quota)");
+    let mounts: Vec<&Value> = c["volumeMounts"].as_array().expect("mounts").iter().collect();
+    assert!(mounts.iter().any(|m| m["mountPath"] == "/etc/sdg"), "{where_}: the config at /etc/sdg");
+    let home = mounts.iter().find(|m| m["mountPath"] == "/var/lib/sdg").expect("a volume at /var/lib/sdg");
+    assert_ne!(home["readOnly"], true, "{where_}: /var/lib/sdg is writable");
+    assert!(
+        pod["volumes"].as_array().expect("volumes").iter().any(|v| v["name"] == home["name"]),
+        "{where_}: the working directory's volume exists"
+    );
 }
 
 /// Runs an Indexed Job's pods as Kubernetes would: one process per index.
@@ -106,7 +113,12 @@ fn run_job(where_: &str, docs: &[Value], dir: &Path) {
         "{where_}: SDG_SHARDS"
     );
     // The definition as the ConfigMap mounts it.
-    let cm = pod["volumes"][0]["configMap"]["name"].as_str().expect("configMap volume");
+    let cm = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find_map(|v| v["configMap"]["name"].as_str())
+        .expect("configMap volume");
     let etc = dir.join(format!("etc-{completions}-{}", out.file_stem().and_then(|s| s.to_str()).unwrap_or("x")));
     std::fs::create_dir_all(&etc).expect("etc");
     std::fs::write(etc.join("generator.yaml"), configmap_file(docs, cm, "generator.yaml")).expect("generator");

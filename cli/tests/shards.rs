@@ -151,7 +151,7 @@ fn realtime_shards_pace_their_share_and_make_the_one_stream() {
     std::fs::write(
         &def,
         format!(
-            "name: stream\nseed: 9\nmode: REALTIME\nrate: 20000\nend_condition: {{ type: RECORD_COUNT, value: 12000 }}\n\
+            "name: stream\nseed: 9\nmode: REALTIME\nrate: 20000\nbatch_size: 1000\nend_condition: {{ type: RECORD_COUNT, value: 12000 }}\n\
              destination: {{ type: FILE, config: {{ path: {} }} }}\nfields:\n\
              \x20 - {{ name: id, type: SEQUENCE }}\n\
              \x20 - {{ name: status, type: ENUM_RANDOM, params: {{ values: [NEW, PAID, SHIPPED] }} }}\n\

@@ -25,8 +25,13 @@ fn psql(url: &str, sql: &str) -> String {
 
 /// The shop universe with `mode`, rates and counts, into `dest(table)`.
 fn universe(mode: &str, dest: &dyn Fn(&str) -> String) -> String {
-    let pace =
-        |rate: u32| if mode == "REALTIME" { format!("\n    mode: REALTIME\n    rate: {rate}") } else { String::new() };
+    let pace = |rate: u32| {
+        if mode == "REALTIME" {
+            format!("\n    mode: REALTIME\n    rate: {rate}\n    batch_size: 500")
+        } else {
+            String::new()
+        }
+    };
     format!(
         "universe: shop\nseed: 42\ngenerators:
   - name: customers{}
@@ -208,6 +213,53 @@ fn every_member_of_a_sharded_universe_is_its_one_process_file_in_parts() {
         }
         assert!(joined == single, "{name}: the parts are the one-process file");
     }
+}
+
+/// A REALTIME universe sharded 2 ways into files, both shards at once: a
+/// child shard references only parent rows some shard has made.
+#[test]
+fn a_sharded_realtime_universe_references_only_rows_the_parent_shards_made() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shop.yaml");
+    std::fs::write(
+        &file,
+        universe("REALTIME", &|name| format!("{{ type: FILE, config: {{ path: out/{name}.csv }} }}")),
+    )
+    .expect("write");
+    let path = file.to_str().expect("path");
+    let shards: Vec<_> = (0..2)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_sdg"))
+                .args(["run", path, "-q", "--shard", &format!("{i}/2")])
+                .current_dir(dir.path())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for c in shards {
+        ok(&c.wait_with_output().expect("shard"));
+    }
+    // Column `c` of every part of `name`.
+    let column = |name: &str, c: usize| -> Vec<String> {
+        (0..2)
+            .flat_map(|i| {
+                let text = std::fs::read_to_string(dir.path().join(format!("out/{name}.part-{i:04}-of-0002.csv")))
+                    .expect("part");
+                text.lines()
+                    .skip(usize::from(i == 0))
+                    .map(|l| l.split(',').nth(c).expect("column").to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let customers: std::collections::HashSet<String> = column("customers", 0).into_iter().collect();
+    let accounts: std::collections::HashSet<String> = column("accounts", 0).into_iter().collect();
+    assert_eq!((customers.len(), accounts.len()), (3000, 6000));
+    assert!(column("accounts", 1).iter().all(|c| customers.contains(c)), "an account of a customer no shard made");
+    let transactions = column("transactions", 1);
+    assert_eq!(transactions.len(), 20000);
+    assert!(transactions.iter().all(|a| accounts.contains(a)), "a transaction of an account no shard made");
 }
 
 #[test]

@@ -423,7 +423,13 @@ impl Generators {
                 (None, Status::Stopped) if e.rec.interrupted => {
                     member_refuses(e, "resume")?;
                     claim(e)?;
-                    let shard = e.rec.shard.as_deref().and_then(|s| sdg_engine::pipeline::shard::parse(s).ok());
+                    // The checkpoint counts the shard's own positions: resume the same shard.
+                    let shard = match e.rec.shard.as_deref() {
+                        None => None,
+                        Some(s) => Some(sdg_engine::pipeline::shard::parse(s).map_err(|err| {
+                            ApiError::internal(format!("the stored shard of this generator is unreadable ({err})"))
+                        })?),
+                    };
                     (e.rec.definition.clone(), e.rec.next_row, shard)
                 }
                 (_, s) => {
@@ -507,6 +513,7 @@ impl Generators {
             Ok(s) => s,
             Err(err) => {
                 e.rec.status = Status::Failed;
+                e.rec.shard = shard.map(|s| s.label());
                 e.rec.status_reason = Some(format!("opening the destination: {}", err.message));
                 e.rec.updated_at = now();
                 let pending = e.changed();

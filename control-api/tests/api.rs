@@ -320,6 +320,7 @@ fn the_openapi_document_lists_every_route_and_the_docs_work_offline() {
         ("put", "/api/v1/generators/{id}"),
         ("patch", "/api/v1/generators/{id}"),
         ("get", "/api/v1/generators/{id}/revisions"),
+        ("get", "/api/v1/generators/{id}/plan"),
         ("delete", "/api/v1/generators/{id}"),
         ("post", "/api/v1/generators/{id}/start"),
         ("post", "/api/v1/generators/{id}/pause"),

@@ -84,7 +84,10 @@ fn plans_of_paced_and_session_runs_and_shard_mistakes() {
     let paced = create(&s, &paced(dir.path(), "paced", 1000));
     let plan = get(&s.api(&format!("/generators/{paced}/plan?shards=4"))).body;
     assert_eq!(plan["basis"], "schedule");
-    assert_eq!(plan["plan"][3]["layout"], json!({ "kind": "interleave", "period": 40, "offset": 30, "width": 10 }));
+    assert_eq!(
+        plan["plan"][3]["layout"],
+        json!({ "kind": "interleave", "period": 4000, "offset": 3000, "width": 1000 })
+    );
     assert_eq!(plan["plan"][3]["rows"], Value::Null);
 
     let mut sessions = definition(dir.path());

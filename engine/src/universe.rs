@@ -449,6 +449,19 @@ impl UniverseRun {
             .map(|m| {
                 let shard = crate::pipeline::shard::Shard::of(&m.plan, i, n)
                     .map_err(|e| format!("member `{}`: {e}", m.spec.name))?;
+                // A live parent's shard is what its children's shards wait
+                // for: one with no rows would keep them from ever starting.
+                let parent = universe.members.iter().any(|c| c.parents.contains(&m.spec.name));
+                if parent && !m.bound.is_fixed() && shard.rows == Some(0) {
+                    return Err(format!(
+                        "member `{}`: shard {}/{} has none of its {} rows (blocks of {} rows, batch_size): its children's shards could never start; give it a smaller batch_size or use fewer shards",
+                        m.spec.name,
+                        i,
+                        n,
+                        m.plan.row_limit().unwrap_or(0),
+                        m.plan.batch_size()
+                    ));
+                }
                 Ok(config.clone().for_shard(shard))
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -521,11 +534,21 @@ impl UniverseRun {
 
 /// Whether a member may start now: Some(true) yes, Some(false) never
 /// (a parent failed, was stopped, or ended without a row), None not yet.
-fn ready(u: &Universe, runs: &[(String, Arc<Run>)], m: &Member) -> Option<bool> {
-    let run_of = |name: &str| runs.iter().find(|(n, _)| n == name).map(|(_, r)| r);
+fn ready(
+    u: &Universe,
+    runs: &[(String, Arc<Run>)],
+    m: &Member,
+    decided: &[std::sync::atomic::AtomicU8],
+) -> Option<bool> {
+    let index_of = |name: &str| runs.iter().position(|(n, _)| n == name);
     let mut all = true;
     for p in &m.parents {
-        let (Some(parent), Some(pm)) = (run_of(p), u.member(p)) else { return Some(false) };
+        let (Some(i), Some(pm)) = (index_of(p), u.member(p)) else { return Some(false) };
+        // A parent that will never start (its own parent failed): neither will this.
+        if decided[i].load(SeqCst) == 2 {
+            return Some(false);
+        }
+        let parent = &runs[i].1;
         let this = match pm.spec.mode {
             // Every row of a BATCH parent is in its destination first; rows
             // given up (on_error: CONTINUE, refused for parents) would be keys to nowhere.
@@ -565,7 +588,7 @@ fn start_in_order(
                 decided[i].store(2, SeqCst);
                 continue;
             }
-            match ready(u, runs, m) {
+            match ready(u, runs, m, decided) {
                 None => waiting = true,
                 Some(false) => decided[i].store(2, SeqCst),
                 Some(true) => {

@@ -77,7 +77,7 @@ fn one_process(plan: &Arc<Plan>) -> RecordBatch {
 #[test]
 fn realtime_shards_take_every_nth_block_and_make_the_one_stream() {
     let plan = Arc::new(plan(&format!(
-        "name: stream\nmode: REALTIME\nrate: 40000\nend_condition: {{ type: RECORD_COUNT, value: 6000 }}\n{FIELDS}"
+        "name: stream\nmode: REALTIME\nrate: 40000\nbatch_size: 500\nend_condition: {{ type: RECORD_COUNT, value: 6000 }}\n{FIELDS}"
     )));
     let parts = shards(&plan, 3);
     let s = Shard::of(&plan, 1, 3).expect("shard");
@@ -152,7 +152,7 @@ fn distinct_sessions(batch: &RecordBatch) -> u64 {
 #[test]
 fn late_and_duplicate_rows_of_a_sharded_stream_are_the_one_process_stream() {
     let plan = Arc::new(plan(&format!(
-        "name: late\nmode: REALTIME\nrate: 50000\nend_condition: {{ type: RECORD_COUNT, value: 8000 }}\n\
+        "name: late\nmode: REALTIME\nrate: 50000\nbatch_size: 700\nend_condition: {{ type: RECORD_COUNT, value: 8000 }}\n\
          disorder: {{ late_ratio: 0.2, delay: {{ distribution: exponential, mean: 20ms }}, max: 50ms }}\n\
          duplicate_ratio: 0.05\n{FIELDS}"
     )));

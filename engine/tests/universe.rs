@@ -314,3 +314,28 @@ fn recomputed_parent_values_equal_the_parent_s_own_rows_with_nulls_blanks_and_en
         problems(&continue_parent)
     );
 }
+
+/// A root that cannot open its destination leaves its child unstarted, and
+/// the child's own child too: the universe ends, it does not wait for ever.
+#[test]
+fn a_failed_root_leaves_every_descendant_unstarted_and_the_run_ends() {
+    let universe = compile(&shop()).expect("compiles");
+    let names: Vec<String> = universe.members.iter().map(|m| m.spec.name.clone()).collect();
+    assert!(names.len() >= 3, "shop has three generations: {names:?}");
+    let root = names[0].clone();
+    let open: std::sync::Arc<sdg_engine::universe::OpenSink> = std::sync::Arc::new(move |m| {
+        if m.spec.name == root {
+            Err("the root's destination is down".to_string())
+        } else {
+            Ok(Box::new(common::Collect::default()) as Box<dyn sdg_engine::Sink>)
+        }
+    });
+    let run = sdg_engine::universe::UniverseRun::start(universe, &sdg_engine::RunConfig::with_workers(1), open);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(run.wait());
+    });
+    let statuses = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("the universe ended");
+    assert_eq!(statuses[0].1, sdg_engine::Status::Failed, "{statuses:?}");
+    assert!(statuses[1..].iter().all(|(_, s)| *s == sdg_engine::Status::Created), "{statuses:?}");
+}

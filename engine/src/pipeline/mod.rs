@@ -223,7 +223,7 @@ impl Run {
         let shared = Shared {
             batch_size: AtomicUsize::new(Pacer::batch_size(rate.as_ref().map(|r| r.at(0.0)), plan.batch_size())),
             next_row: AtomicU64::new(config.start_row),
-            pacer: Pacer::new(rate, global(config.start_row), plan.seed()),
+            pacer: Pacer::new(rate, global(config.start_row), plan.seed(), interleave.map(|iv| iv.period)),
             metrics: Metrics::new(config.workers),
             control: Mutex::new(Control { status: Status::Created }),
             wake: Condvar::new(),
@@ -410,7 +410,9 @@ impl Run {
         let mut m = s.metrics.snapshot(status);
         m.shard = s.config.shard.map(|sh| sh.label());
         if status == Status::Running || status == Status::Paused {
-            m.target_rows_per_sec = s.pacer.rate_now(s.metrics.active_elapsed().as_secs_f64());
+            // An interleaved shard paces its share of the run's rate.
+            let share = s.interleave.map_or(1.0, |iv| iv.width as f64 / iv.period as f64);
+            m.target_rows_per_sec = s.pacer.rate_now(s.metrics.active_elapsed().as_secs_f64()).map(|r| r * share);
         }
         m
     }
@@ -463,8 +465,18 @@ impl Shared {
     fn set_checkpoint(&self, row: u64) {
         self.checkpoint.store(row, SeqCst);
         if let Some(p) = &self.config.publish {
-            p.store(self.interleave.map_or(row, |iv| iv.round_start(row)), SeqCst);
+            p.store(self.published(row), SeqCst);
         }
+    }
+
+    /// The rows a universe child may reference once this run has delivered
+    /// its positions below `local`: those of an interleaved shard end at
+    /// the run's row after its last delivered one (the other shards, at the
+    /// same schedule, have made the rows before it), within the row count.
+    fn published(&self, local: u64) -> u64 {
+        let Some(iv) = self.interleave else { return local };
+        let bound = if local == 0 { 0 } else { iv.global(local - 1) + 1 };
+        self.plan.row_limit().map_or(bound, |t| bound.min(t))
     }
 
     /// The run's position (the row, without disorder) of this run's position `local`.

@@ -46,16 +46,29 @@ impl Anchor {
 pub(crate) struct Pacer {
     anchor: Mutex<Anchor>,
     key: StreamKey,
+    /// A shard's round of the run's rows (`Interleave::period`): anchors fall
+    /// on the start of a round, so shards started together keep the
+    /// one-process schedule between them (each at its block's time in the
+    /// round) instead of all releasing their blocks at once.
+    round: Option<u64>,
 }
 
 impl Pacer {
-    pub fn new(rate: Option<Rate>, row0: u64, seed: u64) -> Self {
-        Self { anchor: Mutex::new(Anchor::at(rate, row0, 0.0, 0.0)), key: StreamKey::for_field(seed, "pacer") }
+    pub fn new(rate: Option<Rate>, row0: u64, seed: u64, round: Option<u64>) -> Self {
+        let row0 = round.map_or(row0, |p| row0 / p * p);
+        Self { anchor: Mutex::new(Anchor::at(rate, row0, 0.0, 0.0)), key: StreamKey::for_field(seed, "pacer"), round }
+    }
+
+    /// The first row of the round holding `row` (the row itself without rounds).
+    fn aligned(&self, row: u64) -> u64 {
+        self.round.map_or(row, |p| row / p * p)
     }
 
     /// Continues the schedule from `row` at active time `now` (start,
-    /// resume): the profile's clock goes on where it was.
+    /// resume): the profile's clock goes on where it was. A shard's
+    /// schedule continues from the start of `row`'s round.
     pub fn reanchor(&self, row: u64, now: f64) {
+        let row = self.aligned(row);
         let mut a = self.anchor.lock();
         let tau = now - a.offset;
         let rows0 = a.rate.as_ref().map_or(0.0, |r| r.rows_by(tau));
@@ -102,9 +115,13 @@ impl Pacer {
             rate.time_of(target)
         };
         if tau > t + MAX_LAG {
+            // Behind: `row` is due now (a shard: its round starts now, so its
+            // block keeps its place in the round).
             let (rows0, offset) = (rate.rows_by(tau), a.offset);
-            *a = Anchor::at(Some(rate), row, rows0, offset);
-            return Some(Duration::ZERO);
+            let row0 = self.aligned(row);
+            *a = Anchor::at(Some(rate), row0, rows0, offset);
+            let t = a.rate.as_ref().map_or(0.0, |r| r.time_of(rows0 + (row - row0) as f64));
+            return Some(Duration::try_from_secs_f64((t - tau).max(0.0)).unwrap_or(FAR).min(FAR));
         }
         Some(Duration::try_from_secs_f64((t - tau).max(0.0)).unwrap_or(FAR).min(FAR))
     }
@@ -125,7 +142,7 @@ mod tests {
 
     /// Rows due in each one-second window of `secs`, by stepping the schedule as a worker would.
     fn per_second(rate: Rate, secs: usize) -> Vec<u64> {
-        let p = Pacer::new(Some(rate), 0, 7);
+        let p = Pacer::new(Some(rate), 0, 7, None);
         let mut counts = vec![0u64; secs];
         let mut row = 0u64;
         let mut now = 0.0f64;
@@ -174,7 +191,7 @@ mod tests {
 
     #[test]
     fn poisson_gaps_are_uneven_and_their_mean_holds() {
-        let p = Pacer::new(Some(Rate::Profile(Profile::Poisson { mean: 1000.0 })), 0, 3);
+        let p = Pacer::new(Some(Rate::Profile(Profile::Poisson { mean: 1000.0 })), 0, 3, None);
         let mut gaps = Vec::new();
         let mut now = 0.0;
         for row in (0..20_000u64).step_by(10) {
@@ -191,7 +208,7 @@ mod tests {
 
     #[test]
     fn a_rate_change_starts_where_the_old_schedule_was() {
-        let p = Pacer::new(Some(Rate::Constant(100.0)), 0, 0);
+        let p = Pacer::new(Some(Rate::Constant(100.0)), 0, 0, None);
         // Rows up to 50 are claimed (due up to 0.5 s); at 0.2 s the rate doubles.
         p.set_rate(50, Some(Rate::Constant(200.0)), 0.2);
         let first = p.due(50, 0.2).expect("paced").as_secs_f64();
@@ -202,11 +219,31 @@ mod tests {
 
     #[test]
     fn a_run_that_falls_behind_is_reanchored_not_rushed() {
-        let p = Pacer::new(Some(Rate::Constant(100.0)), 0, 0);
+        let p = Pacer::new(Some(Rate::Constant(100.0)), 0, 0, None);
         assert_eq!(p.due(0, 0.0), Some(Duration::ZERO));
         // Five seconds late for row 100 (due at 1 s): due now, and the next batch 0.1 s later.
         assert_eq!(p.due(100, 6.0), Some(Duration::ZERO));
         let next = p.due(110, 6.0).expect("paced").as_secs_f64();
         assert!((next - 0.1).abs() < 1e-9, "{next}");
+    }
+
+    #[test]
+    fn shards_keep_their_blocks_place_in_the_one_process_schedule() {
+        // 4 shards of blocks of 100 rows at 1000 rows/s: a round is 400 rows, 0.4 s.
+        let rate = Rate::Constant(1000.0);
+        for shard in 0..4u64 {
+            let first = shard * 100;
+            let p = Pacer::new(Some(rate.clone()), first, 0, Some(400));
+            p.reanchor(first, 0.0);
+            let due = |row: u64| p.due(row, 0.0).map(|d| d.as_secs_f64()).unwrap_or(f64::NAN);
+            // The shard's first block at its time in the round, its next one a round later.
+            assert!((due(first) - first as f64 / 1000.0).abs() < 1e-9, "shard {shard}: {}", due(first));
+            assert!((due(first + 400) - (first + 400) as f64 / 1000.0).abs() < 1e-9);
+        }
+        // Resumed in the middle of a block, the schedule goes on from its round.
+        let p = Pacer::new(Some(rate), 0, 0, Some(400));
+        p.reanchor(950, 5.0);
+        let d = p.due(950, 5.0).map(|d| d.as_secs_f64()).unwrap_or(f64::NAN);
+        assert!((d - 0.15).abs() < 1e-9, "{d}");
     }
 }

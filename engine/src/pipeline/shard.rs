@@ -7,10 +7,11 @@
 //!   positions [⌊I·P/N⌋, ⌊(I+1)·P/N⌋), P = T plus a disorder's last window
 //!   (the parts, in order, are the one-process output).
 //! - A paced run (REALTIME, or any `rate:`) and a run without a row count
-//!   (DURATION, MANUAL): the schedule is cut into blocks of about 10 ms of
-//!   rows at the nominal rate, and shard I takes every N-th block from
-//!   block I. It paces its rows at their times in the one-process schedule,
-//!   so it runs at rate/N and the union of the shards is the one stream.
+//!   (DURATION, MANUAL): the rows are cut into blocks of `batch_size`, and
+//!   shard I takes every N-th block from block I. It paces its rows at
+//!   their times in the one-process schedule (anchored at the start of a
+//!   round of N blocks), so it runs at rate/N and the union of the shards
+//!   is the one stream.
 //! - A generator with a STATE_MACHINE field: sessions are assigned to shards
 //!   whole. Row r is an event of session slot r mod C, so shard I takes the
 //!   slots [⌊I·C/N⌋, ⌊(I+1)·C/N⌋) of every round of C rows.
@@ -21,7 +22,6 @@
 //! mappers, the pacer and disorder see).
 
 use crate::mapping::state_machine;
-use crate::pipeline::pacer::Pacer;
 use crate::plan::Plan;
 use crate::spec::MappingType;
 use serde::Serialize;
@@ -55,13 +55,6 @@ impl Interleave {
     /// How many of the shard's positions lie below the run's position `global`.
     pub fn below(&self, global: u64) -> u64 {
         (global / self.period) * self.width + (global % self.period).saturating_sub(self.offset).min(self.width)
-    }
-
-    /// The run's first position of the round holding the shard's position
-    /// `local`: when shards keep pace with each other, every row below it
-    /// exists (a universe child's bound on a live parent).
-    pub fn round_start(&self, local: u64) -> u64 {
-        (local / self.width) * self.period
     }
 }
 
@@ -130,7 +123,8 @@ impl Shard {
         } else if let (Some(p), None) = (positions, plan.rate()) {
             (Layout::Range { start: cut(index, p), end: cut(index + 1, p) }, Basis::Rows)
         } else {
-            let block = Pacer::batch_size(plan.rate().map(|r| r.nominal()), plan.batch_size()) as u64;
+            // A block is a batch: claims stay whole, however the rate is retuned.
+            let block = plan.batch_size().max(1) as u64;
             let iv = Interleave { period: block.saturating_mul(count), offset: block * index, width: block };
             (Layout::Interleave(iv), Basis::Schedule)
         };
@@ -271,7 +265,7 @@ mod tests {
 
     #[test]
     fn paced_runs_take_every_nth_block_of_the_schedule() {
-        let p = plan(&format!("name: t\nmode: REALTIME\nrate: 1000\n{FIELDS}"));
+        let p = plan(&format!("name: t\nmode: REALTIME\nrate: 1000\nbatch_size: 10\n{FIELDS}"));
         let s = Shard::of(&p, 1, 4).expect("ok");
         assert_eq!(s.basis, Basis::Schedule);
         assert_eq!(s.layout, Layout::Interleave(Interleave { period: 40, offset: 10, width: 10 }));
