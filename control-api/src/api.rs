@@ -175,23 +175,44 @@ async fn create_generator(State(g): State<AppState>, JsonBody(def): JsonBody) ->
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+/// Query parameters of `POST /generators/validate`.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ValidateParams {
+    /// Also answer the first N rows of a valid definition (0 … 100; default 0).
+    #[param(minimum = 0, maximum = 100)]
+    preview: Option<usize>,
+}
+
 /// Validate a definition without creating it.
+///
+/// With `?preview=N`, a valid definition's answer also has its first N rows
+/// (the rows every run of it starts with), each an object of column → text.
 #[utoipa::path(post, path = "/generators/validate", tag = "generators",
+    params(ValidateParams),
     request_body(content = Object, description = "A generator definition", content_type = "application/json"),
-    responses((status = 200, description = "Whether the definition is valid, and every problem with its path", body = ValidationResponse)))]
+    responses((status = 200, description = "Whether the definition is valid, and every problem with its path", body = ValidationResponse),
+              (status = 400, description = "The query parameters are not valid", body = ErrorBody)))]
 async fn validate_generator(
     State(g): State<AppState>,
+    params: Result<axum::extract::Query<ValidateParams>, axum::extract::rejection::QueryRejection>,
     JsonBody(def): JsonBody,
 ) -> Result<Json<ValidationResponse>, ApiError> {
+    let axum::extract::Query(params) =
+        params.map_err(|e| ApiError::validation(format!("validate parameters: {}", e.body_text())))?;
+    let preview = params.preview.unwrap_or(0);
+    if preview > 100 {
+        return Err(ApiError::validation(format!("preview is {preview}; ask for 0 … 100 rows")));
+    }
     blocking(move || {
-        let checked = check_definition(&def, g.resources()).map(|(_, plan)| plan.schema().clone());
-        // The plan is gone: pools only this request declared are forgotten.
-        g.settle_pools();
-        Ok(Json(match checked {
-            Ok(schema) => ValidationResponse {
+        let checked = check_definition(&def, g.resources()).map(|(_, plan)| plan);
+        let answer = match checked {
+            Ok(plan) => ValidationResponse {
                 valid: true,
                 errors: Vec::new(),
-                fields: schema
+                fields: plan
+                    .schema()
                     .fields()
                     .iter()
                     .map(|f| FieldType {
@@ -200,18 +221,39 @@ async fn validate_generator(
                         nullable: f.is_nullable(),
                     })
                     .collect(),
+                preview: (preview > 0).then(|| preview_rows(&plan, preview)).transpose()?,
             },
             Err(e) if e.status == StatusCode::BAD_REQUEST => {
                 let mut errors = e.body.errors;
                 if errors.is_empty() {
                     errors.push(IssueBody { path: String::new(), message: e.body.detail, hint: None });
                 }
-                ValidationResponse { valid: false, errors, fields: Vec::new() }
+                ValidationResponse { valid: false, errors, fields: Vec::new(), preview: None }
             }
             Err(e) => return Err(e),
-        }))
+        };
+        // The plan is gone: pools only this request declared are forgotten.
+        g.settle_pools();
+        Ok(Json(answer))
     })
     .await
+}
+
+/// Rows 0 … n-1 of `plan` (fewer when the run has fewer), as column → text.
+fn preview_rows(
+    plan: &sdg_engine::Plan,
+    n: usize,
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, ApiError> {
+    let n = plan.row_limit().map_or(n, |t| n.min(t as usize));
+    let batch = plan.generate(0, n).map_err(|e| ApiError::validation(format!("the first rows cannot be made: {e}")))?;
+    let cells = sdg_sinks::encode::render_cells(&batch).map_err(|e| ApiError::validation(e.to_string()))?;
+    let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+    Ok(cells
+        .into_iter()
+        .map(|row| {
+            names.iter().cloned().zip(row.into_iter().map(|c| c.map_or(serde_json::Value::Null, Into::into))).collect()
+        })
+        .collect())
 }
 
 /// Get a generator (with live metrics while it runs).

@@ -70,10 +70,13 @@ impl Keys {
     }
 }
 
-/// Requires `X-API-Key` on every route but health, when keys are configured.
+/// Requires `X-API-Key` on every route but health and the web console's
+/// files (`/`, `/assets/…`: no data; the console asks for the key), when
+/// keys are configured.
 pub async fn require_key(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if keys.is_empty() || path == "/api/v1/health" || path == "/health" {
+    let console = path == "/" || path.starts_with("/assets/");
+    if keys.is_empty() || path == "/api/v1/health" || path == "/health" || console {
         return next.run(req).await;
     }
     match req.headers().get("x-api-key") {

@@ -6,6 +6,7 @@
 
 mod api;
 mod api_models;
+mod console;
 mod datasets;
 mod error;
 mod guard;
@@ -177,6 +178,8 @@ fn app(
     let router = api
         .route("/metrics", get(prometheus).with_state(Arc::clone(&generators)))
         .route("/openapi.json", get(openapi_json))
+        .route("/", get(console::index))
+        .route("/assets/{file}", get(console::asset))
         .route("/redoc", get(|| async { Html(REDOC_HTML) }))
         .route(
             "/redoc/redoc.standalone.js",

@@ -77,7 +77,7 @@ pub struct GeneratorResponse {
     pub definition: serde_json::Value,
     /// The engine's live snapshot while a run exists (the last one's after it ended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<MetricsSchema>)]
     pub metrics: Option<MetricsSnapshot>,
     /// Where `resume` continues when the server stopped mid-run.
     pub next_row: u64,
@@ -112,6 +112,66 @@ pub struct ValidationResponse {
     /// The Arrow schema the generator produces (name and type per field), when valid.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldType>,
+    /// With `?preview=N` and a valid definition: its first N rows (rows 0 … N-1
+    /// of every run), each an object of column → text (null for a null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub preview: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// The engine's metrics snapshot (`GET /generators/{id}/metrics`, and
+/// `metrics` of a generator): the OpenAPI shape of
+/// `sdg_engine::MetricsSnapshot`, which a test keeps in step with it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = MetricsSnapshot)]
+#[allow(dead_code)]
+pub struct MetricsSchema {
+    /// CREATED, RUNNING, PAUSED, COMPLETED, STOPPED or FAILED.
+    pub status: String,
+    /// Rows built by the workers.
+    pub rows_generated: u64,
+    /// Rows the destination acknowledged.
+    pub rows_delivered: u64,
+    /// Rows that could not be delivered.
+    pub rows_failed: u64,
+    /// Rows emitted after later rows (`disorder:`).
+    pub rows_late: u64,
+    /// Second copies emitted (`duplicate_ratio:`).
+    pub rows_duplicated: u64,
+    /// Encoded bytes delivered.
+    pub bytes: u64,
+    /// Destination errors seen (retried ones included).
+    pub errors: u64,
+    /// Delivered rows per second over the last second.
+    pub rows_per_sec: f64,
+    /// The rate a paced run aims at now; null when unpaced or not running.
+    pub target_rows_per_sec: Option<f64>,
+    /// Delivered rows per second of running time.
+    pub avg_rows_per_sec: f64,
+    /// Batches generated and not yet delivered (backpressure).
+    pub queue_depth: u64,
+    /// Time to build one batch, µs.
+    pub gen_latency_us: LatencySchema,
+    /// Time for the sink to take one batch, µs.
+    pub sink_latency_us: LatencySchema,
+    /// Time since start, pauses included.
+    pub elapsed_ms: u64,
+    /// The last destination or generation error.
+    pub last_error: Option<String>,
+    /// The shard (`I/N`) the run makes, when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+}
+
+/// Per-batch latency quantiles, µs.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Latency)]
+#[allow(dead_code)]
+pub struct LatencySchema {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
 }
 
 /// One output column.

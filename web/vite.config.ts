@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+import react from '@vitejs/plugin-react';
+
+// The console is served by `sdg serve` at `/` from assets embedded in the
+// binary (control-api/build.rs reads web/dist). `npm run dev` proxies the API
+// to a local `sdg serve` on its default port.
+export default defineConfig({
+  plugins: [react()],
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // Deterministic file names from content: the committed bundle is rebuilt
+    // by scripts/test.sh, which fails if it differs.
+    sourcemap: false,
+    chunkSizeWarningLimit: 1500,
+  },
+  server: {
+    proxy: {
+      '/api': 'http://127.0.0.1:50032',
+      '/openapi.json': 'http://127.0.0.1:50032',
+    },
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['src/**/*.test.{ts,tsx}'],
+  },
+});
