@@ -59,6 +59,41 @@ set -e
 echo "== scripts/api-fuzz.sh"
 fuzz_passed=0 fuzz_failed=0
 if bash scripts/api-fuzz.sh "$CARGO_TARGET_DIR/debug/sdg"; then fuzz_passed=1; else fuzz_failed=1; status=1; fi
+# The web console (web/): npm packages from the lockfile, Debian's chromium
+# for the browser test; then the console's API types against the server's
+# own document, the committed bundle against a fresh build, Vitest (hooks,
+# components and the service against a real sdg serve) and the end-to-end
+# run in chromium (screenshots in web/test-output/). Each check counts in
+# the closing line (Vitest per test).
+echo "== web console: npm ci, chromium"
+web_passed=0 web_failed=0
+web_check() { if "$@"; then web_passed=$((web_passed + 1)); else web_failed=$((web_failed + 1)); status=1; fi; }
+(cd web && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in web/" >&2; status=1; web_failed=$((web_failed + 1)); }
+if [ ! -x /usr/bin/chromium ]; then
+  (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }) \
+    || echo "chromium did not install (apt-get install chromium)" >&2
+fi
+sdg_bin="$CARGO_TARGET_DIR/debug/sdg"
+echo "== web: API types match the server's /openapi.json"
+web_check bash web/scripts/openapi.sh --check "$sdg_bin"
+echo "== web: the committed bundle (web/dist) is what the sources build"
+fresh="$(mktemp -d)"
+if (cd web && npm run --silent build -- --outDir "$fresh/dist" --emptyOutDir >/dev/null); then
+  web_check bash -c 'diff -rq "$1" web/dist || { echo "web/dist differs from a fresh build of web/ (the sources, or configs/*.yaml the editor offers as templates, changed): run (cd web && npm ci && npm run build) and commit web/dist" >&2; exit 1; }' _ "$fresh/dist"
+else
+  echo "the console does not build" >&2; web_failed=$((web_failed + 1)); status=1
+fi
+rm -rf "$fresh"
+echo "== web: vitest"
+vitest_log="$(mktemp)"
+(cd web && SDG_BIN="$sdg_bin" npx --no-install vitest run --reporter=default 2>&1) | tee "$vitest_log" || status=1
+v_passed="$(sed 's/\x1b\[[0-9;]*m//g' "$vitest_log" | grep -oE 'Tests +[0-9]+ passed' | grep -oE '[0-9]+' | tail -1 || true)"
+v_failed="$(sed 's/\x1b\[[0-9;]*m//g' "$vitest_log" | grep -oE 'Tests +.*[0-9]+ failed' | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1 || true)"
+web_passed=$((web_passed + ${v_passed:-0})); web_failed=$((web_failed + ${v_failed:-0}))
+if [ -z "$v_passed" ] && [ -z "$v_failed" ]; then web_failed=$((web_failed + 1)); status=1; fi
+rm -f "$vitest_log"
+echo "== web: end to end in chromium"
+web_check node web/e2e/console.mjs "$sdg_bin"
 # What was skipped (testkit prints `SKIPPED <test>: <VAR> is not set`, maybe
 # after libtest's `test <name> ... ` on the same line). A skipped test returned
 # early, so libtest counted it as passed: the closing line moves it to skipped.
@@ -70,6 +105,6 @@ if [ -n "$skipped" ]; then
   printf '%s\n' "$skipped"
 fi
 # One closing line over every test binary.
-awk -v skipped="$n_skipped" -v fp="$fuzz_passed" -v ff="$fuzz_failed" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+awk -v skipped="$n_skipped" -v fp="$((fuzz_passed + web_passed))" -v ff="$((fuzz_failed + web_failed))" '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed", p - skipped + fp, f + ff; if (skipped > 0) printf ", %d skipped", skipped; printf "\n" }' "$log"
 exit "$status"

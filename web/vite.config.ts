@@ -24,5 +24,9 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
+    // A real sdg serve for the tests (src/test/global-setup.ts).
+    globalSetup: ['src/test/global-setup.ts'],
+    setupFiles: ['src/test/setup.ts'],
+    testTimeout: 20_000,
   },
 });

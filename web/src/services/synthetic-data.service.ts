@@ -15,7 +15,10 @@ import type {
   ValidationResponse,
 } from '../types/synthetic-data.types';
 
-const BASE = '/api/v1';
+// The server's origin: the page's own in the browser; tests set
+// `globalThis.SDG_ORIGIN` to the `sdg serve` they started.
+const ORIGIN: string = (globalThis as { SDG_ORIGIN?: string }).SDG_ORIGIN ?? '';
+const base = () => ((globalThis as { SDG_ORIGIN?: string }).SDG_ORIGIN ?? ORIGIN) + '/api/v1';
 const KEY = 'sdg.apiKey';
 
 /** The API key, kept for this tab's session only (sessionStorage). */
@@ -44,7 +47,7 @@ function headers(json: boolean): HeadersInit {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(BASE + path, {
+  const res = await fetch(base() + path, {
     method,
     headers: headers(body !== undefined),
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -115,7 +118,7 @@ export async function streamMetrics(
   onMetrics: (m: Metrics) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  const res = await fetch(`${BASE}/generators/${encodeURIComponent(id)}/metrics/stream`, {
+  const res = await fetch(`${base()}/generators/${encodeURIComponent(id)}/metrics/stream`, {
     headers: { ...headers(false), Accept: 'text/event-stream' },
     signal,
   });

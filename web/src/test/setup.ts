@@ -1,0 +1,3 @@
+import { inject } from 'vitest';
+
+(globalThis as { SDG_ORIGIN?: string }).SDG_ORIGIN = inject('origin');
