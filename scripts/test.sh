@@ -86,11 +86,17 @@ fi
 rm -rf "$fresh"
 echo "== web: vitest"
 vitest_log="$(mktemp)"
-(cd web && SDG_BIN="$sdg_bin" npx --no-install vitest run --reporter=default 2>&1) | tee "$vitest_log" || status=1
-v_passed="$(sed 's/\x1b\[[0-9;]*m//g' "$vitest_log" | grep -oE 'Tests +[0-9]+ passed' | grep -oE '[0-9]+' | tail -1 || true)"
-v_failed="$(sed 's/\x1b\[[0-9;]*m//g' "$vitest_log" | grep -oE 'Tests +.*[0-9]+ failed' | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' | tail -1 || true)"
+vitest_rc=0
+(cd web && SDG_BIN="$sdg_bin" npx --no-install vitest run --reporter=default 2>&1) | tee "$vitest_log" || { status=1; vitest_rc=1; }
+# Vitest's summary line: `Tests  11 passed (11)` or `Tests  1 failed | 10 passed (11)`.
+v_line="$(sed 's/\x1b\[[0-9;]*m//g' "$vitest_log" | grep -E '^ *Tests ' | tail -1 || true)"
+v_passed="$(printf '%s' "$v_line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || true)"
+v_failed="$(printf '%s' "$v_line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || true)"
 web_passed=$((web_passed + ${v_passed:-0})); web_failed=$((web_failed + ${v_failed:-0}))
-if [ -z "$v_passed" ] && [ -z "$v_failed" ]; then web_failed=$((web_failed + 1)); status=1; fi
+# A file that did not load, or an error outside a test: one failure more.
+if [ "$vitest_rc" != 0 ] || [ -z "$v_line" ] || sed 's/\x1b\[[0-9;]*m//g' "$vitest_log" | grep -qE '^ *(Test Files .*failed|Errors +[0-9])'; then
+  [ "${v_failed:-0}" -gt 0 ] || { web_failed=$((web_failed + 1)); status=1; }
+fi
 rm -f "$vitest_log"
 echo "== web: end to end in chromium"
 web_check node web/e2e/console.mjs "$sdg_bin"

@@ -16,6 +16,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 1500,
   },
   server: {
+    // The editor's templates are configs/*.yaml, outside web/.
+    fs: { allow: ['..'] },
     proxy: {
       '/api': 'http://127.0.0.1:50032',
       '/openapi.json': 'http://127.0.0.1:50032',

@@ -188,7 +188,7 @@ struct ValidateParams {
 /// Validate a definition without creating it.
 ///
 /// With `?preview=N`, a valid definition's answer also has its first N rows
-/// (the rows every run of it starts with), each an object of column → text.
+/// (the rows every run of it starts with, but for wall-clock timestamps), each an object of column → text.
 #[utoipa::path(post, path = "/generators/validate", tag = "generators",
     params(ValidateParams),
     request_body(content = Object, description = "A generator definition", content_type = "application/json"),
@@ -206,9 +206,23 @@ async fn validate_generator(
         return Err(ApiError::validation(format!("preview is {preview}; ask for 0 … 100 rows")));
     }
     blocking(move || {
-        let checked = check_definition(&def, g.resources()).map(|(_, plan)| plan);
-        let answer = match checked {
-            Ok(plan) => ValidationResponse {
+        let answer = validate_answer(&g, &def, preview);
+        // The plan is gone: pools only this request declared are forgotten (on every path).
+        g.settle_pools();
+        answer.map(Json)
+    })
+    .await
+}
+
+fn validate_answer(g: &Generators, def: &serde_json::Value, preview: usize) -> Result<ValidationResponse, ApiError> {
+    match check_definition(def, g.resources()).map(|(_, plan)| plan) {
+        Ok(plan) => {
+            let (rows, preview_error) = match (preview > 0).then(|| preview_rows(&plan, preview)) {
+                None => (None, None),
+                Some(Ok(rows)) => (Some(rows), None),
+                Some(Err(e)) => (None, Some(e)),
+            };
+            Ok(ValidationResponse {
                 valid: true,
                 errors: Vec::new(),
                 fields: plan
@@ -221,32 +235,27 @@ async fn validate_generator(
                         nullable: f.is_nullable(),
                     })
                     .collect(),
-                preview: (preview > 0).then(|| preview_rows(&plan, preview)).transpose()?,
-            },
-            Err(e) if e.status == StatusCode::BAD_REQUEST => {
-                let mut errors = e.body.errors;
-                if errors.is_empty() {
-                    errors.push(IssueBody { path: String::new(), message: e.body.detail, hint: None });
-                }
-                ValidationResponse { valid: false, errors, fields: Vec::new(), preview: None }
+                preview: rows,
+                preview_error,
+            })
+        }
+        Err(e) if e.status == StatusCode::BAD_REQUEST => {
+            let mut errors = e.body.errors;
+            if errors.is_empty() {
+                errors.push(IssueBody { path: String::new(), message: e.body.detail, hint: None });
             }
-            Err(e) => return Err(e),
-        };
-        // The plan is gone: pools only this request declared are forgotten.
-        g.settle_pools();
-        Ok(Json(answer))
-    })
-    .await
+            Ok(ValidationResponse { valid: false, errors, fields: Vec::new(), preview: None, preview_error: None })
+        }
+        Err(e) => Err(e),
+    }
 }
 
-/// Rows 0 … n-1 of `plan` (fewer when the run has fewer), as column → text.
-fn preview_rows(
-    plan: &sdg_engine::Plan,
-    n: usize,
-) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, ApiError> {
+/// Rows 0 … n-1 of `plan` (fewer when the run has fewer), as column → text;
+/// Err says why they cannot be made.
+fn preview_rows(plan: &sdg_engine::Plan, n: usize) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, String> {
     let n = plan.row_limit().map_or(n, |t| n.min(t as usize));
-    let batch = plan.generate(0, n).map_err(|e| ApiError::validation(format!("the first rows cannot be made: {e}")))?;
-    let cells = sdg_sinks::encode::render_cells(&batch).map_err(|e| ApiError::validation(e.to_string()))?;
+    let batch = plan.generate(0, n).map_err(|e| format!("the first rows cannot be made: {e}"))?;
+    let cells = sdg_sinks::encode::render_cells(&batch).map_err(|e| e.to_string())?;
     let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
     Ok(cells
         .into_iter()

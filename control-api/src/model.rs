@@ -88,6 +88,10 @@ pub struct GeneratorResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "3/16")]
     pub shard: Option<String>,
+    /// True for a STOPPED generator the server interrupted mid-run:
+    /// `resume` continues it from `next_row`.
+    #[serde(default)]
+    pub resumable: bool,
 }
 
 /// `GET /health`.
@@ -117,6 +121,10 @@ pub struct ValidationResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub preview: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+    /// Why the first rows could not be made for a valid definition (a
+    /// lookup that misses, a plugin that traps): the definition is still valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_error: Option<String>,
 }
 
 /// The engine's metrics snapshot (`GET /generators/{id}/metrics`, and

@@ -81,6 +81,7 @@ impl Entry {
             next_row: self.rec.next_row,
             universe: self.rec.universe.clone(),
             shard: self.rec.shard.clone(),
+            resumable: self.rec.status == Status::Stopped && self.rec.interrupted && self.run.is_none(),
         }
     }
 

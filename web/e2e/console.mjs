@@ -25,36 +25,52 @@ const fail = (msg) => {
   throw new Error(msg);
 };
 
-const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data-dir', join(work, 'data'), '--pools', join(root, 'configs/pools')], {
-  cwd: work,
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-let log = '';
-const origin = await new Promise((ok, no) => {
-  const t = setTimeout(() => no(new Error(`sdg serve did not start: ${log}`)), 20000);
-  server.stderr.on('data', (d) => {
-    log += d;
-    const m = /sdg control API on (http:\/\/[0-9.:]+)/.exec(log);
-    if (m) {
-      clearTimeout(t);
-      ok(m[1]);
-    }
+// Starts `sdg serve` in `dir` with `args`; resolves to [process, origin].
+const serve = (dir, args) =>
+  new Promise((ok, no) => {
+    mkdirSync(dir, { recursive: true });
+    const p = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data-dir', join(dir, 'data'), ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    const t = setTimeout(() => no(new Error(`sdg serve did not start: ${log}`)), 20000);
+    p.stderr.on('data', (d) => {
+      log += d;
+      const m = /sdg control API on (http:\/\/[0-9.:]+)/.exec(log);
+      if (m) {
+        clearTimeout(t);
+        ok([p, m[1]]);
+      }
+    });
+    p.on('exit', (c) => no(new Error(`sdg serve exited ${c}: ${log}`)));
   });
-  server.on('exit', (c) => no(new Error(`sdg serve exited ${c}: ${log}`)));
-});
+const servers = [];
+const stopAll = async () => {
+  await Promise.all(
+    servers.map(
+      (p) =>
+        new Promise((done) => {
+          if (p.exitCode !== null || p.signalCode !== null) return done();
+          p.once('exit', done);
+          p.kill();
+        }),
+    ),
+  );
+};
+let browser;
+let status = 0;
+try {
+const [server, origin] = await serve(join(work, 'open'), ['--pools', join(root, 'configs/pools')]);
+servers.push(server);
 
 // A fresh profile directory per run (playwright-core passes it as --user-data-dir).
-const browser = await chromium.launchPersistentContext(join(work, 'chromium'), {
+browser = await chromium.launchPersistentContext(join(work, 'chromium'), {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   viewport: { width: 1280, height: 900 },
 });
-let status = 0;
-try {
   const page = await browser.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && !m.text().includes('status of 4') && problems.push(`console: ${m.text()}`));
+  page.on('console', (m) => m.type() === 'error' && !m.text().includes('status of 404') && problems.push(`console: ${m.text()}`));
   await page.goto(origin + '/');
   await page.getByRole('heading', { name: 'Generators' }).waitFor();
   await page.getByText('No generators yet').waitFor();
@@ -162,18 +178,48 @@ try {
   if (!['dark', 'light'].includes(after) || after === before) fail(`the theme did not change: ${before} → ${after}`);
   await page.getByRole('link', { name: 'Generators' }).click();
   await shot(page, `${after}-theme`);
+
+  // A server with API keys: the console loads, the API answers 401 and the
+  // page says to enter a key; with the key (kept for this tab) it lists.
+  const key = 'sdg_e2e_console_key_0123456789';
+  const hash = await new Promise((ok, no) => {
+    const p = spawn(bin, ['api-key', '--hash', key], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let o = '';
+    p.stdout.on('data', (d) => (o += d));
+    p.on('exit', (c) => (c === 0 ? ok(o.trim()) : no(new Error(`sdg api-key exited ${c}`))));
+  });
+  const [keyed, keyedOrigin] = await serve(join(work, 'keyed'), ['--api-key-hash', hash]);
+  servers.push(keyed);
+  const made = await fetch(`${keyedOrigin}/api/v1/generators`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-API-Key': key },
+    body: JSON.stringify({ name: 'behind-a-key', destination: { type: 'BLACKHOLE' }, fields: [{ name: 'id', type: 'SEQUENCE' }] }),
+  });
+  if (made.status !== 201) fail(`creating on the keyed server: ${made.status}`);
+  const kp = await browser.newPage();
+  await kp.goto(keyedOrigin + '/');
+  await kp.getByText('Enter an API key').waitFor({ timeout: 10000 });
+  await shot(kp, 'key-required');
+  await kp.getByRole('button', { name: 'API key' }).click();
+  await kp.getByLabel('API key').fill(key);
+  await kp.getByRole('button', { name: 'Use' }).click();
+  await kp.getByTestId('generator-list').getByText('behind-a-key').waitFor({ timeout: 10000 });
+  if ((await kp.evaluate(() => sessionStorage.getItem('sdg.apiKey'))) !== key) fail('the key is not kept for the tab');
+  if (await kp.evaluate(() => localStorage.getItem('sdg.apiKey'))) fail('the key outlives the tab (localStorage)');
+  await shot(kp, 'key-entered');
   if (problems.length) fail(problems.join('\n'));
   console.log(`e2e: the console passed every step; screenshots in ${out}`);
 } catch (e) {
   status = 1;
   console.error(`e2e: ${e.stack ?? e}`);
   try {
-    const [page] = browser.pages().slice(-1);
+    const [page] = browser ? browser.pages().slice(-1) : [];
     if (page) await page.screenshot({ path: join(out, 'failure.png'), fullPage: true });
   } catch {}
 } finally {
-  await browser.close();
-  server.kill();
+  await browser?.close().catch(() => undefined);
+  // The servers flush their stores on exit: wait for them before removing the directory.
+  await stopAll();
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(status);

@@ -23,14 +23,20 @@ function useRoute(): string[] {
 
 type Theme = 'dark' | 'light';
 
+/** The system's theme until the user picks one (then remembered). */
 function useTheme(): [Theme, () => void] {
   const initial = (localStorage.getItem('sdg.theme') as Theme | null) ?? (matchMedia?.('(prefers-color-scheme: light)').matches ? 'light' : 'dark');
   const [theme, setTheme] = useState<Theme>(initial);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
-    localStorage.setItem('sdg.theme', theme);
   }, [theme]);
-  return [theme, () => setTheme((t) => (t === 'dark' ? 'light' : 'dark'))];
+  const toggle = () =>
+    setTheme((t) => {
+      const next = t === 'dark' ? 'light' : 'dark';
+      localStorage.setItem('sdg.theme', next);
+      return next;
+    });
+  return [theme, toggle];
 }
 
 export function App() {
@@ -40,9 +46,11 @@ export function App() {
   const health = useHealth();
   const page = route[0] ?? 'generators';
   let body;
-  if (page === 'new') body = <Editor />;
-  else if (page === 'generators' && route[1] && route[2] === 'edit') body = <Editor id={route[1]} />;
-  else if (page === 'generators' && route[1]) body = <GeneratorDetail id={route[1]} />;
+  // Keyed by route: another generator's page starts with fresh state.
+  const key = route.join('/');
+  if (page === 'new') body = <Editor key={key} />;
+  else if (page === 'generators' && route[1] && route[2] === 'edit') body = <Editor key={key} id={route[1]} />;
+  else if (page === 'generators' && route[1]) body = <GeneratorDetail key={key} id={route[1]} />;
   else if (page === 'pools') body = <Pools />;
   else if (page === 'universes') body = <Universes />;
   else if (page === 'models') body = <Models />;

@@ -21,7 +21,8 @@ describe('error paths in the edited text', () => {
   it('finds the line of a value in YAML', () => {
     const { doc } = parse(YAML);
     expect(locate(YAML, doc, 'fields[1].params.min')).toMatchObject({ line: 8, exact: true });
-    expect(locate(YAML, doc, 'fields[1].params')).toMatchObject({ line: 8 });
+    // A block value: its key's line.
+    expect(locate(YAML, doc, 'fields[1].params')).toMatchObject({ line: 7 });
     expect(locate(YAML, doc, 'fields[0].name')).toMatchObject({ line: 4, exact: true });
   });
 
@@ -29,7 +30,7 @@ describe('error paths in the edited text', () => {
     const { doc } = parse(YAML);
     const at = locate(YAML, doc, 'fields[1].params.distribution');
     expect(at.exact).toBe(false);
-    expect(at.line).toBe(8);
+    expect(at.line).toBe(7);
     expect(locate(YAML, doc, '').line).toBe(1);
   });
 

@@ -45,9 +45,12 @@ export function locate(text: string, doc: Document, path: string): Located {
       break;
     }
     node = next;
-    // A key's own range (its line) when its value is a block below it.
+    // A key's own range (its line) when its value is a block collection
+    // below it; else the value's.
     const k = isNode(keyNode) ? (keyNode as Node).range : null;
-    range = isNode(next) && (next as Node).range ? [(next as Node).range![0], (next as Node).range![1]] : k ? [k[0], k[1]] : range;
+    const block = (isMap(next) || isSeq(next)) && !(next as { flow?: boolean }).flow;
+    const v = isNode(next) ? (next as Node).range : null;
+    range = block && k ? [k[0], k[1]] : v ? [v[0], v[1]] : k ? [k[0], k[1]] : range;
   }
   if (!range && isNode(doc.contents) && (doc.contents as Node).range) {
     const r = (doc.contents as Node).range!;
@@ -71,5 +74,9 @@ export function parse(text: string): { doc: Document; value?: unknown; error?: {
     const from = e.pos[0];
     return { doc, error: { message: e.message.split('\n')[0], from, line: lineOf(text, from) } };
   }
-  return { doc, value: doc.toJS() };
+  try {
+    return { doc, value: doc.toJS({ maxAliasCount: 100 }) };
+  } catch (e) {
+    return { doc, error: { message: e instanceof Error ? e.message : String(e), from: 0, line: 1 } };
+  }
 }

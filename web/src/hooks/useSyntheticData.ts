@@ -24,7 +24,12 @@ export function useGenerators() {
 }
 
 export function useGenerator(id: string) {
-  return useQuery({ queryKey: keys.generator(id), queryFn: () => api.generators.get(id), refetchInterval: GENERATORS_POLL_MS });
+  return useQuery({
+    queryKey: keys.generator(id),
+    queryFn: () => api.generators.get(id),
+    refetchInterval: GENERATORS_POLL_MS,
+    enabled: id !== '',
+  });
 }
 
 export function usePools() {
@@ -109,6 +114,7 @@ export const HISTORY = 300;
  * the stream fails (`source` says which). Keeps the last HISTORY samples.
  */
 export function useLiveMetrics(id: string, running: boolean) {
+  const qc = useQueryClient();
   const [samples, setSamples] = useState<Sample[]>([]);
   const [source, setSource] = useState<'stream' | 'polling' | 'idle'>('idle');
   const push = useRef((m: Metrics) => setSamples((s) => [...s.slice(-(HISTORY - 1)), { t: Date.now(), m }]));
@@ -127,7 +133,8 @@ export function useLiveMetrics(id: string, running: boolean) {
     };
     setSource('stream');
     api.streamMetrics(id, push.current, abort.signal).then(
-      () => undefined,
+      // The stream ends with the run: the generator's status has changed.
+      () => void qc.invalidateQueries({ queryKey: keys.generator(id) }),
       () => {
         if (!abort.signal.aborted) poll();
       },
@@ -136,6 +143,6 @@ export function useLiveMetrics(id: string, running: boolean) {
       abort.abort();
       if (timer) clearInterval(timer);
     };
-  }, [id, running]);
+  }, [id, running, qc]);
   return { samples, source };
 }

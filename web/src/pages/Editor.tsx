@@ -11,7 +11,10 @@ import type { IssueBody, ValidationResponse } from '../types/synthetic-data.type
 
 // The example generators of configs/, embedded at build time.
 const TEMPLATES = import.meta.glob('../../../configs/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+// Only those that stand alone: files a template reads (pools/…, datasets/…,
+// plugins) are relative to configs/, not to the server's directory.
 const templateNames = Object.keys(TEMPLATES)
+  .filter((p) => !/(^|[\s"'{:,])(\.\.\/|pools\/|datasets\/)/m.test(TEMPLATES[p]))
   .map((p) => p.split('/').pop()!.replace(/\.yaml$/, ''))
   .sort();
 const template = (name: string) => TEMPLATES[`../../../configs/${name}.yaml`] ?? '';
@@ -40,6 +43,8 @@ export function Editor({ id }: { id?: string }) {
   const [text, setText] = useState<string | null>(id ? null : STARTER);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [result, setResult] = useState<ValidationResponse | null>(null);
+  // The text the problems and `result` are of (Create waits for the text shown).
+  const [checked, setChecked] = useState<string | null>(null);
   const save = useSaveGenerator();
 
   // An existing generator's definition, as YAML, once.
@@ -75,7 +80,7 @@ export function Editor({ id }: { id?: string }) {
         found = [{ path: '', message: `YAML: ${e.message}`, line: e.line, from: e.from, to: e.from + 1 }];
       } else {
         try {
-          answer = await api.generators.validate(parsed.value, 5);
+          answer = await api.generators.validate(new api.Text(text), 5);
         } catch (err) {
           const msg = err instanceof Error ? err.message : String(err);
           found = [{ path: '', message: msg, line: 1, from: 0, to: 0 }];
@@ -90,6 +95,7 @@ export function Editor({ id }: { id?: string }) {
       if (cancelled) return;
       setResult(answer);
       setProblems(found);
+      setChecked(text);
       const v = view.current;
       if (v) {
         const len = v.state.doc.length;
@@ -122,7 +128,7 @@ export function Editor({ id }: { id?: string }) {
         <h1>{id ? `Edit ${existing.data?.name ?? ''}` : 'New generator'}</h1>
         <label>
           Template{' '}
-          <select aria-label="Template" defaultValue="" onChange={(e) => e.target.value && loadTemplate(e.target.value)}>
+          <select aria-label="Template" value="" onChange={(e) => e.target.value && loadTemplate(e.target.value)}>
             <option value="">—</option>
             {templateNames.map((n) => (
               <option key={n}>{n}</option>
@@ -130,12 +136,11 @@ export function Editor({ id }: { id?: string }) {
           </select>
         </label>
         <button
-          disabled={text === null || problems.length > 0 || save.isPending}
+          disabled={text === null || checked !== text || problems.length > 0 || save.isPending}
           onClick={() => {
-            const parsed = parse(text ?? '');
-            if (parsed.value === undefined) return;
+            if (text === null) return;
             save.mutate(
-              { id, definition: parsed.value },
+              { id, definition: new api.Text(text) },
               { onSuccess: (g) => (location.hash = `#/generators/${g.id}`) },
             );
           }}

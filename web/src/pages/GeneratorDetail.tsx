@@ -13,9 +13,9 @@ export function GeneratorDetail({ id }: { id: string }) {
   const { samples, source } = useLiveMetrics(id, running);
   if (error) return <ErrorBanner error={error} />;
   if (!g) return <Empty>Loading…</Empty>;
-  const m = (samples.at(-1)?.m ?? g.metrics) as Metrics | null | undefined;
-  const interrupted = g.status === 'STOPPED' && (g.status_reason ?? '').includes('server');
-  const actions = g.universe ? [] : allowedActions(g.status, interrupted);
+  // Live samples while running; the generator's own (final) snapshot after.
+  const m = ((running ? samples.at(-1)?.m : undefined) ?? g.metrics) as Metrics | null | undefined;
+  const actions = g.universe ? [] : allowedActions(g.status, g.resumable === true);
   const series = (f: (m: Metrics) => number | null | undefined) => samples.map((s) => f(s.m) ?? null);
   return (
     <section>
@@ -41,9 +41,11 @@ export function GeneratorDetail({ id }: { id: string }) {
               Delete
             </button>
           )}
-          <a className="button ghost" href={`#/generators/${id}/edit`}>
-            Edit
-          </a>
+          {!g.universe && !running && (
+            <a className="button ghost" href={`#/generators/${id}/edit`}>
+              Edit
+            </a>
+          )}
         </div>
       </header>
       {g.universe && (

@@ -46,11 +46,19 @@ function headers(json: boolean): HeadersInit {
   return h;
 }
 
+/** A definition's text as the user wrote it (YAML or JSON): sent as YAML, so
+ * the server reads its numbers (a 64-bit seed) without JavaScript's rounding. */
+export class Text {
+  constructor(readonly text: string) {}
+}
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const h = headers(body !== undefined) as Record<string, string>;
+  if (body instanceof Text) h['Content-Type'] = 'application/yaml';
   const res = await fetch(base() + path, {
     method,
-    headers: headers(body !== undefined),
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: h,
+    body: body === undefined ? undefined : body instanceof Text ? body.text : JSON.stringify(body),
   });
   const text = await res.text();
   const parsed = text ? safeJson(text) : null;
@@ -128,7 +136,10 @@ export async function streamMetrics(
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    buffer += value;
+    // CRLF and CR line ends as LF (a CR at the end may start a CRLF: keep it for the next chunk).
+    buffer = (buffer + value).replace(/\r\n/g, '\n');
+    const held = buffer.endsWith('\r') ? '\r' : '';
+    buffer = buffer.slice(0, buffer.length - held.length).replace(/\r/g, '\n') + held;
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const event = buffer.slice(0, end);

@@ -36,7 +36,13 @@ export async function setup(project: TestProject) {
 }
 
 export async function teardown() {
-  server?.kill();
+  // The server flushes its store on exit: wait for it before removing the directory.
+  if (server && server.exitCode === null && server.signalCode === null) {
+    await new Promise<void>((done) => {
+      server!.once('exit', () => done());
+      server!.kill();
+    });
+  }
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -104,7 +104,7 @@ export interface paths {
         /**
          * Validate a definition without creating it.
          * @description With `?preview=N`, a valid definition's answer also has its first N rows
-         *     (the rows every run of it starts with), each an object of column → text.
+         *     (the rows every run of it starts with, but for wall-clock timestamps), each an object of column → text.
          */
         post: operations["validate_generator"];
         delete?: never;
@@ -1847,6 +1847,11 @@ export interface components {
              */
             next_row: number;
             /**
+             * @description True for a STOPPED generator the server interrupted mid-run:
+             *     `resume` continues it from `next_row`.
+             */
+            resumable?: boolean;
+            /**
              * @description The shard the current (or last) run makes, `I/N`, when it was started as one.
              * @example 3/16
              */
@@ -2248,6 +2253,11 @@ export interface components {
              *     of every run), each an object of column → text (null for a null).
              */
             preview?: Record<string, never>[] | null;
+            /**
+             * @description Why the first rows could not be made for a valid definition (a
+             *     lookup that misses, a plugin that traps): the definition is still valid.
+             */
+            preview_error?: string | null;
             valid: boolean;
         };
     };
