@@ -66,13 +66,13 @@ fn universe(mode: &str, dest: &dyn Fn(&str) -> String) -> String {
     )
 }
 
-fn into_postgres(mode: &str) {
-    let Some(url) = sdg_testkit::server("SDG_TEST_POSTGRES_URL") else { return };
-    let t = |name: &str| format!("sdg_u_{}_{name}", mode.to_lowercase());
-    psql(&url, &format!("DROP TABLE IF EXISTS {}, {}, {}", t("transactions"), t("accounts"), t("customers")));
-    psql(&url, &format!("CREATE TABLE {} (customer_id BIGINT PRIMARY KEY, country TEXT NOT NULL)", t("customers")));
+/// The shop's three tables, named by `t`, with PRIMARY KEY and FOREIGN KEY
+/// constraints (made here, not by sdg), replacing any of the same names.
+fn shop_tables(url: &str, t: &dyn Fn(&str) -> String) {
+    psql(url, &format!("DROP TABLE IF EXISTS {}, {}, {}", t("transactions"), t("accounts"), t("customers")));
+    psql(url, &format!("CREATE TABLE {} (customer_id BIGINT PRIMARY KEY, country TEXT NOT NULL)", t("customers")));
     psql(
-        &url,
+        url,
         &format!(
             "CREATE TABLE {} (account_id UUID PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES {} (customer_id), country TEXT NOT NULL)",
             t("accounts"),
@@ -80,13 +80,19 @@ fn into_postgres(mode: &str) {
         ),
     );
     psql(
-        &url,
+        url,
         &format!(
             "CREATE TABLE {} (transaction_id BIGINT PRIMARY KEY, account_id UUID NOT NULL REFERENCES {} (account_id), amount BIGINT NOT NULL)",
             t("transactions"),
             t("accounts")
         ),
     );
+}
+
+fn into_postgres(mode: &str) {
+    let Some(url) = sdg_testkit::server("SDG_TEST_POSTGRES_URL") else { return };
+    let t = |name: &str| format!("sdg_u_{}_{name}", mode.to_lowercase());
+    shop_tables(&url, &t);
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("shop.yaml");
     let dest = |name: &str| format!("{{ type: POSTGRES, config: {{ url: \"{url}\", table: {} }} }}", t(name));
@@ -127,24 +133,7 @@ fn a_realtime_universe_references_only_delivered_rows() {
 fn a_universe_sharded_three_ways_fills_tables_with_foreign_keys_without_a_violation() {
     let Some(url) = sdg_testkit::server("SDG_TEST_POSTGRES_URL") else { return };
     let t = |name: &str| format!("sdg_u_shards_{name}");
-    psql(&url, &format!("DROP TABLE IF EXISTS {}, {}, {}", t("transactions"), t("accounts"), t("customers")));
-    psql(&url, &format!("CREATE TABLE {} (customer_id BIGINT PRIMARY KEY, country TEXT NOT NULL)", t("customers")));
-    psql(
-        &url,
-        &format!(
-            "CREATE TABLE {} (account_id UUID PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES {} (customer_id), country TEXT NOT NULL)",
-            t("accounts"),
-            t("customers")
-        ),
-    );
-    psql(
-        &url,
-        &format!(
-            "CREATE TABLE {} (transaction_id BIGINT PRIMARY KEY, account_id UUID NOT NULL REFERENCES {} (account_id), amount BIGINT NOT NULL)",
-            t("transactions"),
-            t("accounts")
-        ),
-    );
+    shop_tables(&url, &t);
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("shop.yaml");
     let dest = |name: &str| format!("{{ type: POSTGRES, config: {{ url: \"{url}\", table: {} }} }}", t(name));
