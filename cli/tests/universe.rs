@@ -89,6 +89,24 @@ fn shop_tables(url: &str, t: &dyn Fn(&str) -> String) {
     );
 }
 
+/// Every row of the shop's tables is in (3 000, 6 000, 20 000) and each
+/// account's country is its customer's; then the tables are dropped.
+fn shop_rows_hold(url: &str, t: &dyn Fn(&str) -> String) {
+    for (name, n) in [("customers", 3000), ("accounts", 6000), ("transactions", 20000)] {
+        assert_eq!(psql(url, &format!("SELECT count(*) FROM {}", t(name))), n.to_string(), "{name}");
+    }
+    let mismatched = psql(
+        url,
+        &format!(
+            "SELECT count(*) FROM {} a JOIN {} c USING (customer_id) WHERE a.country <> c.country",
+            t("accounts"),
+            t("customers")
+        ),
+    );
+    assert_eq!(mismatched, "0");
+    psql(url, &format!("DROP TABLE {}, {}, {}", t("transactions"), t("accounts"), t("customers")));
+}
+
 fn into_postgres(mode: &str) {
     let Some(url) = sdg_testkit::server("SDG_TEST_POSTGRES_URL") else { return };
     let t = |name: &str| format!("sdg_u_{}_{name}", mode.to_lowercase());
@@ -100,19 +118,9 @@ fn into_postgres(mode: &str) {
     let s = ok(&sdg_in(dir.path(), &["run", file.to_str().expect("path")]));
     for (name, n) in [("customers", 3000), ("accounts", 6000), ("transactions", 20000)] {
         assert!(s.contains(&format!("{name}: {n} rows in")) && s.contains("COMPLETED"), "{s}");
-        assert_eq!(psql(&url, &format!("SELECT count(*) FROM {}", t(name))), n.to_string(), "{name}");
     }
     // The constraints held every row; the same-row country is the customer's.
-    let mismatched = psql(
-        &url,
-        &format!(
-            "SELECT count(*) FROM {} a JOIN {} c USING (customer_id) WHERE a.country <> c.country",
-            t("accounts"),
-            t("customers")
-        ),
-    );
-    assert_eq!(mismatched, "0");
-    psql(&url, &format!("DROP TABLE {}, {}, {}", t("transactions"), t("accounts"), t("customers")));
+    shop_rows_hold(&url, &t);
 }
 
 #[test]
@@ -156,9 +164,6 @@ fn a_universe_sharded_three_ways_fills_tables_with_foreign_keys_without_a_violat
             ok(&c.wait_with_output().expect("shard"));
         }
     }
-    for (name, n) in [("customers", 3000), ("accounts", 6000), ("transactions", 20000)] {
-        assert_eq!(psql(&url, &format!("SELECT count(*) FROM {}", t(name))), n.to_string(), "{name}");
-    }
     let orphans = psql(
         &url,
         &format!(
@@ -168,16 +173,7 @@ fn a_universe_sharded_three_ways_fills_tables_with_foreign_keys_without_a_violat
         ),
     );
     assert_eq!(orphans, "0");
-    let mismatched = psql(
-        &url,
-        &format!(
-            "SELECT count(*) FROM {} a JOIN {} c USING (customer_id) WHERE a.country <> c.country",
-            t("accounts"),
-            t("customers")
-        ),
-    );
-    assert_eq!(mismatched, "0");
-    psql(&url, &format!("DROP TABLE {}, {}, {}", t("transactions"), t("accounts"), t("customers")));
+    shop_rows_hold(&url, &t);
 }
 
 /// `--shard` on a universe file makes that shard of every member; the parts

@@ -115,6 +115,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// Query parameters, or a 400 naming `what` and the parameter that is wrong.
+pub(crate) fn query<T>(
+    q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+    what: &str,
+) -> Result<T, ApiError> {
+    q.map(|axum::extract::Query(t)| t)
+        .map_err(|e| ApiError::validation(format!("{what} parameters: {}", e.body_text())))
+}
+
 /// Runs a blocking generator operation off the async threads.
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -199,8 +208,7 @@ async fn validate_generator(
     params: Result<axum::extract::Query<ValidateParams>, axum::extract::rejection::QueryRejection>,
     JsonBody(def): JsonBody,
 ) -> Result<Json<ValidationResponse>, ApiError> {
-    let axum::extract::Query(params) =
-        params.map_err(|e| ApiError::validation(format!("validate parameters: {}", e.body_text())))?;
+    let params = query(params, "validate")?;
     let preview = params.preview.unwrap_or(0);
     if preview > 100 {
         return Err(ApiError::validation(format!("preview is {preview}; ask for 0 … 100 rows")));
@@ -432,8 +440,7 @@ async fn generator_plan(
     PathId(id): PathId,
     params: Result<axum::extract::Query<PlanParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let axum::extract::Query(params) =
-        params.map_err(|e| ApiError::validation(format!("plan parameters: {}", e.body_text())))?;
+    let params = query(params, "plan")?;
     if !(1..=100_000).contains(&params.shards) {
         return Err(ApiError::validation(format!("shards is {}; split a run into 1 … 100000 shards", params.shards)));
     }
@@ -544,8 +551,7 @@ async fn profile_generator(
     PathId(id): PathId,
     params: Result<axum::extract::Query<ProfileParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let axum::extract::Query(params) =
-        params.map_err(|e| ApiError::validation(format!("profiling parameters: {}", e.body_text())))?;
+    let params = query(params, "profiling")?;
     blocking(move || profile(&g, &id, params)).await.map(Json)
 }
 
@@ -604,8 +610,7 @@ async fn get_pool(
     PathId(name): PathId,
     params: Result<axum::extract::Query<HeadParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<PoolDetail>, ApiError> {
-    let axum::extract::Query(params) =
-        params.map_err(|e| ApiError::validation(format!("pool parameters: {}", e.body_text())))?;
+    let params = query(params, "pool")?;
     let n = params.head.unwrap_or(10);
     if n > 1000 {
         return Err(ApiError::validation(format!("head={n} is more than 1000 rows; ask for fewer")));

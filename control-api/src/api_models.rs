@@ -1,7 +1,7 @@
 //! The routes of trained models, jobs and uploaded datasets (seed 002 on
 //! `/api/v1`): `/model-types`, `/models…`, `/jobs…`, `/datasets…`.
 
-use crate::api::{JsonBody, OptionalJsonBody, PathId, blocking};
+use crate::api::{JsonBody, OptionalJsonBody, PathId, blocking, query};
 use crate::datasets::{DatasetRecord, DatasetUpload, Datasets, Upload, name_from_file};
 use crate::error::{ApiError, ErrorBody, code_of};
 use crate::jobs::{JobRecord, JobStatus, no_job};
@@ -46,10 +46,6 @@ pub fn routes(max_upload_bytes: usize) -> OpenApiRouter<Lab> {
         .routes(routes!(download_job))
         .routes(routes!(get_dataset, delete_dataset))
         .merge(uploads)
-}
-
-fn query<T>(q: Result<Query<T>, QueryRejection>, what: &str) -> Result<T, ApiError> {
-    q.map(|Query(t)| t).map_err(|e| ApiError::validation(format!("{what} parameters: {}", e.body_text())))
 }
 
 /// The model types this build trains.

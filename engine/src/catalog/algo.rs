@@ -581,7 +581,7 @@ pub(crate) fn price(bits: u64, min: f64, max: f64) -> f64 {
 
 /// A money amount in [min, max] (holding a whole cent): log-uniform, in cents.
 pub(crate) fn amount(bits: u64, min: f64, max: f64) -> f64 {
-    let x = (log_uniform(bits, min, max) * 100.0).round() / 100.0;
+    let x = crate::rng::round(log_uniform(bits, min, max) * 100.0) / 100.0;
     x.clamp((min * 100.0).ceil() / 100.0, (max * 100.0).floor() / 100.0)
 }
 

@@ -910,19 +910,20 @@ impl Sampler {
                     _ => t.at(z),
                 };
                 match col.kind {
-                    ColumnKind::Integer => {
-                        Arc::new(Int64Array::new(scores.iter().map(|&z| value(z).round() as i64).collect(), nulls))
-                    }
+                    ColumnKind::Integer => Arc::new(Int64Array::new(
+                        scores.iter().map(|&z| crate::rng::round(value(z)) as i64).collect(),
+                        nulls,
+                    )),
                     ColumnKind::Timestamp => Arc::new(
                         TimestampMicrosecondArray::new(
-                            scores.iter().map(|&z| value(z).round() as i64).collect(),
+                            scores.iter().map(|&z| crate::rng::round(value(z)) as i64).collect(),
                             nulls,
                         )
                         .with_timezone("UTC"),
                     ),
                     _ => {
                         let scale = col.decimals.map(|d| 10f64.powi(d as i32));
-                        let round = |x: f64| scale.map_or(x, |s| (x * s).round() / s);
+                        let round = |x: f64| scale.map_or(x, |s| crate::rng::round(x * s) / s);
                         Arc::new(Float64Array::new(scores.iter().map(|&z| round(value(z))).collect(), nulls))
                     }
                 }

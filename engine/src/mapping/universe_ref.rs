@@ -314,7 +314,7 @@ impl ReferenceGroup {
                     // REALTIME: the newest parents, fewer the older.
                     None => parents as f64 - 1.0 - (z * sigma).abs(),
                 };
-                x.round().clamp(0.0, parents as f64 - 1.0) as u64
+                crate::rng::round(x).clamp(0.0, parents as f64 - 1.0) as u64
             }
         };
         pick.min(parents - 1)

@@ -75,7 +75,7 @@ impl Emission {
     fn delay_rows(&self, key: StreamKey, r: u64) -> u64 {
         let Some(d) = &self.disorder else { return 1 };
         let secs = d.delay.seconds(unit_f64(key.at(r)));
-        ((secs * self.per_sec).round() as u64).clamp(1, self.max_rows.max(1))
+        (crate::rng::round(secs * self.per_sec) as u64).clamp(1, self.max_rows.max(1))
     }
 
     fn place(&self, r: u64) -> Place {

@@ -15,10 +15,9 @@ import type {
   ValidationResponse,
 } from '../types/synthetic-data.types';
 
-// The server's origin: the page's own in the browser; tests set
+// The server's origin: the page's own in the browser (''); tests set
 // `globalThis.SDG_ORIGIN` to the `sdg serve` they started.
-const ORIGIN: string = (globalThis as { SDG_ORIGIN?: string }).SDG_ORIGIN ?? '';
-const base = () => ((globalThis as { SDG_ORIGIN?: string }).SDG_ORIGIN ?? ORIGIN) + '/api/v1';
+const base = () => ((globalThis as { SDG_ORIGIN?: string }).SDG_ORIGIN ?? '') + '/api/v1';
 const KEY = 'sdg.apiKey';
 
 /** The API key, kept for this tab's session only (sessionStorage). */
