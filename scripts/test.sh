@@ -68,10 +68,16 @@ if bash scripts/api-fuzz.sh "$CARGO_TARGET_DIR/debug/sdg"; then fuzz_passed=1; e
 echo "== web console: npm ci, chromium"
 web_passed=0 web_failed=0
 web_check() { if "$@"; then web_passed=$((web_passed + 1)); else web_failed=$((web_failed + 1)); status=1; fi; }
-(cd web && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in web/" >&2; status=1; web_failed=$((web_failed + 1)); }
+if ! command -v npm >/dev/null 2>&1; then
+  echo "npm is not installed: the console's tests need Node.js 20+ with npm (https://nodejs.org, or the distribution's nodejs and npm packages)" >&2
+  status=1; web_failed=$((web_failed + 1))
+elif ! (cd web && npm ci --no-audit --no-fund --loglevel=error); then
+  echo "npm ci failed in web/ (the registry unreachable, or Node.js older than 20?)" >&2
+  status=1; web_failed=$((web_failed + 1))
+fi
 if [ ! -x /usr/bin/chromium ]; then
   (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }) \
-    || echo "chromium did not install (apt-get install chromium)" >&2
+    || echo "chromium did not install: apt-get install chromium (the end-to-end test needs /usr/bin/chromium)" >&2
 fi
 sdg_bin="$CARGO_TARGET_DIR/debug/sdg"
 echo "== web: API types match the server's /openapi.json"
