@@ -251,6 +251,9 @@ fn four_shards_produce_one_topic_with_every_key_once() {
     let to = format!("kafka://{brokers}/{topic}?key_field=order_id");
     four_shards(&["run", "configs/quickstart.yaml", "--rows", "8000", "--to", &to]);
     let messages = sdg_testkit::kafka::consume(&brokers, &topic, 8000);
+    assert_eq!(messages.len(), 8000, "exactly the run's rows, none twice");
     let keys: std::collections::HashSet<Vec<u8>> = messages.into_iter().filter_map(|m| m.key).collect();
     assert_eq!(keys.len(), 8000, "every key once, as in the single run");
+    let expected: std::collections::HashSet<Vec<u8>> = (1..=8000).map(|k: u64| k.to_string().into_bytes()).collect();
+    assert!(keys == expected, "the keys of the single run (order_id 1 … 8000)");
 }
