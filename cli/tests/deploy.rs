@@ -230,7 +230,9 @@ fn run_deployment(where_: &str, docs: &[Value], dir: &Path) {
     let mut addr = None;
     for _ in 0..200 {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(a) = text.split("sdg control API on http://").nth(1).and_then(|r| r.split_whitespace().next()) {
+        // The address once its line is whole (stderr may arrive in pieces).
+        if let Some(a) = text.split("sdg control API on http://").nth(1).and_then(|r| r.split_once(' ')).map(|(a, _)| a)
+        {
             addr = Some(a.to_string());
             break;
         }

@@ -19,7 +19,7 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 base=""
 for _ in $(seq 1 100); do
-  base="$(grep -o 'sdg control API on http://[0-9.:]*' "$work/serve.log" | head -1 | sed 's/.* on //')" || true
+  base="$(grep -o 'sdg control API on http://[0-9.:]* ' "$work/serve.log" | head -1 | sed 's/.* on //; s/ $//')" || true
   [ -n "$base" ] && break
   sleep 0.1
 done

@@ -34,7 +34,7 @@ const serve = (dir, args) =>
     const t = setTimeout(() => no(new Error(`sdg serve did not start: ${log}`)), 20000);
     p.stderr.on('data', (d) => {
       log += d;
-      const m = /sdg control API on (http:\/\/[0-9.:]+)/.exec(log);
+      const m = /sdg control API on (http:\/\/[0-9.:]+) /.exec(log);
       if (m) {
         clearTimeout(t);
         ok([p, m[1]]);

@@ -24,7 +24,7 @@ export async function setup(project: TestProject) {
     const timer = setTimeout(() => fail(new Error(`sdg serve (${bin}) did not start: ${log}`)), 20_000);
     server!.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
-      const m = /sdg control API on (http:\/\/[0-9.:]+)/.exec(log);
+      const m = /sdg control API on (http:\/\/[0-9.:]+) /.exec(log);
       if (m) {
         clearTimeout(timer);
         ok(m[1]);
