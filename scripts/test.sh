@@ -25,6 +25,11 @@ echo "== deploy checkers (pip): helm-python-sdk, kubernetes-validate"
 python3 -m pip install -q --disable-pip-version-check "helm-python-sdk==0.2.2" "kubernetes-validate==1.37.0" 2>&1 | grep -v "Running pip as the 'root' user" || true
 python3 -c "import helm_python, kubernetes_validate" || { echo "the deploy checkers did not install" >&2; exit 1; }
 
+# The MCP client of cli/tests/mcp.rs: the official MCP Python SDK (PyPI `mcp`).
+echo "== MCP client (pip): mcp"
+python3 -m pip install -q --disable-pip-version-check "mcp==2.3.0" 2>&1 | grep -v "Running pip as the 'root' user" || true
+python3 -c "import mcp.client.stdio, mcp.client.streamable_http" || { echo "the MCP client did not install" >&2; exit 1; }
+
 # Real servers for the integration tests: PostgreSQL, Redis, a Kafka-protocol
 # broker (installed if missing, started if not running, loopback only).
 # A test whose server is missing fails. SDG_SKIP_MISSING_SERVERS=1 (off by
@@ -39,6 +44,13 @@ elif [ "$skip_missing" = 1 ]; then
 else
   echo "== the servers are not all up (set SDG_SKIP_MISSING_SERVERS=1 to skip the tests that need one)" >&2
   exit 1
+fi
+
+# SQL exports are loaded into SQLite by its own shell (apt's sqlite3).
+if ! command -v sqlite3 >/dev/null 2>&1; then
+  echo "== sqlite3 (apt)"
+  (apt-get install -y -q sqlite3 >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q sqlite3 >/dev/null 2>&1; }) \
+    || { echo "sqlite3 did not install: apt-get install sqlite3 (the SQL export tests load scripts into SQLite)" >&2; exit 1; }
 fi
 
 # The C example plugins, rebuilt from source (clang and lld for wasm32,

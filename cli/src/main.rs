@@ -44,6 +44,9 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Make a new API key and the hash to put in the serve config.
     ApiKey(cmd::serve::ApiKeyArgs),
+    /// Serve the MCP tools (capabilities, infer_schema, generate, validate,
+    /// generator lifecycle and metrics) over stdio, for an agent that starts sdg.
+    Mcp(cmd::serve::McpArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Fit(a) => cmd::fit::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::ApiKey(a) => cmd::serve::api_key(a),
+        Command::Mcp(a) => cmd::serve::mcp(a),
     };
     match result {
         Ok(code) => code,

@@ -152,7 +152,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_pool))
         .routes(routes!(refresh_pool))
         .routes(routes!(list_catalog))
-        .routes(routes!(infer_schema))
         .routes(routes!(list_universes, create_universe))
         .routes(routes!(get_universe, delete_universe))
         .routes(routes!(start_universe))
@@ -662,49 +661,6 @@ async fn refresh_pool(State(g): State<AppState>, PathId(name): PathId) -> Result
     responses((status = 200, description = "Every kind", body = [Object])))]
 async fn list_catalog() -> Json<serde_json::Value> {
     Json(sdg_engine::catalog::as_json())
-}
-
-/// `POST /infer-schema`: column names to propose a generator for.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct InferRequest {
-    /// Column names (snake_case, camelCase, kebab-case or with spaces), 1–1000.
-    names: Vec<String>,
-    /// The locale of the proposed CATALOG fields (default en_US).
-    locale: Option<String>,
-    /// A hint that breaks ties, e.g. "retail loyalty".
-    domain: Option<String>,
-}
-
-/// Propose a generator from column names (offline, deterministic rules): the
-/// definition, each field's confidence and reason, and a contract hash of
-/// the proposed schema.
-#[utoipa::path(post, path = "/infer-schema", tag = "catalog",
-    request_body = InferRequest,
-    responses((status = 200, description = "The proposal", body = Object), (status = 400, body = ErrorBody)))]
-async fn infer_schema(JsonBody(body): JsonBody) -> Result<Json<serde_json::Value>, ApiError> {
-    let req: InferRequest = serde_json::from_value(body).map_err(|e| {
-        ApiError::validation(format!("the body: {e} (send {{\"names\": [\"customer_id\", \"email\"]}})"))
-    })?;
-    if req.names.is_empty() || req.names.len() > 1000 {
-        return Err(ApiError::validation(format!("`names` has {} names; send 1 to 1000", req.names.len())));
-    }
-    if let Some(bad) = req.names.iter().find(|n| n.trim().is_empty()) {
-        return Err(ApiError::validation(format!("`names` has an empty name ({bad:?})")));
-    }
-    let locale = req.locale.unwrap_or_else(|| sdg_engine::catalog::DEFAULT_LOCALE.to_string());
-    if !sdg_engine::catalog::LOCALES.contains(&locale.as_str()) {
-        return Err(ApiError::validation(format!(
-            "unknown locale `{locale}`; use one of {}",
-            sdg_engine::catalog::LOCALES.join(", ")
-        )));
-    }
-    let (fields, hash) = sdg_engine::catalog::infer::infer(&req.names, req.domain.as_deref().unwrap_or(""));
-    Ok(Json(serde_json::json!({
-        "definition": sdg_engine::catalog::infer::definition(&fields, &locale),
-        "fields": fields,
-        "contract_hash": hash,
-    })))
 }
 
 /// List universes, each with its members' status and the dependency graph.

@@ -164,7 +164,7 @@ struct JobFilter {
     project_id: Option<String>,
     /// pending, running, completed, failed or cancelled.
     status: Option<JobStatus>,
-    /// train or generate.
+    /// train, generate, sample or corpus.
     job_type: Option<String>,
     /// Page size, 1–100 (default 50).
     #[param(minimum = 1, maximum = 100)]
@@ -175,6 +175,9 @@ struct JobFilter {
     /// The same as `offset` (seed 000's name).
     #[param(minimum = 0)]
     skip: Option<usize>,
+    /// The `next_cursor` of the previous page: the page after it (stable while jobs are added).
+    #[param(pattern = "^([0-9a-fA-F]{2})*$")]
+    cursor: Option<String>,
 }
 
 /// `GET /jobs`.
@@ -185,6 +188,31 @@ struct JobPage {
     total: usize,
     limit: usize,
     offset: usize,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    /// More jobs after this page.
+    has_more: bool,
+}
+
+/// A position in a newest-first list: the hex of `created_at|id`.
+pub(crate) fn cursor_of(created_at: &str, id: &str) -> String {
+    format!("{created_at}|{id}").bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The (created_at, id) a cursor names. A cursor is a position, not a
+/// token: one this server did not give still names a place in the order
+/// (`created_at|id`; without `|`, after every job at or before that time).
+pub(crate) fn read_cursor(c: &str) -> Result<(String, String), ApiError> {
+    if !c.len().is_multiple_of(2) || !c.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::validation("`cursor` is hex digits, as next_cursor gave it (pass it as it is)"));
+    }
+    let bytes: Vec<u8> = (0..c.len()).step_by(2).filter_map(|i| u8::from_str_radix(&c[i..i + 2], 16).ok()).collect();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Ok(match text.split_once('|') {
+        Some((at, id)) => (at.to_string(), id.to_string()),
+        None => (text, String::new()),
+    })
 }
 
 /// List jobs, newest first: `{ items, total, limit, offset }`.
@@ -216,10 +244,19 @@ async fn list_jobs(
             && f.job_type.as_ref().is_none_or(|t| &j.job_type == t)
             && in_project.as_ref().is_none_or(|ids| j.model_id.as_ref().is_some_and(|m| ids.contains(m)))
     });
-    let offset = f.offset.or(f.skip).unwrap_or(0);
     let total = all.len();
+    // Newest first (created_at descending, then id): a cursor starts after its job.
+    let offset = match f.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let (at, id) = read_cursor(c)?;
+            all.iter().position(|j| j.created_at < at || j.created_at == at && j.id > id).unwrap_or(total)
+        }
+        None => f.offset.or(f.skip).unwrap_or(0),
+    };
     let items: Vec<JobRecord> = all.into_iter().skip(offset).take(limit).collect();
-    Ok(Json(JobPage { items, total, limit, offset }))
+    let has_more = offset + items.len() < total;
+    let next_cursor = items.last().filter(|_| has_more).map(|j| cursor_of(&j.created_at, &j.id));
+    Ok(Json(JobPage { items, total, limit, offset, next_cursor, has_more }))
 }
 
 /// Get a job: its status, progress, stage, error and output.
@@ -289,7 +326,7 @@ async fn download_job(State(lab): State<Lab>, PathId(id): PathId) -> Result<Resp
         }
     });
     let name = format!("{}.{}", id, out.format);
-    Ok((
+    let r = (
         [
             (header::CONTENT_TYPE, out.content_type.clone()),
             (header::CONTENT_LENGTH, out.bytes.to_string()),
@@ -297,7 +334,8 @@ async fn download_job(State(lab): State<Lab>, PathId(id): PathId) -> Result<Resp
         ],
         Body::from_stream(stream),
     )
-        .into_response())
+        .into_response();
+    Ok(crate::account::metered(r, 0, out.bytes))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {

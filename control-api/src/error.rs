@@ -15,7 +15,8 @@ pub struct ErrorBody {
     pub detail: String,
     /// VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT,
     /// PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, DESTINATION_REJECTED (422),
-    /// RATE_LIMITED, NOT_IMPLEMENTED, DESTINATION_ERROR (502), INTERNAL_ERROR.
+    /// RATE_LIMITED, NOT_IMPLEMENTED, DESTINATION_ERROR (502), INTERNAL_ERROR;
+    /// ROW_LIMIT_EXCEEDED (422), CONTRACT_CHANGED (409).
     pub error_code: String,
     /// The HTTP status, repeated.
     pub status_code: u16,
@@ -25,6 +26,15 @@ pub struct ErrorBody {
     /// The generator's status, for a refused lifecycle transition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_status: Option<String>,
+    /// The contract hash the request expected (a refused strict contract, 409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_contract_hash: Option<String>,
+    /// The contract hash inferred now (a refused strict contract, 409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_contract_hash: Option<String>,
+    /// The id of the request (also the `X-Request-Id` header): quote it when reporting a problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// One problem of a definition.
@@ -43,20 +53,24 @@ pub struct IssueBody {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub body: ErrorBody,
+    /// Boxed: an error travels through many `Result`s, and stays small there.
+    pub body: Box<ErrorBody>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
         Self {
             status,
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 detail: detail.into(),
                 error_code: code.into(),
                 status_code: status.as_u16(),
                 errors: Vec::new(),
                 current_status: None,
-            },
+                expected_contract_hash: None,
+                actual_contract_hash: None,
+                request_id: None,
+            }),
         }
     }
 

@@ -62,28 +62,58 @@ impl Keys {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
 
-    /// True if `key` hashes to a configured hash (every hash is compared, in constant time).
-    pub fn accepts(&self, key: &[u8]) -> bool {
+/// The keys a request may carry: the configured hashes and the managed keys.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub config: Arc<Keys>,
+    pub managed: Arc<crate::account::keys::KeyStore>,
+}
+
+impl Keys {
+    /// The index of the configured hash `key` matches (every hash is compared, in constant time).
+    pub fn which(&self, key: &[u8]) -> Option<usize> {
         let digest: [u8; 32] = Sha256::digest(key).into();
-        self.0.iter().fold(0u8, |ok, h| ok | h.ct_eq(&digest).unwrap_u8()) == 1
+        let mut found = None;
+        for (i, h) in self.0.iter().enumerate() {
+            if h.ct_eq(&digest).unwrap_u8() == 1 {
+                found = Some(i);
+            }
+        }
+        found
     }
 }
 
 /// Requires `X-API-Key` on every route but health and the web console's
 /// files (`/`, `/assets/…`: no data; the console asks for the key), when
-/// keys are configured.
-pub async fn require_key(State(keys): State<Arc<Keys>>, req: Request, next: Next) -> Response {
+/// keys are configured or managed keys exist; names the caller
+/// (`crate::account::Caller`) for usage accounting.
+pub async fn require_key(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
+    use crate::account::Caller;
     let path = req.uri().path();
     let console = path == "/" || path.starts_with("/assets/");
-    if keys.is_empty() || path == "/api/v1/health" || path == "/health" || console {
+    let open = gate.config.is_empty() && gate.managed.usable() == 0;
+    if open || path == "/api/v1/health" || path == "/health" || console {
+        if open {
+            req.extensions_mut().insert(Caller("anonymous".into()));
+        }
         return next.run(req).await;
     }
-    match req.headers().get("x-api-key") {
-        Some(k) if keys.accepts(k.as_bytes()) => next.run(req).await,
-        Some(_) => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "the X-API-Key is not valid").into_response()
+    let caller = req.headers().get("x-api-key").map(|k| {
+        gate.config.which(k.as_bytes()).map(|i| format!("config-{i}")).or_else(|| gate.managed.accepts(k.as_bytes()))
+    });
+    match caller {
+        Some(Some(c)) => {
+            req.extensions_mut().insert(Caller(c));
+            next.run(req).await
         }
+        Some(None) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "the X-API-Key is not valid (revoked, past its rotation grace, or never issued)",
+        )
+        .into_response(),
         None => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "UNAUTHORIZED",
@@ -205,9 +235,9 @@ mod tests {
     #[test]
     fn keys_are_compared_by_hash() {
         let keys = Keys::parse(&[hash_key("s3cret-key")]).expect("parses");
-        assert!(keys.accepts(b"s3cret-key"));
-        assert!(!keys.accepts(b"s3cret-kez"));
-        assert!(!keys.accepts(b""));
+        assert_eq!(keys.which(b"s3cret-key"), Some(0));
+        assert_eq!(keys.which(b"s3cret-kez"), None);
+        assert_eq!(keys.which(b""), None);
         assert!(Keys::parse(&["s3cret-key".into()]).is_err(), "plain keys are refused");
         assert!(Keys::parse(&[format!("sha256:{}", "zz".repeat(32))]).is_err());
     }

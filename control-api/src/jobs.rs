@@ -28,7 +28,8 @@ use utoipa::ToSchema;
 pub enum JobStatus {
     /// Waiting for a worker.
     Pending,
-    /// Being worked on.
+    /// Being worked on (seed 000 says `in_progress`: accepted as a filter).
+    #[serde(alias = "in_progress")]
     Running,
     /// Done; its output, if it has one, can be downloaded.
     Completed,
@@ -107,6 +108,13 @@ pub struct JobRecord {
     pub started_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// Progress in detail (a corpus: per schema, `percent_complete`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
+    /// What the caller should know (a table added for its foreign keys).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl JobRecord {
@@ -128,6 +136,8 @@ impl JobRecord {
             created_at: now(),
             started_at: None,
             finished_at: None,
+            detail: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -157,6 +167,22 @@ impl JobCtx {
             e.rec.progress = progress.clamp(0.0, 1.0);
             e.rec.stage = Some(stage.to_string());
         }
+    }
+
+    /// Sets the detailed progress (`detail` of the job).
+    pub fn detail(&self, detail: serde_json::Value) {
+        if let Some(jobs) = self.jobs.upgrade()
+            && let Some(e) = jobs.map.lock().get_mut(&self.id)
+        {
+            e.rec.detail = Some(detail);
+        }
+    }
+
+    /// A directory of this job's own (several outputs: a corpus's tables), made if missing.
+    pub fn own_dir(&self) -> Result<PathBuf, String> {
+        let d = self.dir.join(&self.id);
+        std::fs::create_dir_all(&d).map_err(|e| format!("creating {}: {e}", d.display()))?;
+        Ok(d)
     }
 
     /// The path of this job's output in `format`.
@@ -199,7 +225,12 @@ pub struct Jobs {
     workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Set by `shutdown`: cancelled work is then reported as interrupted.
     stopping: AtomicBool,
+    /// Told of every job that finishes (webhooks).
+    listener: Mutex<Option<Listener>>,
 }
+
+/// Called with every job that finishes, whatever its type.
+pub type Listener = Box<dyn Fn(&JobRecord) + Send + Sync>;
 
 impl std::fmt::Debug for Jobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -236,6 +267,7 @@ impl Jobs {
             queue: Mutex::new(Some(tx)),
             workers: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
+            listener: Mutex::new(None),
         });
         let rx = Arc::new(std::sync::Mutex::new(rx));
         for n in 0..workers.max(1) {
@@ -300,13 +332,16 @@ impl Jobs {
                 if let Ok(Some(out)) = &outcome {
                     let _ = std::fs::remove_file(output_path(&self.dir, &q.id, &out.format));
                 }
+                let _ = std::fs::remove_dir_all(self.dir.join(&q.id));
                 return;
             };
             let stopping = self.stopping.load(Ordering::SeqCst);
-            if e.cancel.load(Ordering::SeqCst)
-                && let Ok(Some(out)) = &outcome
-            {
-                let _ = std::fs::remove_file(output_path(&self.dir, &q.id, &out.format));
+            if e.cancel.load(Ordering::SeqCst) {
+                if let Ok(Some(out)) = &outcome {
+                    let _ = std::fs::remove_file(output_path(&self.dir, &q.id, &out.format));
+                }
+                // A cancelled corpus keeps none of its tables.
+                let _ = std::fs::remove_dir_all(self.dir.join(&q.id));
             }
             match outcome {
                 _ if stopping && e.cancel.load(Ordering::SeqCst) => {
@@ -338,6 +373,18 @@ impl Jobs {
         if let Some(done) = q.done {
             done(&finished.0);
         }
+        self.tell(&finished.0);
+    }
+
+    /// Sets the listener told of every finished job.
+    pub fn listen(&self, f: Listener) {
+        *self.listener.lock() = Some(f);
+    }
+
+    fn tell(&self, rec: &JobRecord) {
+        if let Some(l) = self.listener.lock().as_ref() {
+            l(rec);
+        }
     }
 
     /// pending → running; None if the job is gone or was cancelled.
@@ -356,6 +403,35 @@ impl Jobs {
             tracing::error!(job = %id, error = %e.body.detail, "storing a started job");
         }
         Some(cancel)
+    }
+
+    /// Stores a job that is done already (a sample answered at once).
+    pub fn record(&self, rec: JobRecord) -> Result<JobRecord, ApiError> {
+        let id = rec.id.clone();
+        let stored = {
+            let mut map = self.map.lock();
+            let e = map.entry(id.clone()).or_insert(JobEntry { rec, version: 0, cancel: Arc::default() });
+            e.changed()
+        };
+        self.store.put_doc(JOBS, &id, &stored.0, stored.1)?;
+        Ok(stored.0)
+    }
+
+    /// Changes a finished job's record (its config, after feedback) and stores it.
+    pub fn update(&self, id: &str, change: impl FnOnce(&mut JobRecord)) -> Result<JobRecord, ApiError> {
+        let stored = {
+            let mut map = self.map.lock();
+            let e = map.get_mut(id).ok_or_else(|| no_job(id))?;
+            change(&mut e.rec);
+            e.changed()
+        };
+        self.store.put_doc(JOBS, id, &stored.0, stored.1)?;
+        Ok(stored.0)
+    }
+
+    /// The directory of a job's own files (`DATA_DIR/jobs/{id}`).
+    pub fn files_of(&self, id: &str) -> PathBuf {
+        self.dir.join(id)
     }
 
     /// A job by id.
@@ -414,6 +490,9 @@ impl Jobs {
             e.changed()
         };
         self.store.put_doc(JOBS, id, &pending.0, pending.1)?;
+        if pending.0.status.is_terminal() {
+            self.tell(&pending.0);
+        }
         Ok(pending.0)
     }
 
@@ -432,6 +511,9 @@ impl Jobs {
         self.store.delete_docs(JOBS, ids)?;
         for path in outputs {
             let _ = std::fs::remove_file(path);
+        }
+        for id in ids {
+            let _ = std::fs::remove_dir_all(self.dir.join(id));
         }
         Ok(())
     }

@@ -4,17 +4,22 @@
 //! root. Generators persist in `DATA_DIR/sdg.redb`; optional API keys and
 //! per-IP rate limits guard every route (see `guard`).
 
+mod account;
+mod agent;
 mod api;
 mod api_models;
 mod console;
+mod corpus;
 mod datasets;
 mod error;
 mod guard;
 mod jobs;
+mod mcp;
 mod model;
 mod models;
 mod openapi;
 mod prom;
+mod request_id;
 mod run_control;
 mod state;
 mod store;
@@ -63,6 +68,16 @@ pub struct ServeConfig {
     pub job_workers: usize,
     /// The most rows one generation job may make.
     pub max_job_rows: u64,
+    /// The most rows one synchronous request may make (`/generate`, `/generate-ai`, MCP `generate`); more is a corpus job.
+    pub max_sync_rows: u64,
+    /// The most rows one streamed request may make (`/generate-ai/stream`).
+    pub max_stream_rows: u64,
+    /// Attempts of one webhook delivery before it is `failed`.
+    pub webhook_max_attempts: u32,
+    /// The wait before a delivery's second attempt, in ms; it doubles each time (at most an hour).
+    pub webhook_retry_base_ms: u64,
+    /// How long an endpoint may take to answer, in ms.
+    pub webhook_timeout_ms: u64,
 }
 
 /// Requests per client IP; 0 turns a window off.
@@ -93,6 +108,11 @@ impl Default for ServeConfig {
             max_upload_bytes: 256 << 20,
             job_workers: 2,
             max_job_rows: 100_000_000,
+            max_sync_rows: 10_000,
+            max_stream_rows: 1_000_000,
+            webhook_max_attempts: 8,
+            webhook_retry_base_ms: 1000,
+            webhook_timeout_ms: 10_000,
         }
     }
 }
@@ -123,6 +143,8 @@ impl ServeConfig {
         (name = "models", description = "Trained models (Gaussian copulas): train on a dataset, generate rows"),
         (name = "jobs", description = "Background work: training and generation; progress, cancel, download"),
         (name = "datasets", description = "Uploaded CSV and Parquet files, each a pool"),
+        (name = "corpus", description = "Seed 000: context analysis with domain templates, samples, feedback, corpus jobs with exports; seed 004's identities"),
+        (name = "agents", description = "Seed 003: schema mode, AI mode (field names only), capabilities; agentic errors with Accept: application/vnd.agentic+json"),
         (name = "health"),
     )
 )]
@@ -159,12 +181,21 @@ fn app(
     config: &ServeConfig,
     generators: Arc<state::Generators>,
     lab: api_models::Lab,
+    agent: agent::Agent,
+    corpus: corpus::Corpus,
+    account: account::Account,
+    shutdown: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<(Router, Arc<guard::Limits>)> {
     let keys = Arc::new(guard::Keys::parse(&config.api_keys)?);
+    let gate = guard::Gate { config: Arc::clone(&keys), managed: Arc::clone(&account.keys) };
+    let usage = Arc::clone(&account.usage);
     let limits = Arc::new(guard::Limits::new(config.rate_limit.per_minute, config.rate_limit.per_hour));
     let routes = api::routes()
         .with_state(Arc::clone(&generators))
-        .merge(api_models::routes(config.max_upload_bytes).with_state(lab));
+        .merge(api_models::routes(config.max_upload_bytes).with_state(lab))
+        .merge(agent::routes::routes().with_state(agent.clone()))
+        .merge(corpus::routes::routes().with_state(corpus))
+        .merge(account::routes().with_state(account));
     let (api, mut doc) =
         utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", routes).split_for_parts();
     doc.servers = None;
@@ -175,7 +206,9 @@ fn app(
         let doc = Arc::clone(&doc);
         move || async move { Json(doc.as_ref().clone()) }
     };
+    let mcp = mcp::SdgMcp { agent, generators: Arc::clone(&generators) };
     let router = api
+        .nest_service("/mcp", mcp::http_service(mcp, config.addr.ip().is_loopback(), shutdown))
         .route("/metrics", get(prometheus).with_state(Arc::clone(&generators)))
         .route("/openapi.json", get(openapi_json))
         .route("/", get(console::index))
@@ -189,11 +222,13 @@ fn app(
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(middleware::from_fn_with_state(keys, guard::require_key))
+        .layer(middleware::from_fn_with_state(usage, account::meter))
+        .layer(middleware::from_fn_with_state(gate, guard::require_key))
         .layer(middleware::from_fn_with_state(Arc::clone(&limits), guard::rate_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             ApiError::internal("the server hit a bug handling this request (it was logged)").into_response()
-        }));
+        }))
+        .layer(middleware::from_fn(request_id::tag));
     Ok((router, limits))
 }
 
@@ -269,15 +304,58 @@ impl Server {
             workers,
             config.max_job_rows,
         )?;
-        let generators = Arc::new(state::Generators::open(store, workers, resources.clone())?);
+        let generators = Arc::new(state::Generators::open(Arc::clone(&store), workers, resources.clone())?);
+        let agent = agent::Agent {
+            resources: resources.clone(),
+            limits: agent::Limits { max_rows: config.max_sync_rows, max_stream_rows: config.max_stream_rows },
+        };
         let lab = api_models::Lab { models, datasets, resources };
-        let (router, limits) = app(&config, Arc::clone(&generators), lab)?;
+        let corpus = corpus::Corpus {
+            resources: lab.resources.clone(),
+            jobs: Arc::clone(&jobs),
+            workers,
+            max_rows: config.max_job_rows,
+            max_sync_rows: config.max_sync_rows,
+        };
+        let account = account::Account {
+            keys: account::keys::KeyStore::open(Arc::clone(&store))?,
+            usage: account::usage::Usage::open(Arc::clone(&store))?,
+            webhooks: account::webhooks::Webhooks::open(
+                Arc::clone(&store),
+                account::webhooks::Policy {
+                    max_attempts: config.webhook_max_attempts.max(1),
+                    retry_base: Duration::from_millis(config.webhook_retry_base_ms),
+                    timeout: Duration::from_millis(config.webhook_timeout_ms.max(1)),
+                },
+            )?,
+            configured: !config.api_keys.is_empty(),
+        };
+        {
+            let hooks = Arc::clone(&account.webhooks);
+            jobs.listen(Box::new(move |j: &jobs::JobRecord| {
+                let event = match j.status {
+                    jobs::JobStatus::Completed => "job.completed",
+                    jobs::JobStatus::Failed | jobs::JobStatus::Cancelled => "job.failed",
+                    _ => return,
+                };
+                hooks.emit(
+                    event,
+                    serde_json::json!({
+                        "job_id": j.id, "job_type": j.job_type, "status": j.status, "error": j.error,
+                        "finished_at": j.finished_at, "output": j.output,
+                    }),
+                );
+            }));
+        }
+        let mcp_sessions = tokio_util::sync::CancellationToken::new();
+        let (router, limits) =
+            app(&config, Arc::clone(&generators), lab, agent, corpus, account.clone(), mcp_sessions.clone())?;
         let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
             anyhow::anyhow!("listening on {}: {e} (is another server using it? try --addr)", config.addr)
         })?;
         let server =
             Server { addr: listener.local_addr()?, generators: Arc::clone(&generators), jobs: Arc::clone(&jobs) };
-        if config.api_keys.is_empty() {
+        if config.api_keys.is_empty() && account.keys.usable() == 0 {
             tracing::warn!("no API keys configured: the API is open to anyone who can reach {}", server.addr);
         } else {
             tracing::info!(keys = config.api_keys.len(), "API keys required (X-API-Key) on every route but health");
@@ -290,16 +368,37 @@ impl Server {
             "sdg control API listening: /api/v1, /docs, /redoc, /openapi.json, /metrics"
         );
         bound(&server);
-        // Checkpoints once a second; forgets idle rate-limit clients once a minute.
+        let deliveries = tokio::spawn(Arc::clone(&account.webhooks).run(mcp_sessions.clone()));
+        // Checkpoints once a second (and tells webhooks of runs that ended),
+        // stores usage and keys' last use; forgets idle rate-limit clients once a minute.
         let ticker = {
             let generators = Arc::clone(&generators);
+            let account = account.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(1));
                 let mut n = 0u64;
                 loop {
                     tick.tick().await;
-                    let g = Arc::clone(&generators);
-                    let _ = tokio::task::spawn_blocking(move || g.checkpoint()).await;
+                    let (g, a) = (Arc::clone(&generators), account.clone());
+                    let _ = tokio::task::spawn_blocking(move || {
+                        for e in g.checkpoint() {
+                            let event = if e.status == sdg_engine::Status::Completed {
+                                "generator.completed"
+                            } else {
+                                "generator.failed"
+                            };
+                            a.webhooks.emit(
+                                event,
+                                serde_json::json!({
+                                    "generator_id": e.id, "name": e.name, "status": e.status.as_str(),
+                                    "rows_delivered": e.rows_delivered, "error": e.error,
+                                }),
+                            );
+                        }
+                        a.usage.flush();
+                        a.keys.flush();
+                    })
+                    .await;
                     n += 1;
                     if n.is_multiple_of(60) {
                         limits.forget_idle();
@@ -307,10 +406,21 @@ impl Server {
                 }
             })
         };
+        // MCP sessions hold their streams open: they end with the server.
+        let shutdown = {
+            let sessions = mcp_sessions.clone();
+            async move {
+                shutdown.await;
+                sessions.cancel();
+            }
+        };
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await?;
         ticker.abort();
+        deliveries.abort();
+        account.usage.flush();
+        account.keys.flush();
         tracing::info!("shutting down: stopping generators and flushing their destinations");
         let (g, jobs) = (Arc::clone(&server.generators), Arc::clone(&server.jobs));
         tokio::task::spawn_blocking(move || {
@@ -320,6 +430,31 @@ impl Server {
         .await?;
         Ok(())
     }
+}
+
+/// `sdg mcp`: the MCP tools over stdio (one client, the process that
+/// started it), on the generator store of `config.data_dir`, until the
+/// client closes stdin; then stops every generator (sinks flushed).
+pub async fn serve_mcp_stdio(config: ServeConfig) -> anyhow::Result<()> {
+    use rmcp::ServiceExt as _;
+    let workers =
+        config.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let store = Arc::new(store::Store::open(&config.data_dir)?);
+    let resources = load_pools(&config)?;
+    let generators = Arc::new(state::Generators::open(store, workers, resources.clone())?);
+    let agent = agent::Agent {
+        resources,
+        limits: agent::Limits { max_rows: config.max_sync_rows, max_stream_rows: config.max_stream_rows },
+    };
+    let server = mcp::SdgMcp { agent, generators: Arc::clone(&generators) };
+    tracing::info!(data_dir = %config.data_dir.display(), "sdg MCP server on stdio");
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| anyhow::anyhow!("the MCP client did not initialise: {e}"))?;
+    let _ = running.waiting().await;
+    tokio::task::spawn_blocking(move || generators.shutdown()).await?;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

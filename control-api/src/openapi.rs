@@ -58,11 +58,13 @@ pub fn document(doc: &utoipa::openapi::OpenApi, keys_required: bool, rate_limite
     }
     // What infer-schema accepts, in full: 1–1000 names that are not blank, a known locale.
     if let Some(props) = doc.pointer_mut("/components/schemas/InferRequest/properties").and_then(Value::as_object_mut) {
-        props.insert(
-            "names".into(),
-            json!({ "type": "array", "minItems": 1, "maxItems": 1000, "description": "Column names, 1–1000, none blank",
-                    "items": { "type": "string", "minLength": 1, "pattern": "\\S" } }),
-        );
+        for key in ["field_names", "names"] {
+            props.insert(
+                key.into(),
+                json!({ "type": "array", "minItems": 1, "maxItems": 1000, "description": "Column names, 1–1000, none blank (field_names; names is the same)",
+                        "items": { "type": "string", "minLength": 1, "pattern": "\\S" } }),
+            );
+        }
         let locales: Vec<Value> =
             sdg_engine::catalog::LOCALES.iter().map(|l| Value::from(*l)).chain([Value::Null]).collect();
         props.insert(

@@ -27,6 +27,18 @@ struct Entry {
     starting: bool,
     /// Bumped at every change that is to be stored.
     version: u64,
+    /// The run whose end was announced (`Generators::checkpoint`), by address.
+    announced: usize,
+}
+
+/// A run that ended (COMPLETED or FAILED), for `generator.*` webhooks.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub id: String,
+    pub name: String,
+    pub status: Status,
+    pub rows_delivered: u64,
+    pub error: Option<String>,
 }
 
 /// A copy of a record to store once the lock is released.
@@ -38,7 +50,7 @@ fn versioned(pending: &[Pending]) -> Vec<Versioned<'_>> {
 
 impl Entry {
     fn new(rec: Record) -> Self {
-        Self { rec, run: None, stored: None, starting: false, version: 0 }
+        Self { rec, run: None, stored: None, starting: false, version: 0, announced: 0 }
     }
 
     /// The record as it is now, to be stored (a new version).
@@ -599,13 +611,26 @@ impl Generators {
 
     /// Once a second: syncs every run and stores what changed since the last
     /// time (status or checkpoint).
-    pub fn checkpoint(&self) {
+    pub fn checkpoint(&self) -> Vec<Ended> {
+        let mut ended = Vec::new();
         let dirty: Vec<Pending> = {
             let mut map = self.map.lock();
             map.values_mut()
                 .filter_map(|e| {
-                    e.run.as_ref()?;
+                    let run = e.run.clone()?;
                     e.sync();
+                    let at = Arc::as_ptr(&run) as usize;
+                    if matches!(e.rec.status, Status::Completed | Status::Failed) && e.announced != at {
+                        e.announced = at;
+                        let m = run.metrics();
+                        ended.push(Ended {
+                            id: e.rec.id.clone(),
+                            name: e.rec.definition["name"].as_str().unwrap_or_default().to_string(),
+                            status: e.rec.status,
+                            rows_delivered: m.rows_delivered,
+                            error: e.rec.status_reason.clone().or(m.last_error),
+                        });
+                    }
                     let now = (e.rec.status, e.rec.next_row);
                     (e.stored != Some(now)).then(|| {
                         e.stored = Some(now);
@@ -614,12 +639,12 @@ impl Generators {
                 })
                 .collect()
         };
-        if dirty.is_empty() {
-            return;
-        }
-        if let Err(e) = self.store.put(&versioned(&dirty)) {
+        if !dirty.is_empty()
+            && let Err(e) = self.store.put(&versioned(&dirty))
+        {
             tracing::error!(error = %e.body.detail, "storing generator checkpoints");
         }
+        ended
     }
 
     /// Server shutdown: stops every run (sinks flushed and closed), stores

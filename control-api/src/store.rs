@@ -31,6 +31,14 @@ pub const MODELS: Docs = Docs(TableDefinition::new("models"));
 pub const JOBS: Docs = Docs(TableDefinition::new("jobs"));
 /// Uploaded datasets: id → the dataset record (the file is in DATA_DIR/datasets).
 pub const DATASETS: Docs = Docs(TableDefinition::new("datasets"));
+/// Managed API keys: id → the key's record and hash.
+pub const API_KEYS: Docs = Docs(TableDefinition::new("api_keys"));
+/// Usage counters: `usage|caller|hour` → requests, rows, bytes.
+pub const USAGE: Docs = Docs(TableDefinition::new("usage"));
+/// Webhooks: id → url, events, secret.
+pub const WEBHOOKS: Docs = Docs(TableDefinition::new("webhooks"));
+/// Webhook deliveries: id → payload, status, attempts.
+pub const DELIVERIES: Docs = Docs(TableDefinition::new("webhook_deliveries"));
 /// One row, rewritten by the health check: a commit proves the disk takes writes.
 const HEALTH: TableDefinition<&str, u64> = TableDefinition::new("health");
 /// How long a health check's result is reused (a check commits to disk).
@@ -78,7 +86,7 @@ impl Store {
     fn with_database(db: Database) -> anyhow::Result<Self> {
         let tx = db.begin_write()?;
         tx.open_table(GENERATORS)?;
-        for docs in [UNIVERSES, MODELS, JOBS, DATASETS] {
+        for docs in [UNIVERSES, MODELS, JOBS, DATASETS, API_KEYS, USAGE, WEBHOOKS, DELIVERIES] {
             tx.open_table(docs.0)?;
         }
         tx.commit()?;

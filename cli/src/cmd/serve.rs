@@ -60,6 +60,41 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "An agent's MCP configuration starts it, e.g.\n  {\"mcpServers\": {\"sdg\": {\"command\": \"sdg\", \"args\": [\"mcp\", \"--data-dir\", \"/path/to/sdg-data\"]}}}\nThe same tools are served over HTTP by `sdg serve` at /mcp (with its API keys). docs/MCP.md."
+)]
+pub struct McpArgs {
+    /// Directory of the generator store (sdg.redb) [default: ./sdg-data]; not
+    /// one a running `sdg serve` holds (use its /mcp instead).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Serve config (YAML): data_dir, workers, pools_dir, pool_cache,
+    /// max_sync_rows are read; the HTTP keys are not used over stdio.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A directory of pool files (`*.yaml`) loaded at start.
+    #[arg(long, value_name = "DIR")]
+    pub pools: Option<PathBuf>,
+}
+
+/// `sdg mcp`: MCP over stdio until the client closes it.
+pub fn mcp(args: McpArgs) -> Result<ExitCode> {
+    let mut config = match &args.config {
+        Some(path) => ServeConfig::from_file(path)?,
+        None => ServeConfig::default(),
+    };
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    if args.pools.is_some() {
+        config.pools_dir = args.pools;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(sdg_control_api::serve_mcp_stdio(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
 pub struct ApiKeyArgs {
     /// Hash this key instead of making a new one.
     #[arg(long, value_name = "KEY")]

@@ -1,4 +1,4 @@
-//! Row encoders: CSV (RFC 4180) and JSON Lines, reusable by every sink that
+//! Row encoders: CSV (RFC 4180), JSON Lines and SQL scripts, reusable by every sink that
 //! sends text (file, Kafka values, Redis values).
 //!
 //! The arrow-rs CSV/JSON writers format every cell through `Display`, which
@@ -13,11 +13,13 @@ mod cells;
 mod csv;
 mod json;
 mod rows;
+mod sql;
 
 pub use cells::{EncodeError, TextCells, render_cells};
 pub use csv::CsvEncoder;
 pub use json::JsonLinesEncoder;
 pub use sdg_engine::{BatchEncoder, Encoded};
+pub use sql::{ForeignKey, SqlDialect, SqlEncoder, TableKeys};
 
 impl From<EncodeError> for sdg_engine::SinkError {
     fn from(e: EncodeError) -> Self {
