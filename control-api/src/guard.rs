@@ -100,9 +100,14 @@ pub async fn require_key(State(gate): State<Gate>, mut req: Request, next: Next)
         }
         return next.run(req).await;
     }
-    let caller = req.headers().get("x-api-key").map(|k| {
-        gate.config.which(k.as_bytes()).map(|i| format!("config-{i}")).or_else(|| gate.managed.accepts(k.as_bytes()))
+    // `X-API-Key`, or seed 004's `Authorization: Bearer <key>`.
+    let bearer = req.headers().get(axum::http::header::AUTHORIZATION).and_then(|v| {
+        let v = v.as_bytes();
+        (v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer ")).then(|| v[7..].to_vec())
     });
+    let given = req.headers().get("x-api-key").map(|k| k.as_bytes().to_vec()).or(bearer);
+    let caller =
+        given.map(|k| gate.config.which(&k).map(|i| format!("config-{i}")).or_else(|| gate.managed.accepts(&k)));
     match caller {
         Some(Some(c)) => {
             req.extensions_mut().insert(Caller(c));
@@ -117,7 +122,7 @@ pub async fn require_key(State(gate): State<Gate>, mut req: Request, next: Next)
         None => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "UNAUTHORIZED",
-            "this server requires an API key: send it in the X-API-Key header",
+            "this server requires an API key: send it in the X-API-Key header (or Authorization: Bearer)",
         )
         .into_response(),
     }

@@ -12,8 +12,9 @@ use axum::response::Response;
 
 pub const HEADER: &str = "x-request-id";
 
-/// The largest error body rewritten to carry the id (error bodies are small).
-const MAX_ERROR_BODY: usize = 1 << 20;
+/// The largest error body rewritten to carry the id (larger ones — an
+/// agentic error repeating a large request — keep their body, without it).
+const MAX_ERROR_BODY: u64 = 16 << 20;
 
 fn usable(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
@@ -35,9 +36,13 @@ pub async fn tag(mut req: Request, next: Next) -> Response {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|t| t.starts_with("application/json") || t.ends_with("+json"));
-        if json {
+        let small = {
+            use axum::body::HttpBody as _;
+            response.body().size_hint().upper().is_some_and(|n| n <= MAX_ERROR_BODY)
+        };
+        if json && small {
             let (mut parts, body) = response.into_parts();
-            let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY).await.unwrap_or_default();
+            let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY as usize).await.unwrap_or_default();
             let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Ok(serde_json::Value::Object(mut m)) => {
                     m.insert("request_id".into(), serde_json::Value::String(id.clone()));

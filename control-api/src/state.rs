@@ -27,8 +27,9 @@ struct Entry {
     starting: bool,
     /// Bumped at every change that is to be stored.
     version: u64,
-    /// The run whose end was announced (`Generators::checkpoint`), by address.
-    announced: usize,
+    /// The run whose end was announced (`Generators::checkpoint`): a weak
+    /// handle keeps its address from being reused by a later run.
+    announced: Option<std::sync::Weak<Run>>,
 }
 
 /// A run that ended (COMPLETED or FAILED), for `generator.*` webhooks.
@@ -50,7 +51,7 @@ fn versioned(pending: &[Pending]) -> Vec<Versioned<'_>> {
 
 impl Entry {
     fn new(rec: Record) -> Self {
-        Self { rec, run: None, stored: None, starting: false, version: 0, announced: 0 }
+        Self { rec, run: None, stored: None, starting: false, version: 0, announced: None }
     }
 
     /// The record as it is now, to be stored (a new version).
@@ -619,9 +620,9 @@ impl Generators {
                 .filter_map(|e| {
                     let run = e.run.clone()?;
                     e.sync();
-                    let at = Arc::as_ptr(&run) as usize;
-                    if matches!(e.rec.status, Status::Completed | Status::Failed) && e.announced != at {
-                        e.announced = at;
+                    let told = e.announced.as_ref().is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&run)));
+                    if matches!(e.rec.status, Status::Completed | Status::Failed) && !told {
+                        e.announced = Some(Arc::downgrade(&run));
                         let m = run.metrics();
                         ended.push(Ended {
                             id: e.rec.id.clone(),

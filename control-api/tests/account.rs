@@ -144,6 +144,10 @@ fn api_keys_are_created_rotated_revoked_and_stored_hashed() {
     let id1 = k1["id"].as_str().expect("id").to_string();
     assert_eq!(k1["prefix"].as_str(), Some(&key1[..12]));
     assert_eq!(call("GET", &s.api("/generators"), Some(&key1), None).0, 200);
+    // Seed 004's header works the same.
+    let bearer =
+        agent().get(&s.api("/generators")).header("Authorization", &format!("Bearer {key1}")).call().expect("GET");
+    assert_eq!(bearer.status().as_u16(), 200);
     let (_, list) = call("GET", &s.api("/api-keys"), Some(&key1), None);
     let item = &list["items"][0];
     assert_eq!((item["name"].as_str(), item["status"].as_str()), (Some("ci"), Some("active")));

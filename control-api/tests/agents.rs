@@ -314,6 +314,22 @@ fn an_agent_session_from_infer_schema_to_a_strict_contract_generate() {
     let r = post(&s.api("/generate-ai"), &json!({ "field_names": names, "require_validate": true }));
     assert_eq!(r.status, 400);
     assert_eq!(r.body["errors"][0]["path"], "expected_contract_hash");
+    // A mistake in an AI-mode body: fixed in the body as sent, and checked.
+    let (status, _, bytes) = raw(
+        &s.api("/generate-ai"),
+        &json!({ "field_names": names, "cuont": 5, "output_format": "cvs" }),
+        Some("application/vnd.agentic+json"),
+    );
+    assert_eq!(status, 400);
+    let e: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(e["corrected_example"]["count"], 5, "{e}");
+    let (status, _, bytes) = raw(&s.api("/generate-ai"), &e["corrected_example"], Some("application/vnd.agentic+json"));
+    let e2: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(status, 400, "the format is checked once the keys are known: {e2}");
+    assert_eq!(e2["corrected_example"]["output_format"], "csv", "{e2}");
+    assert_eq!(e2["corrected_example_valid"], true, "{e2}");
+    let (status, _, _) = raw(&s.api("/generate-ai"), &e2["corrected_example"], None);
+    assert_eq!(status, 200);
     // The minimal body: 10 rows of inferred types.
     let r = post(&s.api("/generate-ai"), &json!({ "field_names": names }));
     assert_eq!(r.status, 200, "{}", r.body);

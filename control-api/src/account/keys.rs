@@ -76,6 +76,8 @@ pub struct KeyStore {
     store: Arc<Store>,
     /// last_used changes not yet stored (written by `flush`).
     dirty: Mutex<Vec<String>>,
+    /// One rotation at a time: two at once would both pass the check and mint two keys.
+    rotating: Mutex<()>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -106,7 +108,13 @@ impl KeyStore {
             }
             map.insert(rec.id.clone(), (rec, 1));
         }
-        Ok(Arc::new(Self { map: Mutex::new(map), by_hash: Mutex::new(by_hash), store, dirty: Mutex::default() }))
+        Ok(Arc::new(Self {
+            map: Mutex::new(map),
+            by_hash: Mutex::new(by_hash),
+            store,
+            dirty: Mutex::default(),
+            rotating: Mutex::new(()),
+        }))
     }
 
     /// Keys that may still be used.
@@ -203,11 +211,21 @@ impl KeyStore {
             .ok_or_else(|| no_key(id))
     }
 
-    /// Revokes a key at once.
-    pub fn revoke(&self, id: &str) -> Result<KeyRecord, ApiError> {
+    /// Revokes a key at once; `keep_one`: not the last usable key (a server
+    /// without configured keys would then be open to anyone).
+    pub fn revoke(&self, id: &str, keep_one: bool) -> Result<KeyRecord, ApiError> {
         {
             let mut map = self.map.lock();
+            let usable = map.values().filter(|(r, _)| matches!(status_of(r), "active" | "rotating")).count();
             let (r, _) = map.get_mut(id).ok_or_else(|| no_key(id))?;
+            if keep_one && usable == 1 && matches!(status_of(r), "active" | "rotating") {
+                return Err(ApiError::conflict(
+                    format!(
+                        "{id} is the last key of a server without configured keys: revoking it would open the server to anyone; create another key first (or configure one)"
+                    ),
+                    status_of(r),
+                ));
+            }
             if r.revoked_at.is_some() {
                 return Err(ApiError::conflict(format!("key {id} is revoked already"), "revoked"));
             }
@@ -223,6 +241,7 @@ impl KeyStore {
         grace_secs: u64,
         name: Option<&str>,
     ) -> Result<(KeyRecord, String, KeyRecord), ApiError> {
+        let _one = self.rotating.lock();
         let old_name = {
             let map = self.map.lock();
             let (r, _) = map.get(id).ok_or_else(|| no_key(id))?;

@@ -165,11 +165,12 @@ async fn get_key(State(a): State<Account>, PathId(id): PathId) -> Result<Json<Ke
 
 /// Revoke an API key at once (requests with it get 401 from now on).
 #[utoipa::path(delete, path = "/api-keys/{id}", tag = "account", params(("id" = String, Path, description = "Key id")),
-    responses((status = 200, body = KeyRecord), (status = 404, body = ErrorBody), (status = 409, description = "Revoked already", body = ErrorBody),
+    responses((status = 200, body = KeyRecord), (status = 404, body = ErrorBody), (status = 409, description = "Revoked already, or the last key of a server without configured keys", body = ErrorBody),
               (status = 403, description = "A server without keys manages none", body = ErrorBody)))]
 async fn revoke_key(State(a): State<Account>, PathId(id): PathId) -> Result<Json<KeyRecord>, ApiError> {
     managing(&a)?;
-    blocking(move || a.keys.revoke(&id)).await.map(Json)
+    let keep_one = !a.configured;
+    blocking(move || a.keys.revoke(&id, keep_one)).await.map(Json)
 }
 
 /// Rotate an API key: a new key (shown once) replaces it; the old one keeps

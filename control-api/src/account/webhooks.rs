@@ -65,7 +65,7 @@ impl Webhook {
             id: self.id.clone(),
             url: self.url.clone(),
             events: self.events.clone(),
-            secret_prefix: format!("{}…", &self.secret[..self.secret.len().min(10)]),
+            secret_prefix: format!("{}…", self.secret.chars().take(6).collect::<String>()),
             secret: with_secret.then(|| self.secret.clone()),
             description: self.description.clone(),
             active: self.active,
@@ -238,7 +238,7 @@ impl Webhooks {
         check_url(url)?;
         let events = check_events(obj.get("events").unwrap_or(&Value::Null))?;
         let secret = match obj.get("secret").and_then(Value::as_str) {
-            Some(s) if s.len() >= 16 => s.to_string(),
+            Some(s) if s.chars().count() >= 16 => s.to_string(),
             Some(_) => return Err(bad("secret", "a secret has at least 16 characters (leave it out and one is made)")),
             None => new_secret(),
         };
@@ -276,39 +276,44 @@ impl Webhooks {
             check_url(u)?;
         }
         let events = obj.get("events").map(check_events).transpose()?;
-        let mut shown = false;
+        for k in obj.keys() {
+            if !["url", "events", "secret", "description", "active", "rotate_secret"].contains(&k.as_str()) {
+                return Err(bad(k, format!("unknown key `{k}`")));
+            }
+        }
+        let secret = match obj.get("secret") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.chars().count() >= 16 => Some(s.clone()),
+            Some(_) => return Err(bad("secret", "a secret is text of at least 16 characters")),
+        };
+        let active =
+            obj.get("active").map(|a| a.as_bool().ok_or_else(|| bad("active", "true or false"))).transpose()?;
+        let rotate = obj.get("rotate_secret").and_then(Value::as_bool) == Some(true);
+        // Every key is checked: now the change is made whole.
         {
             let mut m = self.hooks.lock();
             let (w, _) = m.get_mut(id).ok_or_else(|| no_webhook(id))?;
-            for k in obj.keys() {
-                if !["url", "events", "secret", "description", "active", "rotate_secret"].contains(&k.as_str()) {
-                    return Err(bad(k, format!("unknown key `{k}`")));
-                }
-            }
             if let Some(u) = url {
                 w.url = u;
             }
             if let Some(e) = events {
                 w.events = e;
             }
-            if let Some(s) = obj.get("secret").and_then(Value::as_str) {
-                if s.len() < 16 {
-                    return Err(bad("secret", "a secret has at least 16 characters"));
-                }
-                w.secret = s.to_string();
+            if let Some(s) = secret {
+                w.secret = s;
             }
-            if obj.get("rotate_secret").and_then(Value::as_bool) == Some(true) {
+            if rotate {
                 w.secret = new_secret();
-                shown = true;
             }
             if let Some(d) = obj.get("description") {
                 w.description = d.as_str().map(str::to_string);
             }
-            if let Some(a) = obj.get("active") {
-                w.active = a.as_bool().ok_or_else(|| bad("active", "true or false"))?;
+            if let Some(a) = active {
+                w.active = a;
             }
             w.updated_at = now();
         }
+        let shown = rotate;
         Ok((self.put_hook(id)?, shown))
     }
 
@@ -367,7 +372,7 @@ impl Webhooks {
     }
 
     /// Deliveries due now, marked as being sent.
-    fn due(&self) -> Vec<(Delivery, Webhook)> {
+    fn due(&self, limit: usize) -> Vec<(Delivery, Webhook)> {
         let now = chrono::Utc::now();
         let hooks = self.hooks.lock();
         let mut sending = self.sending.lock();
@@ -382,7 +387,10 @@ impl Webhooks {
                     .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                     .is_none_or(|t| t <= now)
             })
-            .filter_map(|(d, _)| hooks.get(&d.webhook_id).map(|(w, _)| (d.clone(), w.clone())))
+            .filter_map(|(d, _)| {
+                hooks.get(&d.webhook_id).filter(|(w, _)| w.active).map(|(w, _)| (d.clone(), w.clone()))
+            })
+            .take(limit)
             .collect();
         for (d, _) in &due {
             sending.insert(d.id.clone());
@@ -447,7 +455,12 @@ impl Webhooks {
                 () = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            for (d, w) in self.due() {
+            // At most 16 endpoints are waited for at once (each on a blocking thread).
+            let free = 16usize.saturating_sub(self.sending.lock().len());
+            if free == 0 {
+                continue;
+            }
+            for (d, w) in self.due(free) {
                 let me = Arc::clone(&self);
                 tokio::task::spawn_blocking(move || me.attempt(&d, &w));
             }

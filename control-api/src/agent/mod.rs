@@ -394,7 +394,11 @@ impl Agent {
                         format!("output_format {v} is not one of {}", FORMATS.join(", ")),
                     )
                     .allowed(FORMATS.iter().map(|s| s.to_string()).collect());
-                    let guess = sdg_engine::issue::closest(&f, FORMATS).unwrap_or("json");
+                    let all: Vec<String> = FORMATS.iter().map(|s| s.to_string()).collect();
+                    let guess = sdg_engine::issue::closest(&f, FORMATS)
+                        .map(str::to_string)
+                        .or_else(|| near(&f, &all))
+                        .unwrap_or_else(|| "json".into());
                     issues.push(issue.hint(format!("did you mean `{guess}`?")).fix(Fix::replace(json!(guess))));
                 }
                 f
@@ -678,6 +682,30 @@ impl Agent {
     /// `POST /generate-ai`: names in, rows out; checks the contract first.
     /// The schema-mode body it became (with the inferred contract) on success.
     pub fn generate_ai(&self, body: &Value, stream: bool) -> Result<(Prepared, Inferred, Vec<String>), AgentError> {
+        self.generate_ai_as(body, stream, true)
+    }
+
+    /// `generate_ai`; a refusal carries the body corrected (and checked again) when `correct`.
+    fn generate_ai_as(
+        &self,
+        body: &Value,
+        stream: bool,
+        correct: bool,
+    ) -> Result<(Prepared, Inferred, Vec<String>), AgentError> {
+        let with_example = |mut e: AgentError| -> AgentError {
+            if correct && !e.issues.is_empty() {
+                let fixed = corrected(body, &e.issues);
+                let ok = fixed != *body && self.generate_ai_as(&fixed, stream, false).is_ok();
+                e.corrected = Some((fixed, ok));
+            } else if !correct {
+                e.corrected = None;
+            }
+            e
+        };
+        self.generate_ai_checked(body, stream).map_err(with_example)
+    }
+
+    fn generate_ai_checked(&self, body: &Value, stream: bool) -> Result<(Prepared, Inferred, Vec<String>), AgentError> {
         let Some(obj) = body.as_object() else {
             return Err(AgentError::invalid("request", vec![AgentIssue::new("", "the body is a JSON object")]));
         };
@@ -706,10 +734,7 @@ impl Agent {
             });
         }
         if !issues.is_empty() {
-            let fixed = corrected(body, &issues);
-            let mut e = AgentError::invalid("request", issues);
-            e.corrected = Some((fixed, false));
-            return Err(e);
+            return Err(AgentError::invalid("request", issues));
         }
         let inferred = self.infer(body)?;
         let flag = |k: &str| obj.get(k).and_then(Value::as_bool).unwrap_or(false);
@@ -754,7 +779,8 @@ impl Agent {
             }
         }
         schema_body.insert("schema_fields".into(), Value::Array(inferred.proposed_schema.clone()));
-        let mut prepared = self.prepare(&Value::Object(schema_body), stream)?;
+        // Problems of count, locale, format, seed or dialect have the same paths in both bodies.
+        let mut prepared = self.prepare_as(&Value::Object(schema_body), stream, false)?;
         warnings.append(&mut prepared.warnings);
         Ok((prepared, inferred, warnings))
     }

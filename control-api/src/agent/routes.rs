@@ -250,7 +250,10 @@ async fn generate_ai_stream(State(a): State<Agent>, headers: HeaderMap, JsonBody
             }
         },
     };
-    if body.get("output_format").and_then(Value::as_str).is_some_and(|f| f != "json") {
+    if body
+        .get("output_format")
+        .is_some_and(|f| !f.is_null() && !f.as_str().is_some_and(|f| f.eq_ignore_ascii_case("json")))
+    {
         let issue = super::AgentIssue::new(
             "output_format",
             "a stream sends rows as JSON objects; output_format is json or left out",

@@ -333,16 +333,19 @@ fn volumes(text: &str) -> Vec<(String, u64)> {
         text.split_whitespace().map(|s| s.trim_matches(|c: char| !c.is_alphanumeric()).to_string()).collect();
     let mut out = Vec::new();
     for pair in w.windows(2) {
-        let digits: String = pair[0].chars().filter(|c| c.is_ascii_digit()).collect();
-        let scale = match pair[0].to_ascii_lowercase().chars().last() {
-            Some('k') => 1_000,
-            Some('m') => 1_000_000,
-            _ => 1,
+        let word = pair[0].to_ascii_lowercase();
+        let (number, scale) = match word.strip_suffix('k').or_else(|| word.strip_suffix('m')) {
+            Some(n) => (n.to_string(), if word.ends_with('k') { 1e3 } else { 1e6 }),
+            None => (word.clone(), 1.0),
         };
-        if let Ok(n) = digits.parse::<u64>()
-            && !digits.is_empty()
+        // "1,200", "1.5k", "10k".
+        let number: String = number.chars().filter(|c| *c != ',' && *c != '_').collect();
+        if let Ok(n) = number.parse::<f64>()
+            && n.is_finite()
+            && n >= 1.0
+            && number.chars().next().is_some_and(|c| c.is_ascii_digit())
         {
-            out.push((singular(&pair[1]), n.saturating_mul(scale)));
+            out.push((singular(&pair[1]), (n * scale).round().min(u64::MAX as f64) as u64));
         }
     }
     out
@@ -466,6 +469,11 @@ mod tests {
             assert_eq!(analyze(text, None).domain, domain, "{text}");
         }
         assert_eq!(analyze("records", Some("telecom")).domain, "telecom");
+        let a = analyze("a mobile operator with 1.5k subscribers", None);
+        assert_eq!(
+            a.requirements.iter().find(|r| r.name == "subscribers").map(|r| r.estimated_volume.as_str()),
+            Some("1500")
+        );
         let none = analyze("zzz qqq", None);
         assert!(none.confidence < 0.1 && !none.warnings.is_empty());
     }

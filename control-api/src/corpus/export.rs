@@ -41,7 +41,12 @@ pub fn table(
         .build()
         .map_err(|e| e.to_string())?;
     let schema = arrow_array::RecordBatchReader::schema(&reader);
-    let tmp = to.with_extension("partial");
+    // A name of its own: two downloads making the same file do not write into one.
+    let tmp = to.with_file_name(format!(
+        "{}.{}.partial",
+        to.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        uuid::Uuid::new_v4().simple()
+    ));
     let out = std::fs::File::create(&tmp).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
     let result = if format == "xlsx" {
         drop(out);
@@ -60,6 +65,7 @@ pub fn table(
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
+    // Atomic: a reader sees the whole file or none (a concurrent maker's rename replaces it with the same rows).
     std::fs::rename(&tmp, to).map_err(|e| e.to_string())?;
     std::fs::metadata(to).map(|m| m.len()).map_err(|e| e.to_string())
 }

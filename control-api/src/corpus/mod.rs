@@ -548,6 +548,13 @@ impl Corpus {
         shape(&mut check, 1, None, |_| 1, |_| json!({ "type": "BLACKHOLE" }));
         compile(&check, &self.resources)?;
         let approved = obj.get("approved").and_then(Value::as_bool).unwrap_or(true);
+        let start_corpus = obj.get("start_corpus").and_then(Value::as_bool).unwrap_or(false);
+        if start_corpus && !approved {
+            return Err(bad(
+                "start_corpus",
+                "the sample is not approved (approved: false); approve it to start its corpus",
+            ));
+        }
         let updated = self.jobs.update(id, |r| {
             r.config["universe"] = universe.clone();
             r.config["approved"] = json!(approved);
@@ -826,6 +833,9 @@ fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>
             }
             if let Some(r) = a.get("null_ratio") {
                 f["null_ratio"] = r.clone();
+            }
+            if (a.get("type").is_some() || a.get("constraints").is_some()) && referenced.iter().any(|k| k == field) {
+                return Err(bad(&p, format!("{name}.{field} is the key other schemas reference; its type stays")));
             }
             if a.get("type").is_some() || a.get("constraints").is_some() {
                 let ty = a.get("type").cloned().unwrap_or_else(|| json!(shown_field(f)["type"]));

@@ -7,7 +7,7 @@
 //! | Arrow | PostgreSQL | MySQL | SQLite |
 //! |---|---|---|---|
 //! | Int64 | BIGINT | BIGINT | INTEGER |
-//! | Float64 with d decimals | NUMERIC(18,d) | DECIMAL(18,d) | REAL |
+//! | Float64 with d decimals | NUMERIC | DECIMAL(65,d) | REAL |
 //! | Float64 | DOUBLE PRECISION | DOUBLE | REAL |
 //! | Boolean | BOOLEAN | BOOLEAN | INTEGER (0/1) |
 //! | Utf8, dictionary text | TEXT | TEXT (VARCHAR(255) for a key) | TEXT |
@@ -132,8 +132,9 @@ impl SqlEncoder {
             },
             DataType::Float64 => match (d, decimals) {
                 (SqlDialect::Sqlite, _) => "REAL".into(),
-                (SqlDialect::Postgres, Some(k @ 1..=15)) => format!("NUMERIC(18,{k})"),
-                (SqlDialect::MySql, Some(k @ 1..=15)) => format!("DECIMAL(18,{k})"),
+                // Unbounded precision in PostgreSQL; MySQL's widest: no value of the column overflows.
+                (SqlDialect::Postgres, Some(1..=15)) => "NUMERIC".into(),
+                (SqlDialect::MySql, Some(k @ 1..=15)) => format!("DECIMAL(65,{k})"),
                 (SqlDialect::Postgres, _) => "DOUBLE PRECISION".into(),
                 (SqlDialect::MySql, _) => "DOUBLE".into(),
             },

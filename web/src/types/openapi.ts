@@ -3046,7 +3046,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Revoked already */
+            /** @description Revoked already, or the last key of a server without configured keys */
             409: {
                 headers: {
                     [name: string]: unknown;
