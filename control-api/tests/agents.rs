@@ -152,16 +152,7 @@ fn sql_output_loads_into_postgresql_and_sqlite() {
     let mut script = b"DROP TABLE IF EXISTS agent_orders;\n".to_vec();
     script.extend_from_slice(&sql);
     std::fs::write(&file, script).expect("write");
-    let psql = |args: &[&str]| {
-        let out = std::process::Command::new("psql")
-            .arg(&url)
-            .args(["-v", "ON_ERROR_STOP=1", "-At"])
-            .args(args)
-            .output()
-            .expect("psql");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
+    let psql = |args: &[&str]| common::psql(&url, args);
     psql(&["-q", "-f", file.to_str().expect("path")]);
     let got = psql(&[
         "-c",

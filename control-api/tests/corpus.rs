@@ -224,16 +224,7 @@ fn a_corpus_of_related_tables_exports_to_every_format_and_loads_back() {
 
     // PostgreSQL: loaded in order, the constraints enforced by the server.
     let Some(url) = sdg_testkit::server("SDG_TEST_POSTGRES_URL") else { return };
-    let psql = |args: &[&str]| {
-        let out = std::process::Command::new("psql")
-            .arg(&url)
-            .args(["-v", "ON_ERROR_STOP=1", "-At", "-q"])
-            .args(args)
-            .output()
-            .expect("psql");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
+    let psql = |args: &[&str]| common::psql(&url, args);
     psql(&["-c", "DROP SCHEMA IF EXISTS corpus_test CASCADE; CREATE SCHEMA corpus_test"]);
     for t in ["clients", "cases", "documents"] {
         let (_, _, b) = bytes(&s.api(&format!("/jobs/{id}/download/{t}?format=sql")));

@@ -34,19 +34,25 @@ pub struct ServeArgs {
     pub api_key_hash: Vec<String>,
 }
 
-pub fn run(args: ServeArgs) -> Result<ExitCode> {
-    let mut config = match &args.config {
+/// The serve config of `--config`, with `--data-dir` and `--pools` over it.
+fn config_of(file: Option<&std::path::Path>, data_dir: Option<PathBuf>, pools: Option<PathBuf>) -> Result<ServeConfig> {
+    let mut config = match file {
         Some(path) => ServeConfig::from_file(path)?,
         None => ServeConfig::default(),
     };
-    if let Some(addr) = args.addr {
-        config.addr = addr;
-    }
-    if let Some(dir) = args.data_dir {
+    if let Some(dir) = data_dir {
         config.data_dir = dir;
     }
-    if args.pools.is_some() {
-        config.pools_dir = args.pools;
+    if pools.is_some() {
+        config.pools_dir = pools;
+    }
+    Ok(config)
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    let mut config = config_of(args.config.as_deref(), args.data_dir, args.pools)?;
+    if let Some(addr) = args.addr {
+        config.addr = addr;
     }
     if args.pool_cache.is_some() {
         config.pool_cache = args.pool_cache;
@@ -79,16 +85,7 @@ pub struct McpArgs {
 
 /// `sdg mcp`: MCP over stdio until the client closes it.
 pub fn mcp(args: McpArgs) -> Result<ExitCode> {
-    let mut config = match &args.config {
-        Some(path) => ServeConfig::from_file(path)?,
-        None => ServeConfig::default(),
-    };
-    if let Some(dir) = args.data_dir {
-        config.data_dir = dir;
-    }
-    if args.pools.is_some() {
-        config.pools_dir = args.pools;
-    }
+    let config = config_of(args.config.as_deref(), args.data_dir, args.pools)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(sdg_control_api::serve_mcp_stdio(config))?;
     Ok(ExitCode::SUCCESS)

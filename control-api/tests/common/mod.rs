@@ -167,3 +167,15 @@ pub fn create(s: &TestServer, definition: &Value) -> String {
     assert_eq!(r.status, 201, "{}", r.body);
     r.body["id"].as_str().expect("id").to_string()
 }
+
+/// Runs `psql URL -v ON_ERROR_STOP=1 -At -q ARGS`; its output, trimmed (panics, with psql's error, when it fails).
+pub fn psql(url: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("psql")
+        .arg(url)
+        .args(["-v", "ON_ERROR_STOP=1", "-At", "-q"])
+        .args(args)
+        .output()
+        .expect("psql (PostgreSQL's client, installed with the server by scripts/services.sh)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
