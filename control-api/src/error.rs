@@ -99,6 +99,14 @@ impl ApiError {
         e
     }
 
+    /// A 400 for one problem at `path` of the body (also listed in `errors`).
+    pub fn at(path: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut e = Self::validation(format!("{path}: {message}"));
+        e.body.errors = vec![IssueBody { path: path.into(), message, hint: None }];
+        e
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", what)
     }

@@ -125,13 +125,6 @@ impl std::fmt::Debug for Webhooks {
     }
 }
 
-fn bad(path: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    let mut e = ApiError::validation(format!("{path}: {message}"));
-    e.body.errors = vec![crate::error::IssueBody { path: path.into(), message, hint: None }];
-    e
-}
-
 pub fn no_webhook(id: &str) -> ApiError {
     ApiError::not_found(format!("there is no webhook `{id}` (GET /api/v1/webhooks lists them)"))
 }
@@ -140,21 +133,24 @@ fn check_url(url: &str) -> Result<(), ApiError> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest {
         Some(r) if !r.is_empty() && !r.starts_with('/') && url.parse::<axum::http::Uri>().is_ok() => Ok(()),
-        _ => Err(bad("url", format!("`{url}` is not an http:// or https:// URL with a host"))),
+        _ => Err(ApiError::at("url", format!("`{url}` is not an http:// or https:// URL with a host"))),
     }
 }
 
 fn check_events(v: &Value) -> Result<Vec<String>, ApiError> {
-    let list = v.as_array().ok_or_else(|| bad("events", format!("a list of events: {}", EVENTS.join(", "))))?;
+    let list =
+        v.as_array().ok_or_else(|| ApiError::at("events", format!("a list of events: {}", EVENTS.join(", "))))?;
     if list.is_empty() {
-        return Err(bad("events", format!("name at least one event: {}", EVENTS.join(", "))));
+        return Err(ApiError::at("events", format!("name at least one event: {}", EVENTS.join(", "))));
     }
     let mut out = Vec::new();
     for (i, e) in list.iter().enumerate() {
         let e = e.as_str().unwrap_or("");
         if !EVENTS.contains(&e) {
-            let mut err =
-                bad(&format!("events[{i}]"), format!("unknown event `{e}`; the events are {}", EVENTS.join(", ")));
+            let mut err = ApiError::at(
+                &format!("events[{i}]"),
+                format!("unknown event `{e}`; the events are {}", EVENTS.join(", ")),
+            );
             if let Some(c) = sdg_engine::issue::closest(e, EVENTS) {
                 err.body.errors[0].hint = Some(format!("did you mean `{c}`?"));
             }
@@ -228,18 +224,30 @@ impl Webhooks {
 
     /// `POST /webhooks`.
     pub fn create(&self, body: &Value) -> Result<Webhook, ApiError> {
-        let obj = body.as_object().ok_or_else(|| bad("", "send {\"url\": …, \"events\": [\"job.completed\"]}"))?;
+        let obj =
+            body.as_object().ok_or_else(|| ApiError::at("", "send {\"url\": …, \"events\": [\"job.completed\"]}"))?;
         for k in obj.keys() {
             if !["url", "events", "secret", "description", "active"].contains(&k.as_str()) {
-                return Err(bad(k, format!("unknown key `{k}`; send url, events, secret, description, active")));
+                return Err(ApiError::at(
+                    k,
+                    format!("unknown key `{k}`; send url, events, secret, description, active"),
+                ));
             }
         }
-        let url = obj.get("url").and_then(Value::as_str).ok_or_else(|| bad("url", "the endpoint's URL is required"))?;
+        let url = obj
+            .get("url")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::at("url", "the endpoint's URL is required"))?;
         check_url(url)?;
         let events = check_events(obj.get("events").unwrap_or(&Value::Null))?;
         let secret = match obj.get("secret").and_then(Value::as_str) {
             Some(s) if s.chars().count() >= 16 => s.to_string(),
-            Some(_) => return Err(bad("secret", "a secret has at least 16 characters (leave it out and one is made)")),
+            Some(_) => {
+                return Err(ApiError::at(
+                    "secret",
+                    "a secret has at least 16 characters (leave it out and one is made)",
+                ));
+            }
             None => new_secret(),
         };
         let t = now();
@@ -269,25 +277,29 @@ impl Webhooks {
 
     /// `PATCH /webhooks/{id}`: url, events, secret, description, active; `rotate_secret: true` makes a new one.
     pub fn update(&self, id: &str, body: &Value) -> Result<(Webhook, bool), ApiError> {
-        let obj = body.as_object().ok_or_else(|| bad("", "send the keys to change"))?;
-        let url =
-            obj.get("url").map(|u| u.as_str().map(str::to_string).ok_or_else(|| bad("url", "text"))).transpose()?;
+        let obj = body.as_object().ok_or_else(|| ApiError::at("", "send the keys to change"))?;
+        let url = obj
+            .get("url")
+            .map(|u| u.as_str().map(str::to_string).ok_or_else(|| ApiError::at("url", "text")))
+            .transpose()?;
         if let Some(u) = &url {
             check_url(u)?;
         }
         let events = obj.get("events").map(check_events).transpose()?;
         for k in obj.keys() {
             if !["url", "events", "secret", "description", "active", "rotate_secret"].contains(&k.as_str()) {
-                return Err(bad(k, format!("unknown key `{k}`")));
+                return Err(ApiError::at(k, format!("unknown key `{k}`")));
             }
         }
         let secret = match obj.get("secret") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.chars().count() >= 16 => Some(s.clone()),
-            Some(_) => return Err(bad("secret", "a secret is text of at least 16 characters")),
+            Some(_) => return Err(ApiError::at("secret", "a secret is text of at least 16 characters")),
         };
-        let active =
-            obj.get("active").map(|a| a.as_bool().ok_or_else(|| bad("active", "true or false"))).transpose()?;
+        let active = obj
+            .get("active")
+            .map(|a| a.as_bool().ok_or_else(|| ApiError::at("active", "true or false")))
+            .transpose()?;
         let rotate = obj.get("rotate_secret").and_then(Value::as_bool) == Some(true);
         // Every key is checked: now the change is made whole.
         {

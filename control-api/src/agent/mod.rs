@@ -131,6 +131,15 @@ fn near(key: &str, allowed: &[String]) -> Option<String> {
         .map(|(_, a)| a.clone())
 }
 
+/// An unknown key at `path`: renamed to the known key it is a typo of, else removed (the known keys listed).
+pub fn unknown_key(path: String, key: &str, known: &[&str]) -> AgentIssue {
+    let issue = AgentIssue::new(path, format!("unknown key `{key}`"));
+    match sdg_engine::issue::closest(key, known) {
+        Some(c) => issue.hint(format!("did you mean `{c}`?")).fix(Fix::rename(c)),
+        None => issue.allowed(known.iter().map(|s| s.to_string()).collect()).fix(Fix::remove()),
+    }
+}
+
 /// `x` of "did you mean `x`?".
 fn did_you_mean(hint: &str) -> Option<String> {
     let rest = hint.split_once("did you mean `")?.1;
@@ -283,11 +292,6 @@ impl std::fmt::Debug for Agent {
     }
 }
 
-fn random_seed() -> u64 {
-    let (hi, lo) = uuid::Uuid::new_v4().as_u64_pair();
-    (hi ^ lo) >> 11
-}
-
 /// A locale schema mode knows, or the issue that says which are close.
 fn check_locale(locale: &str, path: &str, issues: &mut Vec<AgentIssue>) {
     use sdg_engine::catalog::LOCALES;
@@ -405,7 +409,7 @@ impl Agent {
             }
         };
         let seed = match body.get("seed") {
-            None | Some(Value::Null) => random_seed(),
+            None | Some(Value::Null) => sdg_engine::rng::random_seed(),
             Some(v) => v.as_u64().unwrap_or_else(|| {
                 issues.push(
                     AgentIssue::new("seed", format!("seed is {v}; it is a whole number ≥ 0"))
@@ -456,11 +460,7 @@ impl Agent {
         const KEYS: &[&str] =
             &["count", "locale", "output_format", "seed", "schema_fields", "table_name", "sql_dialect", "domain_hint"];
         for k in obj.keys().filter(|k| !KEYS.contains(&k.as_str())) {
-            let issue = AgentIssue::new(k.clone(), format!("unknown key `{k}`"));
-            issues.push(match sdg_engine::issue::closest(k, KEYS) {
-                Some(c) => issue.hint(format!("did you mean `{c}`?")).fix(Fix::rename(c)),
-                None => issue.allowed(KEYS.iter().map(|s| s.to_string()).collect()).fix(Fix::remove()),
-            });
+            issues.push(unknown_key(k.clone(), k, KEYS));
         }
         let c = self.common(obj, stream, &mut issues);
         let fields = match obj.get("schema_fields") {
@@ -632,15 +632,8 @@ impl Agent {
     }
 
     /// The rows of a prepared request, batch by batch (at most 8192 rows each).
-    pub fn batches(p: &Prepared, mut each: impl FnMut(RecordBatch) -> Result<(), String>) -> Result<(), String> {
-        let mut row = 0u64;
-        while row < p.count {
-            let n = (p.count - row).min(8192) as usize;
-            let batch = p.plan.generate(row, n).map_err(|e| e.to_string())?;
-            each(batch)?;
-            row += n as u64;
-        }
-        Ok(())
+    pub fn batches(p: &Prepared, each: impl FnMut(RecordBatch) -> Result<(), String>) -> Result<(), String> {
+        output::each_batch(&p.plan, p.count, each)
     }
 
     /// `POST /infer-schema`: a proposed schema-mode schema for column names.
@@ -727,11 +720,7 @@ impl Agent {
         ];
         let mut issues: Vec<AgentIssue> = Vec::new();
         for k in obj.keys().filter(|k| !KEYS.contains(&k.as_str())) {
-            let issue = AgentIssue::new(k.clone(), format!("unknown key `{k}`"));
-            issues.push(match sdg_engine::issue::closest(k, KEYS) {
-                Some(c) => issue.hint(format!("did you mean `{c}`?")).fix(Fix::rename(c)),
-                None => issue.allowed(KEYS.iter().map(|s| s.to_string()).collect()).fix(Fix::remove()),
-            });
+            issues.push(unknown_key(k.clone(), k, KEYS));
         }
         if !issues.is_empty() {
             return Err(AgentError::invalid("request", issues));

@@ -159,6 +159,21 @@ pub fn objects(batch: &RecordBatch) -> Result<Vec<Map<String, Value>>, String> {
     Ok(rows)
 }
 
+/// Rows 0 … `count` of a plan, batch by batch (8192 rows at most each).
+pub fn each_batch(
+    plan: &Plan,
+    count: u64,
+    mut each: impl FnMut(RecordBatch) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut row = 0u64;
+    while row < count {
+        let n = (count - row).min(8192) as usize;
+        each(plan.generate(row, n).map_err(|e| e.to_string())?)?;
+        row += n as u64;
+    }
+    Ok(())
+}
+
 /// The first `n` rows of a plan as JSON objects.
 pub fn preview(plan: &Plan, n: usize) -> Result<Vec<Map<String, Value>>, String> {
     let n = plan.row_limit().map_or(n, |t| n.min(t as usize));

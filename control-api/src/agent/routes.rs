@@ -162,11 +162,7 @@ async fn infer_schema(State(a): State<Agent>, headers: HeaderMap, JsonBody(body)
     let agentic = wants_agentic(&headers);
     let known = ["field_names", "names", "locale", "domain_hint", "domain"];
     if let Some(k) = body.as_object().and_then(|o| o.keys().find(|k| !known.contains(&k.as_str()))) {
-        let issue = super::AgentIssue::new(k.clone(), format!("unknown key `{k}`"));
-        let issue = match sdg_engine::issue::closest(k, &known) {
-            Some(c) => issue.hint(format!("did you mean `{c}`?")).fix(super::Fix::rename(c)),
-            None => issue.allowed(known.iter().map(|s| s.to_string()).collect()).fix(super::Fix::remove()),
-        };
+        let issue = super::unknown_key(k.clone(), k, &known);
         return refuse(AgentError::invalid("request", vec![issue]), agentic);
     }
     match a.infer(&body) {

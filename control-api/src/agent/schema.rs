@@ -200,11 +200,7 @@ pub fn fields(schema_fields: &Value, issues: &mut Vec<AgentIssue>) -> Vec<Value>
         for k in obj.keys() {
             const KEYS: &[&str] = &["name", "type", "locale", "constraints", "blankPercentage", "nullPercentage"];
             if !KEYS.contains(&k.as_str()) {
-                let issue = AgentIssue::new(format!("{path}.{k}"), format!("unknown key `{k}`"));
-                issues.push(match sdg_engine::issue::closest(k, KEYS) {
-                    Some(c) => issue.hint(format!("did you mean `{c}`?")).fix(Fix::rename(c)),
-                    None => issue.allowed(KEYS.iter().map(|s| s.to_string()).collect()).fix(Fix::remove()),
-                });
+                issues.push(super::unknown_key(format!("{path}.{k}"), k, KEYS));
             }
         }
         let name = match obj.get("name").and_then(Value::as_str).map(str::trim) {

@@ -82,25 +82,13 @@ impl std::fmt::Debug for Corpus {
     }
 }
 
-fn bad(path: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    let mut e = ApiError::validation(format!("{path}: {message}"));
-    e.body.errors = vec![crate::error::IssueBody { path: path.into(), message, hint: None }];
-    e
-}
-
-fn random_seed() -> u64 {
-    let (hi, lo) = uuid::Uuid::new_v4().as_u64_pair();
-    (hi ^ lo) >> 11
-}
-
 /// The universe a request is about: a sample job's reviewed schemas, the
 /// template `domain_hint` names, or the one the `context` points to.
 fn universe_for(jobs: &Jobs, body: &Map<String, Value>) -> Result<(String, Value, Vec<String>), ApiError> {
     if let Some(id) = body.get("job_id").and_then(Value::as_str) {
         let job = jobs.get(id).ok_or_else(|| no_job(id))?;
         let universe = job.config.get("universe").cloned().ok_or_else(|| {
-            bad(
+            ApiError::at(
                 "job_id",
                 format!("job {id} is a {} job; give the id of a sample (POST /generate/sample)", job.job_type),
             )
@@ -114,7 +102,7 @@ fn universe_for(jobs: &Jobs, body: &Map<String, Value>) -> Result<(String, Value
     }
     let context = body.get("context").and_then(Value::as_str).unwrap_or("");
     if context.trim().is_empty() && hint.is_none() {
-        return Err(bad(
+        return Err(ApiError::at(
             "context",
             format!(
                 "describe the data (e.g. \"a clinic with 200 patients and their appointments\"), or name a domain_hint: {}",
@@ -137,7 +125,7 @@ fn select(universe: &mut Value, wanted: &[String], warnings: &mut Vec<String>) -
     let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
     for (i, w) in wanted.iter().enumerate() {
         if !names.contains(&w.as_str()) {
-            let mut e = bad(
+            let mut e = ApiError::at(
                 &format!("schemas[{i}]"),
                 format!("there is no schema `{w}` here; the schemas are {}", names.join(", ")),
             );
@@ -172,7 +160,7 @@ fn strings(body: &Map<String, Value>, key: &str) -> Result<Vec<String>, ApiError
         Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
             Ok(a.iter().filter_map(Value::as_str).map(str::to_string).collect())
         }
-        Some(_) => Err(bad(key, "a list of names")),
+        Some(_) => Err(ApiError::at(key, "a list of names")),
     }
 }
 
@@ -181,7 +169,7 @@ fn count(body: &Map<String, Value>, key: &str, default: u64, max: u64) -> Result
         None | Some(Value::Null) => Ok(default),
         Some(v) => match v.as_u64() {
             Some(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(bad(key, format!("{key} is {v}; send 1 to {max}"))),
+            _ => Err(ApiError::at(key, format!("{key} is {v}; send 1 to {max}"))),
         },
     }
 }
@@ -324,10 +312,10 @@ impl Corpus {
     pub fn identities(&self, body: &Value) -> Result<Value, ApiError> {
         let obj = body
             .as_object()
-            .ok_or_else(|| bad("", "the body is a JSON object: {\"count\": 10, \"locale\": \"de_DE\"}"))?;
+            .ok_or_else(|| ApiError::at("", "the body is a JSON object: {\"count\": 10, \"locale\": \"de_DE\"}"))?;
         for k in obj.keys() {
             if !["count", "locale", "fields", "seed"].contains(&k.as_str()) {
-                return Err(bad(k, format!("unknown key `{k}`; send count, locale, fields, seed")));
+                return Err(ApiError::at(k, format!("unknown key `{k}`; send count, locale, fields, seed")));
             }
         }
         let n = match obj.get("count") {
@@ -350,13 +338,13 @@ impl Corpus {
                     }];
                     return Err(e);
                 }
-                _ => return Err(bad("count", format!("count is {v}; send 1 or more"))),
+                _ => return Err(ApiError::at("count", format!("count is {v}; send 1 or more"))),
             },
         };
         let locale =
             obj.get("locale").and_then(Value::as_str).unwrap_or(sdg_engine::catalog::DEFAULT_LOCALE).to_string();
         if !sdg_engine::catalog::LOCALES.contains(&locale.as_str()) {
-            return Err(bad(
+            return Err(ApiError::at(
                 "locale",
                 format!("`{locale}` has no data; use one of {}", sdg_engine::catalog::LOCALES.join(", ")),
             ));
@@ -366,14 +354,14 @@ impl Corpus {
             Some(_) => strings(obj, "fields")?,
         };
         if names.is_empty() {
-            return Err(bad("fields", "name at least one field"));
+            return Err(ApiError::at("fields", "name at least one field"));
         }
         let known: Vec<&str> = IDENTITY_FIELDS.iter().map(|f| f.0).collect();
         let mut fields = Vec::new();
         let mut warnings = Vec::new();
         for (i, name) in names.iter().enumerate() {
             let Some((_, kind)) = IDENTITY_FIELDS.iter().find(|f| f.0 == name) else {
-                let mut e = bad(
+                let mut e = ApiError::at(
                     &format!("fields[{i}]"),
                     format!("no identity field `{name}`; the fields are {}", known.join(", ")),
                 );
@@ -395,7 +383,7 @@ impl Corpus {
             }
             fields.push(json!({ "name": name, "type": "CATALOG", "params": params }));
         }
-        let seed = obj.get("seed").and_then(Value::as_u64).unwrap_or_else(random_seed);
+        let seed = obj.get("seed").and_then(Value::as_u64).unwrap_or_else(sdg_engine::rng::random_seed);
         let def = json!({
             "name": "identities", "seed": seed, "locale": locale,
             "end_condition": { "type": "RECORD_COUNT", "value": n },
@@ -423,11 +411,11 @@ impl Corpus {
         let started = std::time::Instant::now();
         let obj = body
             .as_object()
-            .ok_or_else(|| bad("", "the body is a JSON object: {\"context\": …, \"sample_size\": 5}"))?;
+            .ok_or_else(|| ApiError::at("", "the body is a JSON object: {\"context\": …, \"sample_size\": 5}"))?;
         let n = count(obj, "sample_size", 5, 100)?;
         let (domain, mut universe, mut warnings) = universe_for(&self.jobs, obj)?;
         select(&mut universe, &strings(obj, "schemas")?, &mut warnings)?;
-        let seed = obj.get("seed").and_then(Value::as_u64).unwrap_or_else(random_seed);
+        let seed = obj.get("seed").and_then(Value::as_u64).unwrap_or_else(sdg_engine::rng::random_seed);
         let reviewed = universe.clone();
         let mut run = universe;
         shape(&mut run, seed, None, |_| n, |_| json!({ "type": "BLACKHOLE" }));
@@ -464,7 +452,7 @@ impl Corpus {
     pub fn start(&self, body: &Value) -> Result<JobRecord, ApiError> {
         let obj = body
             .as_object()
-            .ok_or_else(|| bad("", "the body is a JSON object: {\"context\": …, \"corpus_size\": 10000}"))?;
+            .ok_or_else(|| ApiError::at("", "the body is a JSON object: {\"context\": …, \"corpus_size\": 10000}"))?;
         let size = count(obj, "corpus_size", 1000, self.max_rows)?;
         let batch = match obj.get("batch_size") {
             None | Some(Value::Null) => None,
@@ -473,13 +461,18 @@ impl Corpus {
         let format = match obj.get("export_format").and_then(Value::as_str) {
             None => None,
             Some(f) if export::FORMATS.contains(&f) => Some(f.to_string()),
-            Some(f) => return Err(bad("export_format", format!("`{f}` is not one of {}", export::FORMATS.join(", ")))),
+            Some(f) => {
+                return Err(ApiError::at(
+                    "export_format",
+                    format!("`{f}` is not one of {}", export::FORMATS.join(", ")),
+                ));
+            }
         };
         let dialect =
             sql_dialect(obj.get("options").and_then(|o| o.get("sql_dialect")).or_else(|| obj.get("sql_dialect")))?;
         let (domain, mut universe, mut warnings) = universe_for(&self.jobs, obj)?;
         select(&mut universe, &strings(obj, "schemas")?, &mut warnings)?;
-        let seed = obj.get("seed").and_then(Value::as_u64).unwrap_or_else(random_seed);
+        let seed = obj.get("seed").and_then(Value::as_u64).unwrap_or_else(sdg_engine::rng::random_seed);
         let template_rows: u64 = domains::tables(&universe).iter().map(|t| t.2).sum::<u64>().max(1);
         let scale = size as f64 / template_rows as f64;
         let rows = move |r: u64| ((r as f64) * scale).round().max(1.0) as u64;
@@ -526,14 +519,14 @@ impl Corpus {
     pub fn feedback(&self, body: &Value) -> Result<Value, ApiError> {
         let obj = body
             .as_object()
-            .ok_or_else(|| bad("", "the body is a JSON object: {\"job_id\": …, \"schema_feedback\": […]}"))?;
+            .ok_or_else(|| ApiError::at("", "the body is a JSON object: {\"job_id\": …, \"schema_feedback\": […]}"))?;
         let id = obj
             .get("job_id")
             .and_then(Value::as_str)
-            .ok_or_else(|| bad("job_id", "the sample's job_id (POST /generate/sample) is required"))?;
+            .ok_or_else(|| ApiError::at("job_id", "the sample's job_id (POST /generate/sample) is required"))?;
         let job = self.jobs.get(id).ok_or_else(|| no_job(id))?;
         if job.job_type != "sample" {
-            return Err(bad(
+            return Err(ApiError::at(
                 "job_id",
                 format!("job {id} is a {} job; feedback applies to a sample (POST /generate/sample)", job.job_type),
             ));
@@ -550,7 +543,7 @@ impl Corpus {
         let approved = obj.get("approved").and_then(Value::as_bool).unwrap_or(true);
         let start_corpus = obj.get("start_corpus").and_then(Value::as_bool).unwrap_or(false);
         if start_corpus && !approved {
-            return Err(bad(
+            return Err(ApiError::at(
                 "start_corpus",
                 "the sample is not approved (approved: false); approve it to start its corpus",
             ));
@@ -566,7 +559,7 @@ impl Corpus {
         });
         if obj.get("start_corpus").and_then(Value::as_bool).unwrap_or(false) {
             if !approved {
-                return Err(bad(
+                return Err(ApiError::at(
                     "start_corpus",
                     "the sample is not approved (approved: false); approve it to start its corpus",
                 ));
@@ -592,7 +585,7 @@ impl Corpus {
         let obj = body.and_then(Value::as_object).unwrap_or(&empty);
         let format = obj.get("format").and_then(Value::as_str).unwrap_or("csv").to_ascii_lowercase();
         if !export::FORMATS.contains(&format.as_str()) {
-            return Err(bad("format", format!("`{format}` is not one of {}", export::FORMATS.join(", "))));
+            return Err(ApiError::at("format", format!("`{format}` is not one of {}", export::FORMATS.join(", "))));
         }
         let dialect =
             sql_dialect(obj.get("options").and_then(|o| o.get("sql_dialect")).or_else(|| obj.get("sql_dialect")))?;
@@ -601,7 +594,10 @@ impl Corpus {
         let wanted = strings(obj, "schemas")?;
         for w in &wanted {
             if !tables.contains(w) {
-                return Err(bad("schemas", format!("the corpus has no schema `{w}`; it has {}", tables.join(", "))));
+                return Err(ApiError::at(
+                    "schemas",
+                    format!("the corpus has no schema `{w}`; it has {}", tables.join(", ")),
+                ));
             }
         }
         let dir = self.jobs.files_of(&job.id);
@@ -636,7 +632,7 @@ impl Corpus {
     ) -> Result<(std::path::PathBuf, &'static str), ApiError> {
         let format = format.to_ascii_lowercase();
         if !export::FORMATS.contains(&format.as_str()) {
-            return Err(bad("format", format!("`{format}` is not one of {}", export::FORMATS.join(", "))));
+            return Err(ApiError::at("format", format!("`{format}` is not one of {}", export::FORMATS.join(", "))));
         }
         let dialect = sql_dialect(dialect.map(|d| json!(d)).as_ref())?;
         let (job, universe) = self.completed(id)?;
@@ -678,7 +674,10 @@ fn sql_dialect(v: Option<&Value>) -> Result<SqlDialect, ApiError> {
     match v {
         None | Some(Value::Null) => Ok(SqlDialect::Postgres),
         Some(v) => v.as_str().and_then(SqlDialect::parse).ok_or_else(|| {
-            bad("options.sql_dialect", format!("sql_dialect {v} is not one of {}", SqlDialect::NAMES.join(", ")))
+            ApiError::at(
+                "options.sql_dialect",
+                format!("sql_dialect {v} is not one of {}", SqlDialect::NAMES.join(", ")),
+            )
         }),
     }
 }
@@ -769,11 +768,11 @@ fn round1(x: f64) -> f64 {
 fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>) -> Result<(), ApiError> {
     let name = fb["schema_name"]
         .as_str()
-        .ok_or_else(|| bad(&format!("{path}.schema_name"), "the schema to change is required"))?;
+        .ok_or_else(|| ApiError::at(&format!("{path}.schema_name"), "the schema to change is required"))?;
     let tables = domains::tables(universe);
     let Some(index) = tables.iter().position(|t| t.0 == name) else {
         let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
-        return Err(bad(
+        return Err(ApiError::at(
             &format!("{path}.schema_name"),
             format!("no schema `{name}`; the schemas are {}", names.join(", ")),
         ));
@@ -781,7 +780,7 @@ fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>
     let children: Vec<String> = tables.iter().filter(|t| t.3.iter().any(|p| p == name)).map(|t| t.0.clone()).collect();
     if fb["feedback_type"] == "remove" {
         if !children.is_empty() {
-            return Err(bad(
+            return Err(ApiError::at(
                 &format!("{path}.feedback_type"),
                 format!("{name} is referenced by {}; remove those first", children.join(", ")),
             ));
@@ -805,7 +804,7 @@ fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>
     for (i, r) in fb["remove_fields"].as_array().into_iter().flatten().enumerate() {
         let r = r.as_str().unwrap_or("");
         if referenced.iter().any(|k| k == r) {
-            return Err(bad(
+            return Err(ApiError::at(
                 &format!("{path}.remove_fields[{i}]"),
                 format!("{name}.{r} is the key other schemas reference; it stays"),
             ));
@@ -813,7 +812,7 @@ fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>
         let before = fields.len();
         fields.retain(|f| f["name"] != r);
         if fields.len() == before {
-            return Err(bad(&format!("{path}.remove_fields[{i}]"), format!("{name} has no field `{r}`")));
+            return Err(ApiError::at(&format!("{path}.remove_fields[{i}]"), format!("{name} has no field `{r}`")));
         }
         changes.push(format!("removed {name}.{r}"));
     }
@@ -821,7 +820,7 @@ fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>
         for (field, a) in adj {
             let p = format!("{path}.field_adjustments.{field}");
             let Some(f) = fields.iter_mut().find(|f| f["name"] == field.as_str()) else {
-                return Err(bad(&p, format!("{name} has no field `{field}`")));
+                return Err(ApiError::at(&p, format!("{name} has no field `{field}`")));
             };
             if let Some(req) = a.get("required").and_then(Value::as_bool) {
                 if req {
@@ -835,7 +834,10 @@ fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>
                 f["null_ratio"] = r.clone();
             }
             if (a.get("type").is_some() || a.get("constraints").is_some()) && referenced.iter().any(|k| k == field) {
-                return Err(bad(&p, format!("{name}.{field} is the key other schemas reference; its type stays")));
+                return Err(ApiError::at(
+                    &p,
+                    format!("{name}.{field} is the key other schemas reference; its type stays"),
+                ));
             }
             if a.get("type").is_some() || a.get("constraints").is_some() {
                 let ty = a.get("type").cloned().unwrap_or_else(|| json!(shown_field(f)["type"]));
@@ -845,7 +847,7 @@ fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>
                     &mut issues,
                 );
                 if let Some(i) = issues.first() {
-                    return Err(bad(
+                    return Err(ApiError::at(
                         &format!("{p}.{}", i.path.trim_start_matches("schema_fields[0].")),
                         i.message.clone(),
                     ));
@@ -865,7 +867,7 @@ fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>
         let p = format!("{path}.add_fields[{i}]");
         let fname = add["name"].as_str().unwrap_or("");
         if fields.iter().any(|f| f["name"] == fname) {
-            return Err(bad(&p, format!("{name} has a field `{fname}` already")));
+            return Err(ApiError::at(&p, format!("{name} has a field `{fname}` already")));
         }
         let mut issues: Vec<AgentIssue> = Vec::new();
         let mut one = add.clone();
@@ -879,8 +881,10 @@ fn apply(universe: &mut Value, fb: &Value, path: &str, changes: &mut Vec<String>
         }
         let made = crate::agent::schema::fields(&json!([one]), &mut issues);
         if let Some(issue) = issues.first() {
-            let mut e =
-                bad(&format!("{p}{}", issue.path.trim_start_matches("schema_fields[0]")), issue.message.clone());
+            let mut e = ApiError::at(
+                &format!("{p}{}", issue.path.trim_start_matches("schema_fields[0]")),
+                issue.message.clone(),
+            );
             e.body.errors[0].hint = issue.hint.clone();
             return Err(e);
         }
